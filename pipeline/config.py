@@ -1,0 +1,130 @@
+"""Typed settings, read once from ``config/pipeline.toml`` with environment overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "pipeline.toml"
+NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+
+
+@dataclass(frozen=True)
+class PubmedSettings:
+    queries: tuple[str, ...]
+    eutils_url: str = NCBI_EUTILS_URL
+    tool: str = "exosome-claims"
+    email: str = ""
+    api_key: str | None = field(default=None, repr=False)
+    batch_size: int = 200
+    back_window_days: int = 0
+    overlap_days: int = 3
+    max_ids_per_search: int = 9999
+    timeout_s: float = 60.0
+    max_attempts: int = 5
+    backoff_s: float = 1.0
+
+    @property
+    def requests_per_second(self) -> float:
+        """NCBI's limit: 3 requests/s without an API key, 10 with one."""
+        return 10.0 if self.api_key else 3.0
+
+
+@dataclass(frozen=True)
+class ArticleSettings:
+    directory: Path
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NlpSettings:
+    model: str = "blank:en"
+    lexicon: Path = PROJECT_ROOT / "config" / "lexicon" / "concepts.jsonl"
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    db_path: Path
+    archive_dir: Path
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    cron: str = "0 2 * * *"
+    timezone: str = "local"
+
+
+@dataclass(frozen=True)
+class Settings:
+    pubmed: PubmedSettings
+    articles: ArticleSettings
+    nlp: NlpSettings
+    storage: StorageSettings
+    schedule: ScheduleSettings
+
+    def with_overrides(self, **sections) -> "Settings":
+        return replace(self, **sections)
+
+
+def _path(value: str | os.PathLike, base: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_settings(path: str | os.PathLike | None = None, env: dict | None = None) -> Settings:
+    """Read the TOML config at ``path`` (default ``config/pipeline.toml``) and apply env overrides.
+
+    Relative paths in the file are resolved against the project root, so the pipeline behaves the
+    same whatever the working directory is.
+    """
+    env = os.environ if env is None else env
+    config_path = Path(path or env.get("EXOCLAIMS_CONFIG") or DEFAULT_CONFIG)
+    with open(config_path, "rb") as fh:
+        raw = tomllib.load(fh)
+    base = PROJECT_ROOT
+
+    pub = raw.get("pubmed", {})
+    pubmed = PubmedSettings(
+        queries=tuple(pub.get("queries", ())),
+        eutils_url=env.get("EXOCLAIMS_EUTILS_URL") or pub.get("eutils_url", NCBI_EUTILS_URL),
+        tool=pub.get("tool", "exosome-claims"),
+        email=env.get("NCBI_EMAIL") or pub.get("email", ""),
+        api_key=env.get("NCBI_API_KEY") or None,
+        batch_size=int(pub.get("batch_size", 200)),
+        back_window_days=int(pub.get("back_window_days", 0)),
+        overlap_days=int(pub.get("overlap_days", 3)),
+        max_ids_per_search=int(pub.get("max_ids_per_search", 9999)),
+        timeout_s=float(pub.get("timeout_s", 60)),
+        max_attempts=int(pub.get("max_attempts", 5)),
+        backoff_s=float(pub.get("backoff_s", 1.0)),
+    )
+    if not pubmed.queries:
+        raise ValueError(f"{config_path}: [pubmed] queries is empty")
+    if pubmed.batch_size < 1:
+        raise ValueError(f"{config_path}: [pubmed] batch_size must be >= 1")
+
+    art = raw.get("articles", {})
+    articles = ArticleSettings(
+        directory=_path(env.get("EXOCLAIMS_ARTICLES") or art.get("directory", "data/articles"), base),
+        urls=tuple(art.get("urls", ())),
+    )
+    nlp_raw = raw.get("nlp", {})
+    nlp = NlpSettings(
+        model=env.get("EXOCLAIMS_MODEL") or nlp_raw.get("model", "blank:en"),
+        lexicon=_path(nlp_raw.get("lexicon", "config/lexicon/concepts.jsonl"), base),
+        batch_size=int(nlp_raw.get("batch_size", 64)),
+    )
+    sto = raw.get("storage", {})
+    storage = StorageSettings(
+        db_path=_path(env.get("EXOCLAIMS_DB") or sto.get("db_path", "data/exoclaims.duckdb"), Path.cwd()
+                      if env.get("EXOCLAIMS_DB") else base),
+        archive_dir=_path(env.get("EXOCLAIMS_ARCHIVE") or sto.get("archive_dir", "data/raw"), Path.cwd()
+                          if env.get("EXOCLAIMS_ARCHIVE") else base),
+    )
+    sch = raw.get("schedule", {})
+    schedule = ScheduleSettings(cron=sch.get("cron", "0 2 * * *"), timezone=sch.get("timezone", "local"))
+    return Settings(pubmed=pubmed, articles=articles, nlp=nlp, storage=storage, schedule=schedule)

@@ -1,0 +1,150 @@
+"""Typed records that cross module boundaries (fetch → parse → normalise → NLP → claims → store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Source = Literal["article", "pubmed"]
+
+
+@dataclass(frozen=True)
+class AbstractSection:
+    label: str | None  # the Label attribute, e.g. "RESULTS"; None for unstructured abstracts
+    category: str | None  # NlmCategory: BACKGROUND, OBJECTIVE, METHODS, RESULTS, CONCLUSIONS, UNASSIGNED
+    text: str
+
+
+@dataclass(frozen=True)
+class MeshHeading:
+    descriptor: str
+    ui: str | None
+    major_topic: bool
+    qualifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommentCorrection:
+    ref_type: str  # RetractionIn, ErratumIn, CommentIn, ...
+    pmid: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class PubmedRecord:
+    pmid: str
+    version: int
+    title: str
+    abstract_sections: tuple[AbstractSection, ...]
+    journal: str
+    pub_year: int | None
+    pub_date: str  # as printed by PubMed: "2018 Feb", "2019 Nov-Dec"
+    authors: tuple[str, ...]
+    doi: str | None
+    pmcid: str | None
+    language: tuple[str, ...]
+    pub_types: tuple[str, ...]
+    mesh: tuple[MeshHeading, ...]
+    keywords: tuple[str, ...]
+    comments_corrections: tuple[CommentCorrection, ...]
+    date_revised: str | None
+    is_book: bool = False
+
+    @property
+    def abstract(self) -> str:
+        """The abstract as one text, section labels kept as "LABEL: text" paragraphs."""
+        parts = []
+        for section in self.abstract_sections:
+            parts.append(f"{section.label}: {section.text}" if section.label else section.text)
+        return "\n".join(parts)
+
+    @property
+    def has_abstract(self) -> bool:
+        return any(s.text.strip() for s in self.abstract_sections)
+
+    @property
+    def is_retracted(self) -> bool:
+        return "Retracted Publication" in self.pub_types or any(
+            c.ref_type == "RetractionIn" for c in self.comments_corrections
+        )
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """A batch that could not be fetched after all retries; retried on the next run."""
+
+    query_key: str
+    pmids: tuple[str, ...]
+    error: str
+
+
+@dataclass(frozen=True)
+class Article:
+    article_id: str
+    source: str  # file path relative to the articles directory, or the URL
+    title: str
+    raw_text: str
+    text: str  # normalised
+    folded_chars: int  # confusable look-alike characters folded to Latin
+
+
+@dataclass(frozen=True)
+class TextUnit:
+    """One document handed to the NLP stage: an article or a PubMed title+abstract."""
+
+    source: Source
+    doc_id: str
+    text: str
+    sections: tuple[tuple[int, int, str | None], ...] = ()  # (start, end, NlmCategory) spans
+
+
+@dataclass(frozen=True)
+class Sentence:
+    source: Source
+    doc_id: str
+    sentence_idx: int
+    start_char: int
+    end_char: int
+    text: str
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    source: Source
+    doc_id: str
+    sentence_idx: int
+    start_char: int
+    end_char: int
+    text: str
+    label: str
+    concept_id: str | None
+    canonical_name: str | None = None
+    long_form: str | None = None  # abbreviation expansion when the entity text is a short form
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    source: Source
+    doc_id: str
+    sentence_idx: int
+    sentence: str
+    claim_type: str
+    polarity: Literal["affirmed", "negated"]
+    certainty: Literal["asserted", "hedged"]
+    intervention: str | None  # concept id
+    outcome: str | None  # concept id
+    direction: Literal["increase", "decrease", "no-effect", "none"]
+    cues: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AnalysedDoc:
+    """What the NLP and claim stages produce for one TextUnit."""
+
+    source: Source
+    doc_id: str
+    sentences: tuple[Sentence, ...]
+    entities: tuple[Entity, ...]
+    claims: tuple[Claim, ...]
