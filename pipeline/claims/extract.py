@@ -1,0 +1,202 @@
+"""Rule-based claim extraction: which sentences assert something checkable, and what.
+
+For each sentence with at least one domain concept, the cues below decide whether it is a claim,
+its type (efficacy, safety, mechanism, evidence, comparative, recommendation, background), polarity
+(affirmed/negated), certainty (asserted/hedged), the intervention and outcome concepts, and the
+direction of the effect. Cue lists follow the negation and speculation cue inventory of BioScope
+(Vincze et al., 2008) trimmed to the words that occur in consumer health writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from pipeline.records import Claim, Source
+
+INCREASE = {
+    "promote", "increase", "stimulate", "enhance", "improve", "boost", "accelerate", "reactivate", "revive",
+    "upregulate", "rise", "induce", "encourage", "restore", "regrow", "strengthen", "nourish", "facilitate",
+    "activate", "trigger", "support", "thicken", "augment", "elevate", "foster", "rejuvenate", "regenerate",
+}
+DECREASE = {
+    "reduce", "decrease", "inhibit", "suppress", "lower", "prevent", "slow", "diminish", "attenuate",
+    "downregulate", "combat", "counter", "reverse", "alleviate", "minimize", "minimise", "mitigate", "halt",
+}
+CAUSE = {"cause", "lead", "contribute", "result", "transfer", "deliver", "carry", "interfere"}
+NEGATION = {"no", "not", "n't", "never", "none", "neither", "nor", "lack", "lacking", "lacks", "absence",
+            "cannot", "fail", "failed", "fails", "unable", "nothing"}
+HEDGE = {"may", "might", "could", "can", "suggest", "suggests", "suggested", "potential", "potentially",
+         "possible", "possibly", "promising", "preliminary", "appear", "appears", "likely", "believed",
+         "perhaps", "seem", "seems", "unclear", "uncertain", "hope", "emerging", "anecdotal", "promise",
+         "speculate", "hypothesize", "propose", "proposed", "indicate", "indicates", "would", "early"}
+EVIDENCE = {"study", "studies", "trial", "trials", "research", "evidence", "data", "demonstrated", "shown",
+            "show", "shows", "reported", "found", "published", "researchers", "scientists", "testimonials",
+            "reports", "literature", "findings", "results", "experiments", "prove", "proven"}
+SAFETY = {"safe", "safety", "safely", "adverse", "risk", "risks", "tolerated", "complications", "toxicity",
+          "harmful", "harm", "dangerous", "side", "contaminants", "allergic", "infections", "carcinogenic"}
+COMPARATIVE = {"than", "compared", "comparison", "unlike", "versus", "vs", "superior", "outperform",
+               "fewer", "alternative", "comparable", "traditional", "edge"}
+RECOMMEND = {"should", "must", "recommend", "recommended", "advise", "advised", "consult", "essential",
+             "crucial", "important", "necessary", "need", "needed", "ensure"}
+MECHANISM = {"mechanism", "via", "through", "signaling", "signalling", "pathway", "pathways", "communication",
+             "messengers", "carriers", "transfer", "transferring", "delivering", "mediate", "mediated"}
+BACKGROUND_VERBS = {"be", "derive", "secrete", "release", "contain", "involve", "range", "play", "consist",
+                    "compose", "affect", "define", "know", "refer", "characterize", "occur", "isolate"}
+NO_EFFECT = re.compile(r"\b(no (significant )?(effect|difference|change|improvement|benefit)|did not|does not|do not|"
+                       r"failed to|not (significantly )?(improve|increase|change|affect|differ))\b", re.I)
+CLAIM_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "recommendation", "background")
+
+INTERVENTION_LABELS = ("VESICLE", "TREATMENT")
+OUTCOME_PRIORITY = {"HAIR_OUTCOME": 0, "DISEASE": 1, "ADVERSE_EVENT": 1, "PROCESS": 2, "GROWTH_FACTOR": 3,
+                    "CELL_TYPE": 4, "ANATOMY": 5}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """The slice of a concept mention claim extraction needs."""
+
+    start_char: int
+    label: str
+    concept_id: str
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    claim_type: str
+    polarity: str
+    certainty: str
+    intervention: str | None
+    outcome: str | None
+    direction: str
+    cues: tuple[str, ...]
+
+
+def _lemma(word: str) -> str:
+    """A small suffix-stripping lemmatiser for verb cues (promotes/promoted/promoting → promote)."""
+    w = word.lower()
+    for verb in (INCREASE | DECREASE | CAUSE | BACKGROUND_VERBS):
+        if w == verb or (w.startswith(verb[:-1] if verb.endswith("e") else verb) and
+                         w[len(verb) - (1 if verb.endswith("e") else 0):] in {"s", "es", "d", "ed", "ing", "ied", "ies"}):
+            return verb
+    irregular = {"rose": "rise", "risen": "rise", "is": "be", "are": "be", "was": "be", "were": "be",
+                 "known": "know", "led": "lead", "regrew": "regrow", "carried": "carry"}
+    return irregular.get(w, w)
+
+
+_WORDS = re.compile(r"[A-Za-z]+(?:'t)?")
+
+
+def analyse_sentence(text: str, mentions: list[Mention]) -> ClaimFacts | None:
+    """Decide whether ``text`` asserts something checkable; None when it does not."""
+    stripped = text.strip()
+    if not mentions or len(stripped) < 15 or stripped.endswith("?") or not re.search(r"[.!;:)]\s*$", stripped):
+        return None  # headings, questions, fragments
+    words = [w.lower() for w in _WORDS.findall(stripped)]
+    words = [("n't" if w.endswith("n't") else w) for w in words]
+    lemmas = [_lemma(w) for w in words]
+    wordset, lemmaset = set(words), set(lemmas)
+
+    direction_positions = [i for i, lem in enumerate(lemmas) if lem in INCREASE or lem in DECREASE]
+    first_direction = direction_positions[0] if direction_positions else None
+    negation_hits = [i for i, w in enumerate(words) if w in NEGATION
+                     and not (w == "not" and i + 1 < len(words) and words[i + 1] in {"only", "just"})]
+    if "without" in wordset:
+        negation_hits += [i for i, w in enumerate(words) if w == "without"
+                          and (first_direction is None or i < first_direction)]
+    negated = bool(negation_hits) or bool(NO_EFFECT.search(stripped))
+    hedged = bool(wordset & HEDGE) or "more research" in stripped.lower()
+
+    if first_direction is not None:
+        verb = lemmas[first_direction]
+        direction = "increase" if verb in INCREASE else "decrease"
+        if NO_EFFECT.search(stripped) or (negation_hits and min(negation_hits) < first_direction):
+            direction = "no-effect"
+    elif NO_EFFECT.search(stripped):
+        direction = "no-effect"
+    else:
+        direction = "none"
+
+    labels = {m.label for m in mentions}
+    cues: list[str] = []
+
+    def hit(vocabulary: set[str], name: str) -> bool:
+        found = sorted(wordset & vocabulary)
+        if found:
+            cues.extend(f"{name}:{w}" for w in found)
+        return bool(found)
+
+    is_recommendation = hit(RECOMMEND, "recommend") and not wordset & {"studies", "study", "trials"}
+    is_safety = hit(SAFETY, "safety") or "ADVERSE_EVENT" in labels and direction != "decrease" or (
+        "DISEASE" in labels and "cancer" in stripped.lower() and lemmaset & (CAUSE | INCREASE))
+    is_comparative = hit(COMPARATIVE, "comparative")
+    is_evidence = hit(EVIDENCE, "evidence")
+    has_hair_outcome = bool(labels & {"HAIR_OUTCOME", "DISEASE"}) or "efficacy" in wordset or "effective" in wordset
+    is_mechanism = hit(MECHANISM, "mechanism") or bool(labels & {"PROCESS", "GROWTH_FACTOR", "CELL_TYPE"})
+    is_background = bool(lemmaset & BACKGROUND_VERBS) and len(mentions) >= 2
+
+    if is_recommendation and direction == "none":
+        claim_type = "recommendation"
+    elif is_safety:
+        claim_type = "safety"
+    elif is_comparative and (direction != "none" or "effective" in wordset or "invasive" in wordset):
+        claim_type = "comparative"
+    elif is_evidence and (direction != "none" or negated or has_hair_outcome):
+        claim_type = "evidence"
+    elif direction != "none" and has_hair_outcome:
+        claim_type = "efficacy"
+    elif direction != "none" and is_mechanism:
+        claim_type = "mechanism"
+    elif is_recommendation:
+        claim_type = "recommendation"
+    elif is_background and "VESICLE" in labels:
+        claim_type = "background"
+    else:
+        return None
+
+    ordered = sorted(mentions, key=lambda m: m.start_char)
+    intervention = next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
+    if intervention is None:
+        intervention = next((m.concept_id for m in ordered if m.label == "CELL_TYPE"), None)
+    candidates = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]
+    outcome = min(candidates, key=lambda m: (OUTCOME_PRIORITY[m.label], m.start_char)).concept_id if candidates else None
+    if direction_positions:
+        cues.append(f"direction:{words[first_direction]}")
+    cues.extend(f"negation:{words[i]}" for i in negation_hits[:3])
+    cues.extend(f"hedge:{w}" for w in sorted(wordset & HEDGE))
+    return ClaimFacts(
+        claim_type=claim_type,
+        polarity="negated" if negated else "affirmed",
+        certainty="hedged" if hedged else "asserted",
+        intervention=intervention,
+        outcome=outcome,
+        direction=direction,
+        cues=tuple(cues),
+    )
+
+
+def claim_id(source: Source, doc_id: str, sentence_idx: int, sentence: str) -> str:
+    digest = hashlib.sha1(f"{source}\x1f{doc_id}\x1f{sentence_idx}\x1f{sentence}".encode()).hexdigest()
+    return digest[:20]
+
+
+def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
+                  mentions: list[Mention]) -> Claim | None:
+    facts = analyse_sentence(sentence, mentions)
+    if facts is None:
+        return None
+    return Claim(
+        claim_id=claim_id(source, doc_id, sentence_idx, sentence),
+        source=source,
+        doc_id=doc_id,
+        sentence_idx=sentence_idx,
+        sentence=sentence,
+        claim_type=facts.claim_type,
+        polarity=facts.polarity,
+        certainty=facts.certainty,
+        intervention=facts.intervention,
+        outcome=facts.outcome,
+        direction=facts.direction,
+        cues=facts.cues,
+    )

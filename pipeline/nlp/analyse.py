@@ -1,0 +1,85 @@
+"""Run the NLP pipeline over documents and turn spaCy output into typed records.
+
+Articles and PubMed titles+abstracts become :class:`TextUnit` objects, go through ``nlp.pipe`` in
+batches, and come back as sentences, entities and claims (the claim stage reads the concepts the
+NLP stage found, nothing else).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterable, Iterator
+
+from spacy.language import Language
+
+from pipeline.claims.extract import Mention, extract_claim
+from pipeline.records import AnalysedDoc, Article, Entity, PubmedRecord, Sentence, TextUnit
+
+log = logging.getLogger(__name__)
+
+
+def unit_from_article(article: Article) -> TextUnit:
+    return TextUnit("article", article.article_id, article.text)
+
+
+def unit_from_record(record: PubmedRecord) -> TextUnit:
+    """Title, then each abstract section as its own paragraph; section spans keep the NlmCategory."""
+    parts: list[str] = []
+    sections: list[tuple[int, int, str | None]] = []
+    offset = 0
+    for text, category in [(record.title, "TITLE")] + [
+        (s.text, s.category or (s.label.upper() if s.label else None)) for s in record.abstract_sections
+    ]:
+        if not text:
+            continue
+        if parts:
+            offset += 2
+        parts.append(text)
+        sections.append((offset, offset + len(text), category))
+        offset += len(text)
+    return TextUnit("pubmed", record.pmid, "\n\n".join(parts), tuple(sections))
+
+
+def _section_at(unit: TextUnit, char: int) -> str | None:
+    for start, end, category in unit.sections:
+        if start <= char < end:
+            return category
+    return None
+
+
+def analyse_docs(nlp: Language, units: Iterable[TextUnit], batch_size: int = 64,
+                 n_process: int = 1) -> Iterator[AnalysedDoc]:
+    units = list(units)
+    started = time.monotonic()
+    texts = ((u.text, u) for u in units)
+    for done, (doc, unit) in enumerate(nlp.pipe(texts, as_tuples=True, batch_size=batch_size, n_process=n_process), 1):
+        yield _to_records(doc, unit)
+        if done % 500 == 0 or done == len(units):
+            rate = done / max(time.monotonic() - started, 1e-9)
+            log.info("NLP: %d/%d documents (%.1f docs/s)", done, len(units), rate)
+
+
+def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
+    mentions = doc._.concepts or []
+    sentences, entities, claims = [], [], []
+    idx = 0
+    for sent in doc.sents:
+        text = sent.text.strip()
+        if not text:
+            continue
+        start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+        end = start + len(text)
+        section = _section_at(unit, start)
+        sentences.append(Sentence(unit.source, unit.doc_id, idx, start, end, text, section))
+        in_sentence = [m for m in mentions if start <= m.start_char < end]
+        for m in in_sentence:
+            entities.append(Entity(unit.source, unit.doc_id, idx, m.start_char, m.end_char, m.text, m.label,
+                                   m.concept_id, m.canonical_name, m.long_form))
+        claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
+        if unit.source == "article" or section not in {"TITLE", "METHODS"}:
+            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions)
+            if claim is not None:
+                claims.append(claim)
+        idx += 1
+    return AnalysedDoc(unit.source, unit.doc_id, tuple(sentences), tuple(entities), tuple(claims))
