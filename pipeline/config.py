@@ -26,6 +26,8 @@ class PubmedSettings:
     timeout_s: float = 60.0
     max_attempts: int = 5
     backoff_s: float = 1.0
+    task_retries: int = 2
+    task_retry_delay_s: float = 60.0
 
     @property
     def requests_per_second(self) -> float:
@@ -101,6 +103,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         timeout_s=float(pub.get("timeout_s", 60)),
         max_attempts=int(pub.get("max_attempts", 5)),
         backoff_s=float(pub.get("backoff_s", 1.0)),
+        task_retries=int(pub.get("task_retries", 2)),
+        task_retry_delay_s=float(pub.get("task_retry_delay_s", 60)),
     )
     if not pubmed.queries:
         raise ValueError(f"{config_path}: [pubmed] queries is empty")

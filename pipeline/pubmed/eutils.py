@@ -41,6 +41,7 @@ class SearchResult:
     ids: tuple[str, ...]
     webenv: str | None
     query_key: str | None
+    raw: bytes = b""
 
 
 class RateLimiter:
@@ -152,6 +153,7 @@ class EutilsClient:
             ids=tuple(str(i) for i in parsed.get("IdList", [])),
             webenv=parsed.get("WebEnv"),
             query_key=parsed.get("QueryKey"),
+            raw=body,
         )
 
     def efetch(self, *, webenv: str | None = None, query_key: str | None = None, ids=None,

@@ -1,0 +1,75 @@
+"""The nightly Prefect flow: it only wires library stages (``pipeline.stages``) together."""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.logging import get_run_logger
+
+from pipeline import stages
+from pipeline.config import Settings, load_settings
+from pipeline.pubmed.eutils import EutilsError
+from pipeline.report.summary import run_summary_markdown
+from pipeline.store.db import LoadCounts, RunResults
+
+
+class RunFailed(RuntimeError):
+    """The run stored what it could and then failed; the message is one line for the user."""
+
+
+open_run = task(stages.open_run, name="open-run")
+ingest_articles = task(stages.ingest_articles, name="ingest-articles")
+fetch_pubmed = task(stages.harvest_pubmed, name="fetch-pubmed")
+select_changed = task(stages.select_changed, name="select-changed")
+run_nlp = task(stages.run_nlp, name="nlp-and-claims")
+load = task(stages.load_results, name="load-duckdb")
+
+
+@flow(name="exoclaims-nightly", log_prints=True)
+def nightly(config_path: str | None = None, settings: Settings | None = None) -> LoadCounts:
+    started = time.monotonic()
+    settings = settings or load_settings(config_path)
+    logger = get_run_logger()
+    run = open_run(settings)
+    articles = ingest_articles(settings)
+    error = None
+    harvest, archived = None, []
+    try:
+        harvest, archived = fetch_pubmed.with_options(
+            retries=settings.pubmed.task_retries, retry_delay_seconds=settings.pubmed.task_retry_delay_s,
+        )(settings, run)
+    except EutilsError as exc:
+        error = str(exc)
+        logger.error("PubMed harvest failed; storing the article results only: %s", error)
+    nlp_version = stages.current_nlp_version(settings)
+    records = list(harvest.records.values()) if harvest else []
+    changed_articles, changed_records = select_changed(settings, articles, records, nlp_version)
+    logger.info("NLP needed for %d/%d articles and %d/%d records", len(changed_articles), len(articles),
+                len(changed_records), len(records))
+    analysed = run_nlp(settings, changed_articles, changed_records)
+    results = RunResults(
+        run_id=run.run_id,
+        nlp_version=nlp_version,
+        articles=articles,
+        records=records,
+        analysed=analysed,
+        deleted_pmids=harvest.deleted if harvest else [],
+        failed_pmids=harvest.failed if harvest else {},
+        fetched_pmids=list(harvest.records) if harvest else [],
+        raw_responses=archived,
+        records_found=len(harvest.found) if harvest else 0,
+        search_from=harvest.search_from if harvest else None,
+        watermark=harvest.watermark if harvest else None,
+    )
+    status = "failed" if error else "succeeded"
+    counts = load(settings, results, status=status, error=error)
+    summary = run_summary_markdown(results, counts, status, error, time.monotonic() - started)
+    create_markdown_artifact(key="exoclaims-run-summary", markdown=summary, description="exosome-claims nightly run")
+    logger.info("run %s %s: %d new, %d updated, %d unchanged, %d deleted, %d failed records; %d articles; %d claims",
+                run.run_id, status, counts.records_new, counts.records_updated, counts.records_unchanged,
+                counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded)
+    if error:
+        raise RunFailed(error)
+    return counts

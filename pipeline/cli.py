@@ -1,0 +1,94 @@
+"""``exoclaims``: run the nightly job now, serve it on a schedule, or look at the last runs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def _prefect_env() -> None:
+    # Library modules log through the standard logging module; let Prefect show those logs too.
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipeline")
+    # No telemetry from the temporary local server (and no failed DNS lookups on offline machines).
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    logging.getLogger("pipeline").setLevel(logging.INFO)
+
+
+def _local_timezone() -> str:
+    if os.environ.get("TZ"):
+        return os.environ["TZ"]
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink() and "zoneinfo/" in str(localtime.resolve()):
+        return str(localtime.resolve()).split("zoneinfo/", 1)[1]
+    return "UTC"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _prefect_env()
+    from flows.nightly import RunFailed, nightly
+    from pipeline.store.db import StoreError
+
+    try:
+        counts = nightly(config_path=args.config)
+    except RunFailed as exc:
+        print(f"exoclaims run failed: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"exoclaims run failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"exoclaims run succeeded: {counts.records_new} new, {counts.records_updated} updated, "
+          f"{counts.records_deleted} deleted records; {counts.articles_loaded} articles; "
+          f"{counts.claims_loaded} claims")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _prefect_env()
+    from prefect.schedules import Cron
+
+    from flows.nightly import nightly
+    from pipeline.config import load_settings
+
+    settings = load_settings(args.config)
+    timezone = _local_timezone() if settings.schedule.timezone == "local" else settings.schedule.timezone
+    print(f"serving exoclaims-nightly on cron '{settings.schedule.cron}' ({timezone}); Ctrl-C stops")
+    nightly.serve(
+        name="exoclaims-nightly",
+        schedule=Cron(settings.schedule.cron, timezone=timezone),
+        parameters={"config_path": args.config},
+    )
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from pipeline.config import load_settings
+    from pipeline.store import db
+
+    settings = load_settings(args.config)
+    con = db.connect(settings.storage.db_path, read_only=True)
+    rows = con.execute("""SELECT run_id, status, started_at, records_found, records_new, records_updated,
+                                 records_failed, claims_loaded, watermark, error
+                          FROM runs ORDER BY started_at DESC LIMIT ?""", [args.limit]).fetchall()
+    for row in rows:
+        print(" | ".join("" if v is None else str(v) for v in row))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="exoclaims", description=__doc__)
+    parser.add_argument("--config", default=None, help="TOML config (default config/pipeline.toml or $EXOCLAIMS_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the whole job now (PubMed, articles, NLP, claims, DuckDB)").set_defaults(fn=cmd_run)
+    sub.add_parser("serve", help="serve the job on the configured nightly schedule").set_defaults(fn=cmd_serve)
+    runs = sub.add_parser("runs", help="list the last runs recorded in the database")
+    runs.add_argument("--limit", type=int, default=10)
+    runs.set_defaults(fn=cmd_runs)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

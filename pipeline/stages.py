@@ -1,0 +1,127 @@
+"""The nightly job's stages as plain functions; ``flows/nightly.py`` wires them into Prefect tasks.
+
+fetch → parse → normalise → NLP → claims → store. Each function takes typed inputs and returns typed
+outputs, so the same job can be run from a notebook without Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+
+from pipeline.articles.ingest import ArticleFetchError, fetch_article_url, read_article_directory
+from pipeline.config import Settings
+from pipeline.nlp.analyse import analyse_docs, unit_from_article, unit_from_record
+from pipeline.nlp.loader import build_pipeline, pipeline_version
+from pipeline.pubmed.archive import ResponseArchive
+from pipeline.pubmed.eutils import EutilsClient
+from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
+from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
+from pipeline.store import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_id: str
+    started: dt.datetime
+    watermark: dt.date | None
+    retry_pmids: tuple[str, ...]
+
+
+def open_run(settings: Settings, today: dt.date | None = None) -> RunContext:
+    """Register a run in the store and read what the last runs left: watermark and failed PMIDs."""
+    run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    con = db.connect(settings.storage.db_path)
+    try:
+        db.start_run(con, run_id)
+        return RunContext(run_id, dt.datetime.now(), db.last_watermark(con), tuple(db.pending_failures(con)))
+    finally:
+        con.close()
+
+
+def ingest_articles(settings: Settings) -> list[Article]:
+    articles = read_article_directory(settings.articles.directory)
+    for url in settings.articles.urls:
+        try:
+            articles.extend(fetch_article_url(url))
+        except ArticleFetchError as exc:
+            log.warning("skipping article URL: %s", exc)
+    log.info("ingested %d articles (%d look-alike characters folded)", len(articles),
+             sum(a.folded_chars for a in articles))
+    return articles
+
+
+def harvest_pubmed(settings: Settings, run: RunContext, today: dt.date | None = None) -> tuple[HarvestResult, list[dict]]:
+    today = today or dt.date.today()
+    since = search_window(settings.pubmed, run.watermark, today)
+    archive = ResponseArchive(settings.storage.archive_dir, run.run_id)
+    client = EutilsClient(settings.pubmed)
+    harvester = Harvester(client, archive, settings.pubmed)
+    log.info("searching PubMed at %s for records entered %s..%s", client.host, since or "the beginning", today)
+    result = harvester.harvest(settings.pubmed.queries, since, today, list(run.retry_pmids))
+    log.info("PubMed: %d records found, %d fetched, %d deleted, %d failed (%d requests)", len(result.found),
+             len(result.records), len(result.deleted), len(result.failed), client.request_count)
+    return result, archive.entries
+
+
+@functools.lru_cache(maxsize=2)
+def nlp_pipeline(model: str, lexicon_path: str) -> Language:
+    """Loaded once per process (model loading dominates small runs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return build_pipeline(model, Path(lexicon_path))
+
+
+def current_nlp_version(settings: Settings) -> str:
+    nlp = nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+    return pipeline_version(nlp, settings.nlp.model)
+
+
+def select_changed(settings: Settings, articles: list[Article], records: list[PubmedRecord],
+                   nlp_version: str) -> tuple[list[Article], list[PubmedRecord]]:
+    """Only documents whose content or NLP version changed since they were stored need work."""
+    con = db.connect(settings.storage.db_path)
+    try:
+        stored_articles = db.stored_versions(con, "articles", "article_id")
+        stored_records = db.stored_versions(con, "pubmed_articles", "pmid")
+    finally:
+        con.close()
+    changed_articles = [a for a in articles
+                        if stored_articles.get(a.article_id) != (db.content_hash(a), nlp_version)]
+    changed_records = [r for r in records if stored_records.get(r.pmid) != (db.content_hash(r), nlp_version)]
+    return changed_articles, changed_records
+
+
+def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRecord]) -> list[AnalysedDoc]:
+    nlp = nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+    units: list[TextUnit] = [unit_from_article(a) for a in articles] + [unit_from_record(r) for r in records]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher warning
+        return list(analyse_docs(nlp, units, batch_size=settings.nlp.batch_size))
+
+
+def load_results(settings: Settings, results: db.RunResults, status: str = "succeeded",
+                 error: str | None = None) -> db.LoadCounts:
+    nlp = nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+    con = db.connect(settings.storage.db_path)
+    try:
+        return db.load_run(con, results, nlp.get_pipe("exoclaims_concepts").lexicon, status=status, error=error)
+    finally:
+        con.close()
+
+
+def mark_failed(settings: Settings, run_id: str, error: str) -> None:
+    con = db.connect(settings.storage.db_path)
+    try:
+        db.fail_run(con, run_id, error)
+    finally:
+        con.close()

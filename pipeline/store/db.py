@@ -1,0 +1,248 @@
+"""The DuckDB store: connection, run bookkeeping and the one transactional load per run.
+
+Every run's results are written in a single transaction: a run killed half-way leaves the previous
+state intact, and re-loading the same results changes nothing (rows are replaced per document).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import duckdb
+
+from pipeline.nlp.lexicon import ConceptLexicon
+from pipeline.records import AnalysedDoc, Article, PubmedRecord
+from pipeline.store.migrations import apply_migrations
+
+log = logging.getLogger(__name__)
+
+DERIVED_TABLES = ("sentences", "entities", "claims")
+
+
+class StoreError(RuntimeError):
+    """The database file cannot be used (corrupt, foreign, locked by another run)."""
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the pipeline's DuckDB file, with a clear error for unusable files."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            raise StoreError(f"{path} is in use by another process (is a run already going?): {message}") from exc
+        raise StoreError(f"{path} is not a usable DuckDB database: {message}") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"{path} is not a usable DuckDB database: {exc}") from exc
+    if not read_only:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if tables and "schema_migrations" not in tables:
+            con.close()
+            raise StoreError(f"{path} is a DuckDB file of another application (no schema_migrations table)")
+        apply_migrations(con)
+    return con
+
+
+def content_hash(obj) -> str:
+    payload = json.dumps(dataclasses.asdict(obj), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record a new run; runs left 'running' by a killed process are marked 'abandoned'."""
+    con.execute("UPDATE runs SET status = 'abandoned', finished_at = now() WHERE status = 'running'")
+    con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, now(), 'running')", [run_id])
+
+
+def fail_run(con: duckdb.DuckDBPyConnection, run_id: str, error: str) -> None:
+    con.execute("UPDATE runs SET status = 'failed', finished_at = now(), error = ? WHERE run_id = ?", [error, run_id])
+
+
+def last_watermark(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The Entrez-date watermark of the last run whose PubMed harvest completed."""
+    row = con.execute("SELECT max(watermark) FROM runs WHERE watermark IS NOT NULL").fetchone()
+    return row[0]
+
+
+def pending_failures(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT pmid FROM fetch_failures ORDER BY pmid").fetchall()]
+
+
+def stored_versions(con: duckdb.DuckDBPyConnection, table: str, key: str) -> dict[str, tuple[str, str]]:
+    """key → (content_sha256, nlp_version) for incremental processing."""
+    rows = con.execute(f"SELECT {key}, content_sha256, nlp_version FROM {table}").fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return dict(rows)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """Bulk insert by passing each column as one list parameter (far faster than executemany)."""
+    if not rows:
+        return 0
+    types = _column_types(con, table)
+    cols = list(zip(*rows))
+    select = ", ".join(f"unnest(${i + 1}::{types[c]}[])" for i, c in enumerate(columns))
+    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select}", [list(c) for c in cols])
+    return len(rows)
+
+
+def _delete_docs(con: duckdb.DuckDBPyConnection, source: str, doc_ids: Iterable[str]) -> None:
+    ids = list(doc_ids)
+    if not ids:
+        return
+    for table in DERIVED_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE source = ? AND list_contains(?, doc_id)", [source, ids])
+
+
+def _article_row(a: Article, nlp_version: str, run_id: str) -> tuple:
+    return (a.article_id, a.source, a.title, a.raw_text, a.text, a.folded_chars, content_hash(a), nlp_version, run_id)
+
+
+ARTICLE_COLUMNS = ("article_id", "source", "title", "raw_text", "text", "folded_chars", "content_sha256",
+                   "nlp_version", "updated_run_id")
+PUBMED_COLUMNS = ("pmid", "version", "title", "abstract", "abstract_sections", "journal", "pub_year", "pub_date",
+                  "authors", "doi", "pmcid", "language", "pub_types", "mesh_terms", "mesh_major_terms", "mesh_ids",
+                  "keywords", "comments_corrections", "is_retracted", "has_abstract", "is_book", "date_revised",
+                  "content_sha256", "nlp_version", "first_run_id", "updated_run_id")
+
+
+def _pubmed_row(r: PubmedRecord, nlp_version: str, first_run: str, run_id: str) -> tuple:
+    return (
+        r.pmid, r.version, r.title, r.abstract,
+        json.dumps([dataclasses.asdict(s) for s in r.abstract_sections]),
+        r.journal, r.pub_year, r.pub_date, list(r.authors), r.doi, r.pmcid, list(r.language), list(r.pub_types),
+        [m.descriptor for m in r.mesh], [m.descriptor for m in r.mesh if m.major_topic],
+        [m.ui for m in r.mesh if m.ui], list(r.keywords),
+        json.dumps([dataclasses.asdict(c) for c in r.comments_corrections]),
+        r.is_retracted, r.has_abstract, r.is_book, r.date_revised, content_hash(r), nlp_version, first_run, run_id,
+    )
+
+
+@dataclass
+class RunResults:
+    """Everything one run hands to the store, loaded in one transaction."""
+
+    run_id: str
+    nlp_version: str
+    articles: list[Article] = field(default_factory=list)  # all ingested; unchanged ones are skipped
+    records: list[PubmedRecord] = field(default_factory=list)  # all fetched; unchanged ones are skipped
+    analysed: list[AnalysedDoc] = field(default_factory=list)
+    deleted_pmids: list[str] = field(default_factory=list)
+    failed_pmids: dict[str, str] = field(default_factory=dict)
+    fetched_pmids: list[str] = field(default_factory=list)  # resolves earlier failures
+    raw_responses: list[dict] = field(default_factory=list)
+    records_found: int = 0
+    search_from: dt.date | None = None
+    watermark: dt.date | None = None  # None when the PubMed harvest did not complete
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    records_new: int
+    records_updated: int
+    records_unchanged: int
+    records_deleted: int
+    articles_loaded: int
+    claims_loaded: int
+
+
+def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: ConceptLexicon | None = None,
+             status: str = "succeeded", error: str | None = None) -> LoadCounts:
+    """Write one run's results atomically and close its ``runs`` row."""
+    existing = {r[0]: r[1] for r in con.execute("SELECT pmid, first_run_id FROM pubmed_articles").fetchall()}
+    stored = stored_versions(con, "pubmed_articles", "pmid")
+    stored_articles = stored_versions(con, "articles", "article_id")
+    version = results.nlp_version
+    # identical content already processed by the same NLP version is not rewritten: re-runs change nothing
+    records = [r for r in results.records if stored.get(r.pmid) != (content_hash(r), version)]
+    articles = [a for a in results.articles if stored_articles.get(a.article_id) != (content_hash(a), version)]
+    new = [r for r in records if r.pmid not in existing]
+    updated = sum(1 for r in records if r.pmid in existing and stored[r.pmid][0] != content_hash(r))
+    unchanged = len(results.records) - len(new) - updated
+    analysed_ids = {(a.source, a.doc_id) for a in results.analysed}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if lexicon is not None:
+            con.execute("DELETE FROM concepts")
+            insert_rows(con, "concepts", ("concept_id", "canonical_name", "label", "aliases"),
+                        [(c.concept_id, c.canonical_name, c.label, list(c.aliases)) for c in lexicon.concepts.values()])
+        article_ids = [a.article_id for a in articles]
+        if article_ids:
+            con.execute("DELETE FROM articles WHERE list_contains(?, article_id)", [article_ids])
+            insert_rows(con, "articles", ARTICLE_COLUMNS, [_article_row(a, version, results.run_id) for a in articles])
+        pmids = [r.pmid for r in records]
+        if pmids:
+            con.execute("DELETE FROM pubmed_articles WHERE list_contains(?, pmid)", [pmids])
+            insert_rows(con, "pubmed_articles", PUBMED_COLUMNS,
+                        [_pubmed_row(r, version, existing.get(r.pmid, results.run_id), results.run_id)
+                         for r in records])
+        deleted = [p for p in results.deleted_pmids if p in existing]
+        if results.deleted_pmids:
+            con.execute("DELETE FROM pubmed_articles WHERE list_contains(?, pmid)", [results.deleted_pmids])
+            _delete_docs(con, "pubmed", results.deleted_pmids)
+        for source in ("article", "pubmed"):
+            _delete_docs(con, source, [d for s, d in analysed_ids if s == source])
+        insert_rows(con, "sentences", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "section"),
+                    [(s.source, s.doc_id, s.sentence_idx, s.start_char, s.end_char, s.text, s.section)
+                     for a in results.analysed for s in a.sentences])
+        insert_rows(con, "entities", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "label",
+                                      "concept_id", "canonical_name", "long_form"),
+                    [(e.source, e.doc_id, e.sentence_idx, e.start_char, e.end_char, e.text, e.label, e.concept_id,
+                      e.canonical_name, e.long_form) for a in results.analysed for e in a.entities])
+        claims = [c for a in results.analysed for c in a.claims]
+        insert_rows(con, "claims", ("claim_id", "source", "doc_id", "sentence_idx", "sentence", "claim_type",
+                                    "polarity", "certainty", "intervention", "outcome", "direction", "cues"),
+                    [(c.claim_id, c.source, c.doc_id, c.sentence_idx, c.sentence, c.claim_type, c.polarity,
+                      c.certainty, c.intervention, c.outcome, c.direction, list(c.cues)) for c in claims])
+        if results.fetched_pmids:
+            con.execute("DELETE FROM fetch_failures WHERE list_contains(?, pmid)", [results.fetched_pmids])
+        for pmid, message in results.failed_pmids.items():
+            con.execute("""
+                INSERT INTO fetch_failures VALUES (?, ?, ?, ?, 1)
+                ON CONFLICT (pmid) DO UPDATE SET error = excluded.error, last_run_id = excluded.last_run_id,
+                    attempts = fetch_failures.attempts + 1""", [pmid, message, results.run_id, results.run_id])
+        for raw in results.raw_responses:
+            con.execute("INSERT OR IGNORE INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [raw["sha256"], results.run_id, raw["utility"], json.dumps(raw["request"]), raw["path"],
+                         raw["bytes"], raw["fetched_at"]])
+        counts = LoadCounts(
+            records_new=len(new),
+            records_updated=updated,
+            records_unchanged=unchanged,
+            records_deleted=len(deleted),
+            articles_loaded=len(articles),
+            claims_loaded=len(claims),
+        )
+        con.execute("""
+            UPDATE runs SET finished_at = now(), status = ?, records_found = ?, records_new = ?,
+                records_updated = ?, records_unchanged = ?, records_deleted = ?, records_failed = ?,
+                articles_loaded = ?, claims_loaded = ?, search_from = ?, watermark = ?, nlp_version = ?, error = ?
+            WHERE run_id = ?""",
+            [status, results.records_found, counts.records_new, counts.records_updated, counts.records_unchanged,
+             counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
+             results.search_from, results.watermark, results.nlp_version, error, results.run_id])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts

@@ -1,0 +1,153 @@
+"""Schema migrations: an ordered list of functions, each applied once and recorded in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import duckdb
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+def migration(version: int, name: str):
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((version, name, fn))
+        return fn
+    return register
+
+
+@migration(1, "initial schema")
+def _initial(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL,              -- running | succeeded | failed | abandoned
+            records_found INTEGER DEFAULT 0,
+            records_new INTEGER DEFAULT 0,
+            records_updated INTEGER DEFAULT 0,
+            records_unchanged INTEGER DEFAULT 0,
+            records_deleted INTEGER DEFAULT 0,
+            records_failed INTEGER DEFAULT 0,
+            articles_loaded INTEGER DEFAULT 0,
+            claims_loaded INTEGER DEFAULT 0,
+            search_from DATE,
+            watermark DATE,
+            nlp_version VARCHAR,
+            error VARCHAR
+        )""")
+    con.execute("""
+        CREATE TABLE pubmed_articles (
+            pmid VARCHAR PRIMARY KEY,
+            version INTEGER,
+            title VARCHAR,
+            abstract VARCHAR,
+            abstract_sections JSON,
+            journal VARCHAR,
+            pub_year INTEGER,
+            pub_date VARCHAR,
+            authors VARCHAR[],
+            doi VARCHAR,
+            pmcid VARCHAR,
+            language VARCHAR[],
+            pub_types VARCHAR[],
+            mesh_terms VARCHAR[],
+            mesh_major_terms VARCHAR[],
+            mesh_ids VARCHAR[],
+            keywords VARCHAR[],
+            comments_corrections JSON,
+            is_retracted BOOLEAN,
+            has_abstract BOOLEAN,
+            is_book BOOLEAN,
+            date_revised VARCHAR,
+            content_sha256 VARCHAR,
+            nlp_version VARCHAR,
+            first_run_id VARCHAR,
+            updated_run_id VARCHAR
+        )""")
+    con.execute("""
+        CREATE TABLE articles (
+            article_id VARCHAR PRIMARY KEY,
+            source VARCHAR,
+            title VARCHAR,
+            raw_text VARCHAR,
+            text VARCHAR,
+            folded_chars INTEGER,
+            content_sha256 VARCHAR,
+            nlp_version VARCHAR,
+            updated_run_id VARCHAR
+        )""")
+    con.execute("""
+        CREATE TABLE sentences (
+            source VARCHAR, doc_id VARCHAR, sentence_idx INTEGER,
+            start_char INTEGER, end_char INTEGER, text VARCHAR, section VARCHAR,
+            PRIMARY KEY (source, doc_id, sentence_idx)
+        )""")
+    con.execute("""
+        CREATE TABLE entities (
+            source VARCHAR, doc_id VARCHAR, sentence_idx INTEGER,
+            start_char INTEGER, end_char INTEGER, text VARCHAR, label VARCHAR,
+            concept_id VARCHAR, canonical_name VARCHAR, long_form VARCHAR,
+            PRIMARY KEY (source, doc_id, start_char, end_char)
+        )""")
+    con.execute("""
+        CREATE TABLE claims (
+            claim_id VARCHAR PRIMARY KEY,
+            source VARCHAR, doc_id VARCHAR, sentence_idx INTEGER, sentence VARCHAR,
+            claim_type VARCHAR, polarity VARCHAR, certainty VARCHAR,
+            intervention VARCHAR, outcome VARCHAR, direction VARCHAR, cues VARCHAR[]
+        )""")
+    con.execute("""
+        CREATE TABLE concepts (
+            concept_id VARCHAR PRIMARY KEY, canonical_name VARCHAR, label VARCHAR, aliases VARCHAR[]
+        )""")
+    con.execute("""
+        CREATE TABLE fetch_failures (
+            pmid VARCHAR PRIMARY KEY,
+            error VARCHAR,
+            first_run_id VARCHAR,
+            last_run_id VARCHAR,
+            attempts INTEGER
+        )""")
+    con.execute("""
+        CREATE TABLE raw_responses (
+            sha256 VARCHAR PRIMARY KEY,
+            run_id VARCHAR,
+            utility VARCHAR,
+            request JSON,
+            path VARCHAR,
+            bytes BIGINT,
+            fetched_at TIMESTAMP
+        )""")
+    con.execute("CREATE INDEX sentences_doc ON sentences (source, doc_id)")
+    con.execute("CREATE INDEX entities_concept ON entities (concept_id)")
+    con.execute("CREATE INDEX claims_doc ON claims (source, doc_id)")
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
+    con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)""")
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, fn in sorted(MIGRATIONS):
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            fn(con)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, dt.datetime.now()])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
