@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import sys
@@ -28,20 +29,21 @@ def _local_timezone() -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _prefect_env()
+    # The verdict line is printed at exit, after Prefect has stopped its temporary server and logged
+    # that, so the last line a user (or cron mail) sees is the one that says what happened.
+    verdict: list[str] = []
+    atexit.register(lambda: verdict and print(verdict[0], file=sys.stderr if verdict[0].startswith("exoclaims run failed") else sys.stdout, flush=True))
     from flows.nightly import RunFailed, nightly
     from pipeline.store.db import StoreError
 
     try:
         counts = nightly(config_path=args.config)
-    except RunFailed as exc:
-        print(f"exoclaims run failed: {exc}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"exoclaims run failed: {exc}", file=sys.stderr)
-        return 2
-    print(f"exoclaims run succeeded: {counts.records_new} new, {counts.records_updated} updated, "
-          f"{counts.records_deleted} deleted records; {counts.articles_loaded} articles; "
-          f"{counts.claims_loaded} claims")
+    except (RunFailed, StoreError) as exc:
+        verdict.append(f"exoclaims run failed: {exc}")
+        return 1 if isinstance(exc, RunFailed) else 2
+    verdict.append(f"exoclaims run succeeded: {counts.records_new} new, {counts.records_updated} updated, "
+                   f"{counts.records_deleted} deleted records; {counts.articles_loaded} articles; "
+                   f"{counts.claims_loaded} claims")
     return 0
 
 

@@ -1,10 +1,15 @@
+import dataclasses
+import os
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
-SHARED = TESTS.parent.parent / "shared"
+PROJECT = TESTS.parent
+SHARED = PROJECT.parent / "shared"
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def shared_path(*parts: str) -> Path:
@@ -13,3 +18,36 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"needs {path} (../shared is not beside this checkout)")
     return path
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from pipeline.config import load_settings
+    from pipeline.stages import nlp_pipeline
+
+    settings = load_settings(env={})
+    return nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+
+
+@pytest.fixture()
+def eutils_server():
+    from pipeline.testing.loopback_eutils import LoopbackEutils
+
+    server = LoopbackEutils.start(FIXTURES / "pubmed")
+    yield server
+    server.__exit__(None, None, None)
+
+
+def make_settings(tmp_path: Path, eutils_url: str, **pubmed_overrides):
+    """Project settings pointed at a temporary DuckDB file, archive and a loopback E-utilities server."""
+    from pipeline.config import load_settings
+
+    settings = load_settings(env={
+        "EXOCLAIMS_EUTILS_URL": eutils_url,
+        "EXOCLAIMS_DB": str(tmp_path / "exoclaims.duckdb"),
+        "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw"),
+    })
+    fast = dict(backoff_s=0.01, max_attempts=3, timeout_s=5, task_retries=0, task_retry_delay_s=0,
+                email="tests@example.org")
+    pubmed = dataclasses.replace(settings.pubmed, **{**fast, **pubmed_overrides})
+    return dataclasses.replace(settings, pubmed=pubmed)

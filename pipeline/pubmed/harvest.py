@@ -66,7 +66,9 @@ class Harvester:
         mid = lo + (hi - lo) / 2
         return self._ranges(query, lo, mid) + self._ranges(query, mid + dt.timedelta(days=1), hi)
 
-    def _fetch(self, result: HarvestResult, ids: list[str], **efetch_args) -> None:
+    def _fetch(self, result: HarvestResult, wanted: list[str], **efetch_args) -> None:
+        """Fetch one batch; ``wanted`` are the PMIDs it should hold (kept as failures if it fails)."""
+        ids = wanted
         params_note = {k: v for k, v in efetch_args.items() if k != "ids"} or {"id": ",".join(ids)}
         try:
             body = self.client.efetch(**efetch_args, validate=parse_pubmed_xml)

@@ -172,10 +172,13 @@ class LoopbackEutils(ThreadingHTTPServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/entrez/eutils/"
 
-    def add_xml(self, xml: bytes) -> list[str]:
+    def add_xml(self, xml: bytes, entrez_date: dt.date | None = None) -> list[str]:
+        """Add (or replace) records; ``entrez_date`` overrides their Entrez date, e.g. "entered today"."""
         records = load_records(xml)
         with self.state.lock:
             for record in records:
+                if entrez_date is not None:
+                    record.entrez_date = entrez_date
                 self.state.records[record.pmid] = record
         return [r.pmid for r in records]
 

@@ -1,0 +1,195 @@
+"""End-to-end runs of the Prefect nightly flow against the loopback E-utilities server and a real
+DuckDB file."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from conftest import FIXTURES, PROJECT, make_settings
+from flows.nightly import RunFailed, nightly
+from pipeline.testing.loopback_eutils import Fault
+
+CONTENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims", "fetch_failures")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _db(settings):
+    return duckdb.connect(str(settings.storage.db_path), read_only=True)
+
+
+def _snapshot(settings) -> dict:
+    with _db(settings) as con:
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in CONTENT_TABLES}
+
+
+def _count(settings, sql):
+    with _db(settings) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url)
+    counts = nightly(settings=settings)
+    assert counts.records_new == 8 and counts.articles_loaded == 8
+    assert _count(settings, "SELECT count(*) FROM pubmed_articles") == 8
+    assert _count(settings, "SELECT count(*) FROM pubmed_articles WHERE NOT has_abstract") == 1
+    assert _count(settings, "SELECT count(*) FROM claims WHERE source = 'pubmed'") > 0
+    assert _count(settings, "SELECT count(*) FROM claims WHERE source = 'article'") > 50
+    # the first run takes everything; its watermark is today
+    first_search = eutils_server.requests_for("esearch")[0]
+    assert first_search["mindate"] == "1800/01/01"
+    with _db(settings) as con:
+        status, watermark = con.execute("SELECT status, watermark FROM runs").fetchone()
+    assert status == "succeeded" and watermark == dt.date.today()
+    # every raw response is archived with its checksum
+    assert _count(settings, "SELECT count(*) FROM raw_responses WHERE utility = 'efetch'") == 1
+    assert all(p.suffix == ".gz" for p in (tmp_path / "raw").rglob("*") if p.is_file())
+
+    new_pmids = eutils_server.add_xml((FIXTURES / "pubmed_update" / "exosome_hair_new.xml").read_bytes(),
+                                      entrez_date=dt.date.today())
+    eutils_server.state.requests.clear()
+    counts = nightly(settings=settings)
+    assert counts.records_new == 2 and counts.records_updated == 0
+    second_search = eutils_server.requests_for("esearch")[-1]
+    expected_from = dt.date.today() - dt.timedelta(days=settings.pubmed.overlap_days)
+    assert second_search["mindate"] == expected_from.strftime("%Y/%m/%d")
+    fetched = {i for p in eutils_server.requests_for("efetch") for i in p.get("id", "").split(",") if i}
+    assert _count(settings, "SELECT count(*) FROM pubmed_articles") == 10
+    with _db(settings) as con:
+        nlp_pmids = {r[0] for r in con.execute(
+            "SELECT DISTINCT doc_id FROM sentences s JOIN pubmed_articles p ON p.pmid = s.doc_id "
+            "WHERE p.updated_run_id = (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1)").fetchall()}
+    assert nlp_pmids == set(new_pmids) and not fetched
+    assert counts.articles_loaded == 0  # articles unchanged: not re-processed
+
+
+def test_rerun_changes_nothing(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url, overlap_days=100000)
+    nightly(settings=settings)
+    before = _snapshot(settings)
+    counts = nightly(settings=settings)  # the overlap makes the second run see every record again
+    assert counts.records_new == 0 and counts.records_unchanged == 8 and counts.claims_loaded == 0
+    assert _snapshot(settings) == before
+
+
+def test_updated_record_replaces_old_version_and_derived_rows(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url, overlap_days=100000)
+    nightly(settings=settings)
+    xml = (FIXTURES / "pubmed" / "exosome_hair_set1.xml").read_bytes()
+    revised = xml.replace(b"ADSC-Exos significantly increased hair density", b"ADSC-Exos did not increase hair density")
+    eutils_server.add_xml(revised)
+    counts = nightly(settings=settings)
+    assert counts.records_updated == 1 and counts.records_new == 0
+    with _db(settings) as con:
+        sentences = [r[0] for r in con.execute(
+            "SELECT text FROM sentences WHERE doc_id = '90000001' ORDER BY sentence_idx").fetchall()]
+        assert any("did not increase hair density" in s for s in sentences)
+        assert not any("significantly increased" in s for s in sentences)
+        assert con.execute("SELECT count(*) FROM claims WHERE doc_id = '90000001' AND sentence LIKE "
+                           "'%significantly increased%'").fetchone()[0] == 0
+
+
+def test_faults_are_retried_and_a_failed_batch_is_fetched_next_run(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url, batch_size=3, max_attempts=4)
+    eutils_server.inject(Fault("efetch", status=429, retry_after=0), Fault("efetch", status=503),
+                         Fault("efetch", truncate=True), Fault("esearch", status=502))
+    # then one batch fails all of its attempts
+    eutils_server.inject(*[Fault("efetch", status=500) for _ in range(settings.pubmed.max_attempts)])
+    counts = nightly(settings=settings)
+    failed = _count(settings, "SELECT count(*) FROM fetch_failures")
+    assert 1 <= failed <= 3 and counts.records_new == 8 - failed
+    assert _count(settings, "SELECT records_failed FROM runs") == failed
+
+    counts = nightly(settings=settings)
+    assert counts.records_new == failed
+    assert _count(settings, "SELECT count(*) FROM fetch_failures") == 0
+    assert _count(settings, "SELECT count(*) FROM pubmed_articles") == 8
+
+
+def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url)
+    nightly(settings=settings)
+    before = _snapshot(settings)["pubmed_articles"]
+    with _db(settings) as con:
+        con.execute  # noqa: B018 (just proving the file opens read-only)
+    con = duckdb.connect(str(settings.storage.db_path))
+    con.execute("DELETE FROM articles")
+    con.execute("DELETE FROM sentences WHERE source = 'article'")
+    con.close()
+    unreachable = make_settings(tmp_path, "http://127.0.0.1:9/entrez/eutils/")
+    with pytest.raises(RunFailed, match="cannot reach E-utilities host 127.0.0.1:9"):
+        nightly(settings=unreachable)
+    assert _snapshot(settings)["pubmed_articles"] == before
+    assert _count(settings, "SELECT count(*) FROM articles") == 8
+    with _db(settings) as con:
+        status, error = con.execute("SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    assert status == "failed" and "127.0.0.1:9" in error
+
+
+def test_cli_against_unreachable_host_exits_nonzero_with_one_line(tmp_path):
+    config = (PROJECT / "config" / "pipeline.toml").read_text()
+    config = config.replace("max_attempts = 5", "max_attempts = 2").replace("task_retries = 2", "task_retries = 0")
+    config = config.replace("backoff_s = 1.0", "backoff_s = 0.01")
+    (tmp_path / "pipeline.toml").write_text(config)
+    env = {**os.environ, "EXOCLAIMS_EUTILS_URL": "http://127.0.0.1:9/entrez/eutils/",
+           "EXOCLAIMS_DB": str(tmp_path / "cli.duckdb"), "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw")}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(tmp_path / "pipeline.toml"), "run"],
+                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("exoclaims run failed: cannot reach E-utilities host 127.0.0.1:9"), proc.stderr[-2000:]
+    con = duckdb.connect(str(tmp_path / "cli.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 8
+    con.close()
+
+
+def test_run_killed_inside_the_load_transaction_leaves_previous_state(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url)
+    nightly(settings=settings)
+    before = _snapshot(settings)
+    # a second process starts loading a run with every table rewritten, then is SIGKILLed mid-transaction
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pipeline.store import db
+        from pipeline.records import Article
+        real_insert = db.insert_rows
+        def insert_then_hang(con, table, columns, rows):
+            n = real_insert(con, table, columns, rows)
+            if table == "sentences":
+                print("IN-TRANSACTION", flush=True)
+                time.sleep(120)
+            return n
+        db.insert_rows = insert_then_hang
+        con = db.connect({str(settings.storage.db_path)!r})
+        db.start_run(con, "killed-run")
+        art = Article("000_67518fd690d0f3e4", "x", "t", "raw", "text", 0)
+        from pipeline.records import AnalysedDoc, Sentence
+        doc = AnalysedDoc("article", art.article_id, (Sentence("article", art.article_id, 0, 0, 4, "text"),), (), ())
+        db.load_run(con, db.RunResults(run_id="killed-run", nlp_version="other", articles=[art], analysed=[doc]))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "IN-TRANSACTION"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert _snapshot(settings) == before
+    counts = nightly(settings=settings)  # the next run goes on normally
+    assert counts.records_new == 0
+    with _db(settings) as con:
+        statuses = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
+    assert statuses["killed-run"] == "abandoned"
+    assert _snapshot(settings) == before
