@@ -40,8 +40,8 @@ def fold_confusables(text: str) -> tuple[str, int]:
     """Replace look-alike Cyrillic/Greek letters inside Latin-script words; return text and count.
 
     A word is folded when all of its non-Latin letters have a Latin look-alike and it either holds a
-    Latin letter already or stands in mostly-Latin text. Genuine Cyrillic or Greek words (with
-    letters like ж or λ) are left as they are.
+    Latin letter already or is a short word in mostly-Latin text. Genuine Cyrillic or Greek words
+    (with letters like ж or λ, or longer than three letters) are left as they are.
     """
     letters = [c for c in text if c.isalpha()]
     latin_share = sum(map(_is_latin_letter, letters)) / len(letters) if letters else 1.0
@@ -53,7 +53,9 @@ def fold_confusables(text: str) -> tuple[str, int]:
         foreign = [c for c in word if not _is_latin_letter(c)]
         if not foreign or not all(c in CONFUSABLES for c in foreign):
             continue
-        if not (len(foreign) < len(word) or latin_share > 0.5):
+        # an all-look-alike word is folded only when short ("а", "bу") in mostly-Latin text: longer
+        # ones ("Москва") are real words of another script
+        if len(foreign) == len(word) and not (latin_share > 0.5 and len(word) <= 3):
             continue
         out.append(text[last:match.start()])
         out.append("".join(CONFUSABLES.get(c, c) for c in word))
