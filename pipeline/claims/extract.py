@@ -33,15 +33,23 @@ HEDGE = {"may", "might", "could", "can", "suggest", "suggests", "suggested", "po
          "speculate", "hypothesize", "propose", "proposed", "indicate", "indicates", "would", "early"}
 EVIDENCE = {"study", "studies", "trial", "trials", "research", "evidence", "data", "demonstrated", "shown",
             "show", "shows", "reported", "found", "published", "researchers", "scientists", "testimonials",
-            "reports", "literature", "findings", "results", "experiments", "prove", "proven"}
+            "reports", "literature", "findings", "experiments", "prove", "proven"}
 SAFETY = {"safe", "safety", "safely", "adverse", "risk", "risks", "tolerated", "complications", "toxicity",
           "harmful", "harm", "dangerous", "side", "contaminants", "allergic", "infections", "carcinogenic"}
 COMPARATIVE = {"than", "compared", "comparison", "unlike", "versus", "vs", "superior", "outperform",
                "fewer", "alternative", "comparable", "traditional", "edge"}
-RECOMMEND = {"should", "must", "recommend", "recommended", "advise", "advised", "consult", "essential",
-             "crucial", "important", "necessary", "need", "needed", "ensure"}
+RECOMMEND = re.compile(r"\b(should|must|recommend\w*|advis\w*|consult|ensure|(important|essential|crucial|necessary|"
+                       r"vital) (to|for|that)|needs? to)\b", re.I)
 MECHANISM = {"mechanism", "via", "through", "signaling", "signalling", "pathway", "pathways", "communication",
              "messengers", "carriers", "transfer", "transferring", "delivering", "mediate", "mediated"}
+COMPARATIVE_PHRASE = re.compile(r"\b(more|less) (effective|natural|invasive|costly|sustainable|affordable)\b|"
+                                r"\bfewer (risks|side effects)\b", re.I)
+MECHANISM_PHRASE = re.compile(r"\b(work|works|act|acts)? ?by (delivering|transferring|stimulating|carrying|releasing|"
+                              r"signal\w*|activating|modulating)\b|\bmodulate\w*\b", re.I)
+FORWARD_LOOKING = re.compile(r"\b(will (continue|be|soon)|may soon|the future|in the future)\b", re.I)
+EFFECT_NOUNS = {"improvement": "increase", "improvements": "increase", "increase": "increase", "gains": "increase",
+                "reduction": "decrease", "decline": "decrease"}
+NON_SAFETY_ADVERSE = {"MESH:D007249"}  # inflammation: usually a mechanism target in this domain, not a harm
 BACKGROUND_VERBS = {"be", "derive", "secrete", "release", "contain", "involve", "range", "play", "consist",
                     "compose", "affect", "define", "know", "refer", "characterize", "occur", "isolate"}
 NO_EFFECT = re.compile(r"\b(no (significant )?(effect|difference|change|improvement|benefit)|did not|does not|do not|"
@@ -88,9 +96,18 @@ def _lemma(word: str) -> str:
 _WORDS = re.compile(r"[A-Za-z]+(?:'t)?")
 
 
-def analyse_sentence(text: str, mentions: list[Mention]) -> ClaimFacts | None:
-    """Decide whether ``text`` asserts something checkable; None when it does not."""
+ANAPHOR = re.compile(r"^(they|these|this|it|such|those)\b", re.I)
+
+
+def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | None = None) -> ClaimFacts | None:
+    """Decide whether ``text`` asserts something checkable; None when it does not.
+
+    ``antecedent`` is the intervention of an earlier sentence, used when this one opens with a
+    pronoun ("They may promote wound healing") and names no intervention itself.
+    """
     stripped = text.strip()
+    if antecedent is not None and ANAPHOR.match(stripped) and not any(m.label in INTERVENTION_LABELS for m in mentions):
+        mentions = [Mention(-1, antecedent.label, antecedent.concept_id)] + list(mentions)
     if not mentions or len(stripped) < 15 or stripped.endswith("?") or not re.search(r"[.!;:)]\s*$", stripped):
         return None  # headings, questions, fragments
     words = [w.lower() for w in _WORDS.findall(stripped)]
@@ -98,6 +115,9 @@ def analyse_sentence(text: str, mentions: list[Mention]) -> ClaimFacts | None:
     lemmas = [_lemma(w) for w in words]
     wordset, lemmaset = set(words), set(lemmas)
 
+    if FORWARD_LOOKING.search(stripped):
+        return None  # predictions about the field are not checkable against the literature
+    lemmas = [EFFECT_NOUNS.get(w, lem) for w, lem in zip(words, lemmas)]
     direction_positions = [i for i, lem in enumerate(lemmas) if lem in INCREASE or lem in DECREASE]
     first_direction = direction_positions[0] if direction_positions else None
     negation_hits = [i for i, w in enumerate(words) if w in NEGATION
@@ -127,26 +147,42 @@ def analyse_sentence(text: str, mentions: list[Mention]) -> ClaimFacts | None:
             cues.extend(f"{name}:{w}" for w in found)
         return bool(found)
 
-    is_recommendation = hit(RECOMMEND, "recommend") and not wordset & {"studies", "study", "trials"}
-    is_safety = hit(SAFETY, "safety") or "ADVERSE_EVENT" in labels and direction != "decrease" or (
+    recommendation = RECOMMEND.search(stripped)
+    if recommendation:
+        cues.append(f"recommend:{recommendation.group(0).lower()}")
+    is_recommendation = bool(recommendation) and not wordset & {"studies", "study", "trials"}
+    harms = {m.label for m in mentions if m.concept_id not in NON_SAFETY_ADVERSE}
+    is_safety = hit(SAFETY, "safety") or "ADVERSE_EVENT" in harms and direction != "decrease" or (
         "DISEASE" in labels and "cancer" in stripped.lower() and lemmaset & (CAUSE | INCREASE))
-    is_comparative = hit(COMPARATIVE, "comparative")
+    is_comparative = hit(COMPARATIVE, "comparative") or bool(COMPARATIVE_PHRASE.search(stripped))
     is_evidence = hit(EVIDENCE, "evidence")
     has_hair_outcome = bool(labels & {"HAIR_OUTCOME", "DISEASE"}) or "efficacy" in wordset or "effective" in wordset
-    is_mechanism = hit(MECHANISM, "mechanism") or bool(labels & {"PROCESS", "GROWTH_FACTOR", "CELL_TYPE"})
+    mechanism_phrase = MECHANISM_PHRASE.search(stripped)
+    is_mechanism = hit(MECHANISM, "mechanism") or bool(mechanism_phrase) or bool(labels & {"PROCESS", "GROWTH_FACTOR", "CELL_TYPE"})
     is_background = bool(lemmaset & BACKGROUND_VERBS) and len(mentions) >= 2
+    has_intervention = bool(labels & {"VESICLE", "TREATMENT", "CELL_TYPE"})
 
+    if not has_intervention and not is_safety:
+        return None  # nothing is claimed about an intervention
+    evidence_nouns = wordset & {"studies", "study", "trials", "trial", "evidence", "data", "research"}
     if is_recommendation and direction == "none":
         claim_type = "recommendation"
+    elif is_evidence and evidence_nouns and (negated or is_safety):
+        # what studies show (or lack) about safety is an evidence claim: "no rigorous human studies
+        # support the safety ...", "studies indicate that it is well tolerated"
+        claim_type = "evidence"
     elif is_safety:
         claim_type = "safety"
-    elif is_comparative and (direction != "none" or "effective" in wordset or "invasive" in wordset):
+    elif is_comparative and (direction != "none" or "effective" in wordset or COMPARATIVE_PHRASE.search(stripped)
+                             or "recovery" in wordset or "downtime" in wordset):
         claim_type = "comparative"
     elif is_evidence and (direction != "none" or negated or has_hair_outcome):
         claim_type = "evidence"
+    elif mechanism_phrase and direction != "none":
+        claim_type = "mechanism"
     elif direction != "none" and has_hair_outcome:
         claim_type = "efficacy"
-    elif direction != "none" and is_mechanism:
+    elif direction != "none" and is_mechanism or mechanism_phrase:
         claim_type = "mechanism"
     elif is_recommendation:
         claim_type = "recommendation"
@@ -182,8 +218,8 @@ def claim_id(source: Source, doc_id: str, sentence_idx: int, sentence: str) -> s
 
 
 def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
-                  mentions: list[Mention]) -> Claim | None:
-    facts = analyse_sentence(sentence, mentions)
+                  mentions: list[Mention], antecedent: Mention | None = None) -> Claim | None:
+    facts = analyse_sentence(sentence, mentions, antecedent)
     if facts is None:
         return None
     return Claim(

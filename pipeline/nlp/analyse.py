@@ -64,6 +64,7 @@ def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
     mentions = doc._.concepts or []
     sentences, entities, claims = [], [], []
     idx = 0
+    antecedent: Mention | None = None
     for sent in doc.sents:
         text = sent.text.strip()
         if not text:
@@ -78,8 +79,11 @@ def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
                                    m.concept_id, m.canonical_name, m.long_form))
         claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
         if unit.source == "article" or section not in {"TITLE", "METHODS"}:
-            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions)
+            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent)
             if claim is not None:
                 claims.append(claim)
+        interventions = [m for m in claim_mentions if m.label in ("VESICLE", "TREATMENT")]
+        if interventions:
+            antecedent = interventions[0]
         idx += 1
     return AnalysedDoc(unit.source, unit.doc_id, tuple(sentences), tuple(entities), tuple(claims))

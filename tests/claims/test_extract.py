@@ -1,0 +1,78 @@
+import pytest
+
+from conftest import FIXTURES, PROJECT
+from pipeline.articles.ingest import read_article_directory
+from pipeline.claims.evaluate import read_gold, score_claim_detection
+from pipeline.claims.extract import Mention, analyse_sentence
+from pipeline.nlp.analyse import analyse_docs, unit_from_article
+
+EXO = Mention(0, "VESICLE", "MESH:D055354")
+DENSITY = Mention(40, "HAIR_OUTCOME", "EXO:hair_density")
+GROWTH = Mention(40, "HAIR_OUTCOME", "EXO:hair_growth")
+AE = Mention(50, "ADVERSE_EVENT", "MESH:D064420")
+
+
+def test_affirmed_asserted_efficacy():
+    facts = analyse_sentence("ADSC exosomes significantly increased hair density compared with placebo.", [EXO, DENSITY])
+    assert (facts.polarity, facts.certainty, facts.direction) == ("affirmed", "asserted", "increase")
+    assert facts.intervention == "MESH:D055354" and facts.outcome == "EXO:hair_density"
+
+
+def test_hedged_claim():
+    facts = analyse_sentence("Exosomes may promote hair growth in some patients.", [EXO, GROWTH])
+    assert facts.claim_type == "efficacy" and facts.certainty == "hedged" and facts.direction == "increase"
+
+
+def test_negated_effect_is_no_effect():
+    facts = analyse_sentence("Extracellular vesicles did not increase hair growth compared with vehicle.", [EXO, GROWTH])
+    assert facts.polarity == "negated" and facts.direction == "no-effect"
+
+
+def test_not_only_is_not_a_negation():
+    facts = analyse_sentence("Exosomes not only promote hair growth but also thicken hair.", [EXO, GROWTH])
+    assert facts.polarity == "affirmed"
+
+
+def test_lack_of_studies_is_a_negated_evidence_claim():
+    facts = analyse_sentence("There are currently no rigorous human studies to support the safety or efficacy of "
+                             "using exosomes for hair growth.", [EXO, GROWTH])
+    assert (facts.claim_type, facts.polarity) == ("evidence", "negated")
+
+
+def test_safety_claim():
+    facts = analyse_sentence("Most patients report minimal side effects after exosome injections.", [EXO, AE])
+    assert facts.claim_type == "safety"
+
+
+def test_recommendation_and_comparative():
+    rec = analyse_sentence("Patients should consult a dermatologist before exosome treatment.", [EXO])
+    assert rec.claim_type == "recommendation"
+    comp = analyse_sentence("Exosome treatments promise faster recovery compared to hair transplants.",
+                            [EXO, Mention(60, "TREATMENT", "EXO:hair_transplant")])
+    assert comp.claim_type == "comparative"
+
+
+@pytest.mark.parametrize("sentence", [
+    "What Are Exosomes?", "The Future of Exosome Hair Therapy", "Exosomes will continue to be studied in the future.",
+])
+def test_headings_questions_and_predictions_are_not_claims(sentence):
+    assert analyse_sentence(sentence, [EXO]) is None
+
+
+def test_pronoun_takes_the_previous_intervention(nlp):
+    doc = next(analyse_docs(nlp, [unit_from_article_text("Exosomes are vesicles. They may promote wound healing.")]))
+    claim = [c for c in doc.claims if c.sentence.startswith("They")][0]
+    assert claim.intervention == "MESH:D055354"
+
+
+def unit_from_article_text(text):
+    from pipeline.records import TextUnit
+    return TextUnit("article", "t", text)
+
+
+@pytest.mark.parametrize("name, floor", [("article_claims_dev.tsv", 0.78), ("article_claims_heldout.tsv", 0.8)])
+def test_claim_detection_on_hand_labelled_seed_sentences(nlp, name, floor):
+    docs = list(analyse_docs(nlp, [unit_from_article(a) for a in read_article_directory(PROJECT / "data" / "articles")]))
+    scores = score_claim_detection(read_gold(FIXTURES / "claims" / name), docs)
+    assert scores["gold_claims"] == 34
+    assert scores["detection"]["precision"] >= floor and scores["detection"]["recall"] >= floor, scores["detection"]
