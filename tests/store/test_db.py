@@ -1,0 +1,62 @@
+import duckdb
+import pytest
+
+from pipeline.records import Article
+from pipeline.store import db
+from pipeline.store.migrations import MIGRATIONS, schema_version
+
+
+def test_new_file_is_migrated_once(tmp_path):
+    path = tmp_path / "x.duckdb"
+    con = db.connect(path)
+    assert schema_version(con) == max(v for v, _, _ in MIGRATIONS)
+    con.close()
+    con = db.connect(path)  # second open applies nothing again
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"pubmed_articles", "articles", "sentences", "entities", "claims", "runs"} <= tables
+
+
+def test_foreign_duckdb_file_is_refused(tmp_path):
+    path = tmp_path / "other.duckdb"
+    other = duckdb.connect(str(path))
+    other.execute("CREATE TABLE accounts (id INTEGER)")
+    other.close()
+    with pytest.raises(db.StoreError, match="another application"):
+        db.connect(path)
+
+
+def test_corrupt_file_is_refused(tmp_path):
+    path = tmp_path / "corrupt.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(db.StoreError, match="not a usable DuckDB database"):
+        db.connect(path)
+
+
+def test_failed_load_rolls_back_everything(tmp_path, monkeypatch):
+    con = db.connect(tmp_path / "x.duckdb")
+    db.start_run(con, "r1")
+    article = Article("a1", "a1.txt", "T", "raw", "text", 0)
+    db.load_run(con, db.RunResults(run_id="r1", nlp_version="v1", articles=[article]))
+    db.start_run(con, "r2")
+    real = db.insert_rows
+
+    def fail_on_claims(con_, table, columns, rows):
+        if table == "claims":
+            raise RuntimeError("disk full")
+        return real(con_, table, columns, rows)
+
+    monkeypatch.setattr(db, "insert_rows", fail_on_claims)
+    changed = Article("a1", "a1.txt", "T2", "raw2", "text2", 0)
+    with pytest.raises(RuntimeError, match="disk full"):
+        db.load_run(con, db.RunResults(run_id="r2", nlp_version="v1", articles=[changed]))
+    assert con.execute("SELECT title FROM articles").fetchall() == [("T",)]
+    assert con.execute("SELECT status FROM runs WHERE run_id = 'r2'").fetchone() == ("running",)
+
+
+def test_insert_rows_handles_nulls_and_lists(tmp_path):
+    con = db.connect(tmp_path / "x.duckdb")
+    db.insert_rows(con, "concepts", ("concept_id", "canonical_name", "label", "aliases"),
+                   [("C1", None, "L", ["a", "b"]), ("C2", "n", None, None)])
+    assert con.execute("SELECT * FROM concepts ORDER BY concept_id").fetchall() == [
+        ("C1", None, "L", ["a", "b"]), ("C2", "n", None, None)]
