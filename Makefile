@@ -3,7 +3,7 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 
-.PHONY: install run serve test models clean-data
+.PHONY: install run serve test demo clean-data
 
 install: .venv/.installed
 
@@ -23,6 +23,14 @@ serve: install
 
 test: install
 	.venv/bin/python -m pytest
+
+# The whole job against a loopback E-utilities server that serves the test fixtures (no network needed).
+DEMO_PORT ?= 8765
+demo: install
+	.venv/bin/python -m pipeline.testing.loopback_eutils tests/fixtures/pubmed --port $(DEMO_PORT) & \
+	  server=$$!; sleep 2; \
+	  EXOCLAIMS_EUTILS_URL=http://127.0.0.1:$(DEMO_PORT)/entrez/eutils/ .venv/bin/exoclaims run; rc=$$?; \
+	  kill $$server; exit $$rc
 
 clean-data:
 	rm -rf data/exoclaims.duckdb data/exoclaims.duckdb.wal data/raw

@@ -73,3 +73,15 @@ def nightly(config_path: str | None = None, settings: Settings | None = None) ->
     if error:
         raise RunFailed(error)
     return counts
+
+
+def nightly_deployment(settings: Settings, config_path: str | None, timezone: str):
+    """The served deployment: the nightly flow on the configured cron schedule."""
+    from prefect.schedules import Cron
+
+    return nightly.to_deployment(
+        name="exoclaims-nightly",
+        schedule=Cron(settings.schedule.cron, timezone=timezone),
+        parameters={"config_path": config_path},
+        description="PubMed + articles -> NLP -> claims -> DuckDB, nightly",
+    )

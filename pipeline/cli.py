@@ -49,19 +49,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _prefect_env()
-    from prefect.schedules import Cron
+    from prefect import serve
 
-    from flows.nightly import nightly
+    from flows.nightly import nightly_deployment
     from pipeline.config import load_settings
 
     settings = load_settings(args.config)
     timezone = _local_timezone() if settings.schedule.timezone == "local" else settings.schedule.timezone
-    print(f"serving exoclaims-nightly on cron '{settings.schedule.cron}' ({timezone}); Ctrl-C stops")
-    nightly.serve(
-        name="exoclaims-nightly",
-        schedule=Cron(settings.schedule.cron, timezone=timezone),
-        parameters={"config_path": args.config},
-    )
+    print(f"serving exoclaims-nightly on cron '{settings.schedule.cron}' ({timezone}); Ctrl-C stops", flush=True)
+    serve(nightly_deployment(settings, args.config, timezone))
     return 0
 
 

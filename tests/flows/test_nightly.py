@@ -193,3 +193,14 @@ def test_run_killed_inside_the_load_transaction_leaves_previous_state(tmp_path, 
         statuses = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
     assert statuses["killed-run"] == "abandoned"
     assert _snapshot(settings) == before
+
+
+def test_served_deployment_runs_nightly_on_the_configured_cron():
+    from flows.nightly import nightly_deployment
+    from pipeline.config import load_settings
+
+    settings = load_settings(env={})
+    deployment = nightly_deployment(settings, None, "Europe/Berlin")
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.cron == "0 2 * * *" and schedule.schedule.timezone == "Europe/Berlin"
+    assert deployment.name == "exoclaims-nightly"
