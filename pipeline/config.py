@@ -26,8 +26,8 @@ class PubmedSettings:
     timeout_s: float = 60.0
     max_attempts: int = 5
     backoff_s: float = 1.0
-    task_retries: int = 2
-    task_retry_delay_s: float = 60.0
+    task_retries: int = 1
+    task_retry_delay_s: float = 30.0
 
     @property
     def requests_per_second(self) -> float:
@@ -103,8 +103,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         timeout_s=float(pub.get("timeout_s", 60)),
         max_attempts=int(pub.get("max_attempts", 5)),
         backoff_s=float(pub.get("backoff_s", 1.0)),
-        task_retries=int(pub.get("task_retries", 2)),
-        task_retry_delay_s=float(pub.get("task_retry_delay_s", 60)),
+        task_retries=int(pub.get("task_retries", 1)),
+        task_retry_delay_s=float(pub.get("task_retry_delay_s", 30)),
     )
     if not pubmed.queries:
         raise ValueError(f"{config_path}: [pubmed] queries is empty")

@@ -140,7 +140,8 @@ def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(tmp_path,
 
 def test_cli_against_unreachable_host_exits_nonzero_with_one_line(tmp_path):
     config = (PROJECT / "config" / "pipeline.toml").read_text()
-    config = config.replace("max_attempts = 5", "max_attempts = 2").replace("task_retries = 2", "task_retries = 0")
+    assert "max_attempts = 5" in config and "task_retries = 1" in config and "backoff_s = 1.0" in config
+    config = config.replace("max_attempts = 5", "max_attempts = 2").replace("task_retries = 1", "task_retries = 0")
     config = config.replace("backoff_s = 1.0", "backoff_s = 0.01")
     (tmp_path / "pipeline.toml").write_text(config)
     env = {**os.environ, "EXOCLAIMS_EUTILS_URL": "http://127.0.0.1:9/entrez/eutils/",
