@@ -108,12 +108,15 @@ class Harvester:
                 ids = list(search.ids)
                 result.found.update(ids)
                 log.info("query window %s..%s: %d records, fetching in batches of %d", lo, hi, len(ids), batch)
-                for start in range(0, len(ids), batch):
+                n_batches = (len(ids) + batch - 1) // batch
+                for number, start in enumerate(range(0, len(ids), batch), 1):
                     wanted = ids[start:start + batch]
                     if all(i in result.records for i in wanted):
                         continue  # already fetched for an earlier query
                     self._fetch(result, wanted, webenv=search.webenv, query_key=search.query_key,
                                 retstart=start, retmax=batch)
+                    log.info("efetch batch %d/%d: %d records so far, %d failed", number, n_batches,
+                             len(result.records), len(result.failed))
             result.per_query[query] = len(result.found) - found_before
         result.found.update(retry)
         result.watermark = until

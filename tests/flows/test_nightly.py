@@ -34,6 +34,18 @@ def _snapshot(settings) -> dict:
         return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in CONTENT_TABLES}
 
 
+def _latest_summary_artifact() -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["exoclaims-run-summary"])),
+            sort=ArtifactSort.CREATED_DESC, limit=1)
+    return artifacts[0].data
+
+
 def _count(settings, sql):
     with _db(settings) as con:
         return con.execute(sql).fetchone()[0]
@@ -53,6 +65,8 @@ def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, euti
     with _db(settings) as con:
         status, watermark = con.execute("SELECT status, watermark FROM runs").fetchone()
     assert status == "succeeded" and watermark == dt.date.today()
+    summary = _latest_summary_artifact()
+    assert "| new records | 8 |" in summary and "succeeded" in summary
     # every raw response is archived with its checksum
     assert _count(settings, "SELECT count(*) FROM raw_responses WHERE utility = 'efetch'") == 1
     assert all(p.suffix == ".gz" for p in (tmp_path / "raw").rglob("*") if p.is_file())

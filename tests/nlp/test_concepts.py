@@ -57,3 +57,17 @@ def test_missing_model_gives_one_clear_error():
 
     with pytest.raises(ModelNotFound, match="en_core_sci_sm"):
         build_pipeline("en_core_sci_sm", PROJECT / "config" / "lexicon" / "concepts.jsonl")
+
+
+def test_a_model_directory_can_be_named_instead_of_blank(tmp_path):
+    import spacy
+
+    from pipeline.nlp.loader import build_pipeline
+
+    base = spacy.blank("en")
+    base.add_pipe("sentencizer")
+    base.to_disk(tmp_path / "my_model")
+    nlp = build_pipeline(str(tmp_path / "my_model"), PROJECT / "config" / "lexicon" / "concepts.jsonl")
+    assert nlp.pipe_names[-2:] == ["abbreviation_detector", "exoclaims_concepts"]
+    doc = nlp("Mesenchymal stem cells (MSCs) release exosomes.")
+    assert {m.concept_id for m in doc._.concepts} == {"MESH:D059630", "MESH:D055354"}
