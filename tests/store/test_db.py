@@ -60,3 +60,23 @@ def test_insert_rows_handles_nulls_and_lists(tmp_path):
                    [("C1", None, "L", ["a", "b"]), ("C2", "n", None, None)])
     assert con.execute("SELECT * FROM concepts ORDER BY concept_id").fetchall() == [
         ("C1", None, "L", ["a", "b"]), ("C2", "n", None, None)]
+
+
+def test_deleted_citation_removes_the_record_and_its_derived_rows(tmp_path):
+    from conftest import FIXTURES
+    from pipeline.pubmed.parse import parse_pubmed_xml
+    from pipeline.records import AnalysedDoc, Claim, Sentence
+
+    records, _ = parse_pubmed_xml((FIXTURES / "pubmed" / "exosome_hair_set1.xml").read_bytes())
+    con = db.connect(tmp_path / "x.duckdb")
+    db.start_run(con, "r1")
+    doc = AnalysedDoc("pubmed", "90000001", (Sentence("pubmed", "90000001", 0, 0, 5, "Text."),), (),
+                      (Claim("c1", "pubmed", "90000001", 0, "Text.", "efficacy", "affirmed", "asserted",
+                             None, None, "none"),))
+    db.load_run(con, db.RunResults(run_id="r1", nlp_version="v", records=records, analysed=[doc]))
+    db.start_run(con, "r2")
+    counts = db.load_run(con, db.RunResults(run_id="r2", nlp_version="v", deleted_pmids=["90000001", "123"]))
+    assert counts.records_deleted == 1
+    assert con.execute("SELECT count(*) FROM pubmed_articles").fetchone()[0] == len(records) - 1
+    for table in ("sentences", "claims"):
+        assert con.execute(f"SELECT count(*) FROM {table} WHERE doc_id = '90000001'").fetchone()[0] == 0
