@@ -46,6 +46,33 @@ class ResponseArchive:
 
 
 def read_archived(path: str | Path) -> bytes:
-    """The raw body of an archived response, checked against the SHA-256 in its name prefix."""
+    """The raw body of an archived response."""
     with gzip.open(path, "rb") as fh:
         return fh.read()
+
+
+def records_from_archive(entries: list[dict]):
+    """Re-parse archived efetch responses (oldest first) into the latest version of each record.
+
+    ``entries`` are rows of the ``raw_responses`` table (or :attr:`ResponseArchive.entries`); each
+    body is checked against its SHA-256 before it is parsed, so a damaged archive file is reported
+    instead of silently yielding different records.
+    """
+    from pipeline.pubmed.parse import parse_pubmed_xml
+
+    latest = {}
+    deleted: set[str] = set()
+    for entry in sorted(entries, key=lambda e: e["fetched_at"]):
+        if entry["utility"] != "efetch":
+            continue
+        body = read_archived(entry["path"])
+        if hashlib.sha256(body).hexdigest() != entry["sha256"]:
+            raise ValueError(f"archived response {entry['path']} does not match its SHA-256")
+        records, gone = parse_pubmed_xml(body)
+        for record in records:
+            latest[record.pmid] = record
+            deleted.discard(record.pmid)
+        for pmid in gone:
+            latest.pop(pmid, None)
+            deleted.add(pmid)
+    return list(latest.values()), sorted(deleted)

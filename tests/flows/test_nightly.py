@@ -14,6 +14,8 @@ from prefect.testing.utilities import prefect_test_harness
 
 from conftest import FIXTURES, PROJECT, make_settings
 from flows.nightly import RunFailed, nightly
+from pipeline.pubmed.archive import records_from_archive
+from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import Fault
 
 CONTENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims", "fetch_failures")
@@ -70,6 +72,13 @@ def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, euti
     # every raw response is archived with its checksum
     assert _count(settings, "SELECT count(*) FROM raw_responses WHERE utility = 'efetch'") == 1
     assert all(p.suffix == ".gz" for p in (tmp_path / "raw").rglob("*") if p.is_file())
+    # ... so the records can be parsed again without the network
+    with _db(settings) as con:
+        entries = [dict(zip(("utility", "path", "sha256", "fetched_at"), row)) for row in
+                   con.execute("SELECT utility, path, sha256, fetched_at FROM raw_responses").fetchall()]
+        stored = {r[0]: r[1] for r in con.execute("SELECT pmid, content_sha256 FROM pubmed_articles").fetchall()}
+    reparsed, _ = records_from_archive(entries)
+    assert {r.pmid: content_hash(r) for r in reparsed} == stored
 
     new_pmids = eutils_server.add_xml((FIXTURES / "pubmed_update" / "exosome_hair_new.xml").read_bytes(),
                                       entrez_date=dt.date.today())
