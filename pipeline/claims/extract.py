@@ -49,6 +49,9 @@ MECHANISM_PHRASE = re.compile(r"\b(work|works|act|acts)? ?by (delivering|transfe
 FORWARD_LOOKING = re.compile(r"\b(will (continue|be|soon)|may soon|the future|in the future)\b", re.I)
 EFFECT_NOUNS = {"improvement": "increase", "improvements": "increase", "increase": "increase", "gains": "increase",
                 "reduction": "decrease", "decline": "decrease"}
+CONTROL_ARM = re.compile(r"\b(compared (with|to)|versus|vs\.?|than) (the )?(placebo|vehicle|controls?|saline|pbs|"
+                         r"baseline|untreated|sham|no treatment)\b", re.I)
+CANCER_CONCEPTS = {"MESH:D009369", "MESH:D009362"}
 NON_SAFETY_ADVERSE = {"MESH:D007249"}  # inflammation: usually a mechanism target in this domain, not a harm
 BACKGROUND_VERBS = {"be", "derive", "secrete", "release", "contain", "involve", "range", "play", "consist",
                     "compose", "affect", "define", "know", "refer", "characterize", "occur", "isolate"}
@@ -152,9 +155,12 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         cues.append(f"recommend:{recommendation.group(0).lower()}")
     is_recommendation = bool(recommendation) and not wordset & {"studies", "study", "trials"}
     harms = {m.label for m in mentions if m.concept_id not in NON_SAFETY_ADVERSE}
+    mentions_cancer = any(m.concept_id in CANCER_CONCEPTS for m in mentions)
     is_safety = hit(SAFETY, "safety") or "ADVERSE_EVENT" in harms and direction != "decrease" or (
-        "DISEASE" in labels and "cancer" in stripped.lower() and lemmaset & (CAUSE | INCREASE))
-    is_comparative = hit(COMPARATIVE, "comparative") or bool(COMPARATIVE_PHRASE.search(stripped))
+        mentions_cancer and bool(lemmaset & (CAUSE | INCREASE) or direction == "no-effect"))
+    # "compared with placebo" is a trial's control arm, not a comparison with another treatment
+    is_comparative = (hit(COMPARATIVE, "comparative") or bool(COMPARATIVE_PHRASE.search(stripped))) \
+        and not CONTROL_ARM.search(stripped)
     is_evidence = hit(EVIDENCE, "evidence")
     has_hair_outcome = bool(labels & {"HAIR_OUTCOME", "DISEASE"}) or "efficacy" in wordset or "effective" in wordset
     mechanism_phrase = MECHANISM_PHRASE.search(stripped)
@@ -192,7 +198,9 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         return None
 
     ordered = sorted(mentions, key=lambda m: m.start_char)
-    intervention = next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
+    # exosomes first: "PRP exosomes" and "exosome therapy versus PRP" are both about exosomes
+    intervention = next((m.concept_id for m in ordered if m.label == "VESICLE" or m.concept_id == "EXO:exosome_therapy"),
+                        None) or next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
     if intervention is None:
         intervention = next((m.concept_id for m in ordered if m.label == "CELL_TYPE"), None)
     candidates = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]

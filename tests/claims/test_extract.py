@@ -76,3 +76,21 @@ def test_claim_detection_on_hand_labelled_seed_sentences(nlp, name, floor):
     scores = score_claim_detection(read_gold(FIXTURES / "claims" / name), docs)
     assert scores["gold_claims"] == 34
     assert scores["detection"]["precision"] >= floor and scores["detection"]["recall"] >= floor, scores["detection"]
+
+
+def test_placebo_control_is_not_a_comparative_claim():
+    facts = analyse_sentence("ADSC-Exos significantly increased hair density compared with placebo.", [EXO, DENSITY])
+    assert facts.claim_type == "efficacy"
+
+
+def test_no_effect_on_tumour_growth_is_a_safety_claim():
+    tumour = Mention(50, "DISEASE", "MESH:D009369")
+    facts = analyse_sentence("Exosomes from mesenchymal stem cells did not increase tumor growth in this model.", [EXO, tumour])
+    assert (facts.claim_type, facts.direction, facts.outcome) == ("safety", "no-effect", "MESH:D009369")
+
+
+def test_exosomes_are_the_intervention_before_their_source_treatment():
+    prp = Mention(0, "TREATMENT", "MESH:D053657")
+    facts = analyse_sentence("Platelet-rich plasma exosomes reversed alopecia areata in all treated patients.",
+                             [prp, Mention(25, "VESICLE", "MESH:D055354"), Mention(40, "DISEASE", "MESH:D000506")])
+    assert facts.intervention == "MESH:D055354"
