@@ -75,6 +75,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_claims(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.articles.ingest import read_article_directory
+    from pipeline.claims.evaluate import read_gold, score_claim_detection
+    from pipeline.config import load_settings
+    from pipeline.stages import run_nlp
+
+    settings = load_settings(args.config)
+    articles = read_article_directory(settings.articles.directory)
+    scores = score_claim_detection(read_gold(Path(args.file)), run_nlp(settings, articles, []))
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exoclaims", description=__doc__)
     parser.add_argument("--config", default=None, help="TOML config (default config/pipeline.toml or $EXOCLAIMS_CONFIG)")
@@ -84,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     runs = sub.add_parser("runs", help="list the last runs recorded in the database")
     runs.add_argument("--limit", type=int, default=10)
     runs.set_defaults(fn=cmd_runs)
+    evaluate = sub.add_parser("eval", help="measure a component against labelled data")
+    eval_sub = evaluate.add_subparsers(dest="what", required=True)
+    claims = eval_sub.add_parser("claims", help="claim detection on hand-labelled article sentences (TSV: doc_id, "
+                                                "claim_type or none, sentence), printed as JSON")
+    claims.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+                                                       / "claims" / "article_claims_heldout.tsv"))
+    claims.set_defaults(fn=cmd_eval_claims)
     args = parser.parse_args(argv)
     return args.fn(args)
 
