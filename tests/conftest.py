@@ -1,23 +1,10 @@
-import dataclasses
 import os
-from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).parent
-FIXTURES = TESTS / "fixtures"
-PROJECT = TESTS.parent
-SHARED = PROJECT.parent / "shared"
+from helpers import FIXTURES
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared, or a skip saying what is missing (a fresh clone has no ../shared)."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"needs {path} (../shared is not beside this checkout)")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -36,18 +23,3 @@ def eutils_server():
     server = LoopbackEutils.start(FIXTURES / "pubmed")
     yield server
     server.__exit__(None, None, None)
-
-
-def make_settings(tmp_path: Path, eutils_url: str, **pubmed_overrides):
-    """Project settings pointed at a temporary DuckDB file, archive and a loopback E-utilities server."""
-    from pipeline.config import load_settings
-
-    settings = load_settings(env={
-        "EXOCLAIMS_EUTILS_URL": eutils_url,
-        "EXOCLAIMS_DB": str(tmp_path / "exoclaims.duckdb"),
-        "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw"),
-    })
-    fast = dict(backoff_s=0.01, max_attempts=3, timeout_s=5, task_retries=0, task_retry_delay_s=0,
-                email="tests@example.org")
-    pubmed = dataclasses.replace(settings.pubmed, **{**fast, **pubmed_overrides})
-    return dataclasses.replace(settings, pubmed=pubmed)

@@ -1,6 +1,6 @@
 import json
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 from pipeline.cli import main
 
 

@@ -1,4 +1,4 @@
-from conftest import PROJECT
+from helpers import PROJECT
 from pipeline.articles.ingest import read_article_directory, read_article_file
 from pipeline.articles.normalize import fold_confusables, normalise_text, split_blocks
 

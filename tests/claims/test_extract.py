@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import FIXTURES, PROJECT
+from helpers import FIXTURES, PROJECT
 from pipeline.articles.ingest import read_article_directory
 from pipeline.claims.evaluate import read_gold, score_claim_detection
 from pipeline.claims.extract import Mention, analyse_sentence

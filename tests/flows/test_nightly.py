@@ -10,21 +10,14 @@ import textwrap
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
-from conftest import FIXTURES, PROJECT, make_settings
+from helpers import FIXTURES, PROJECT, make_settings
 from flows.nightly import RunFailed, nightly
 from pipeline.pubmed.archive import records_from_archive
 from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import Fault
 
 CONTENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims", "fetch_failures")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def prefect_harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _db(settings):

@@ -1,4 +1,4 @@
-from conftest import PROJECT
+from helpers import PROJECT
 from pipeline.articles.normalize import CONFUSABLES, normalise_text
 from pipeline.nlp.analyse import analyse_docs
 from pipeline.records import TextUnit

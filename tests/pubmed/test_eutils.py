@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 from pipeline.config import PubmedSettings
 from pipeline.pubmed.eutils import EutilsClient, EutilsError, EutilsUnavailable
 from pipeline.pubmed.parse import parse_pubmed_xml

@@ -2,7 +2,7 @@ import datetime as dt
 import gzip
 import hashlib
 
-from conftest import FIXTURES, make_settings
+from helpers import FIXTURES, make_settings
 from pipeline.pubmed.archive import ResponseArchive
 from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester

@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import FIXTURES, shared_path
+from helpers import FIXTURES, shared_path
 from pipeline.pubmed.parse import MalformedResponse, parse_pubmed_xml
 
 

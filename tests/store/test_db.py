@@ -63,7 +63,7 @@ def test_insert_rows_handles_nulls_and_lists(tmp_path):
 
 
 def test_deleted_citation_removes_the_record_and_its_derived_rows(tmp_path):
-    from conftest import FIXTURES
+    from helpers import FIXTURES
     from pipeline.pubmed.parse import parse_pubmed_xml
     from pipeline.records import AnalysedDoc, Claim, Sentence
 
