@@ -7,16 +7,13 @@ import time
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
+from prefect.states import Failed
 
 from pipeline import stages
 from pipeline.config import Settings, load_settings
 from pipeline.pubmed.eutils import EutilsError
 from pipeline.report.summary import run_summary_markdown
 from pipeline.store.db import LoadCounts, RunResults
-
-
-class RunFailed(RuntimeError):
-    """The run stored what it could and then failed; the message is one line for the user."""
 
 
 open_run = task(stages.open_run, name="open-run")
@@ -29,6 +26,8 @@ load = task(stages.load_results, name="load-duckdb")
 
 @flow(name="exoclaims-nightly", log_prints=True)
 def nightly(config_path: str | None = None, settings: Settings | None = None) -> LoadCounts:
+    """One run. When PubMed cannot be harvested the articles are still stored and the flow run ends
+    Failed with a one-line message (no traceback: it is an outage, not a bug)."""
     started = time.monotonic()
     settings = settings or load_settings(config_path)
     logger = get_run_logger()
@@ -71,7 +70,7 @@ def nightly(config_path: str | None = None, settings: Settings | None = None) ->
                 run.run_id, status, counts.records_new, counts.records_updated, counts.records_unchanged,
                 counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded)
     if error:
-        raise RunFailed(error)
+        return Failed(message=error)
     return counts
 
 

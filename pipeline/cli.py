@@ -33,14 +33,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     # that, so the last line a user (or cron mail) sees is the one that says what happened.
     verdict: list[str] = []
     atexit.register(lambda: verdict and print(verdict[0], file=sys.stderr if verdict[0].startswith("exoclaims run failed") else sys.stdout, flush=True))
-    from flows.nightly import RunFailed, nightly
-    from pipeline.store.db import StoreError
+    from flows.nightly import nightly
 
-    try:
-        counts = nightly(config_path=args.config)
-    except (RunFailed, StoreError) as exc:
-        verdict.append(f"exoclaims run failed: {exc}")
-        return 1 if isinstance(exc, RunFailed) else 2
+    state = nightly(config_path=args.config, return_state=True)
+    if not state.is_completed():
+        verdict.append(f"exoclaims run failed: {state.message}")
+        return 1
+    counts = state.result()
     verdict.append(f"exoclaims run succeeded: {counts.records_new} new, {counts.records_updated} updated, "
                    f"{counts.records_deleted} deleted records; {counts.articles_loaded} articles; "
                    f"{counts.claims_loaded} claims")

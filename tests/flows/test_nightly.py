@@ -12,7 +12,9 @@ import duckdb
 import pytest
 
 from helpers import FIXTURES, PROJECT, make_settings
-from flows.nightly import RunFailed, nightly
+from prefect.exceptions import FailedRun
+
+from flows.nightly import nightly
 from pipeline.pubmed.archive import records_from_archive
 from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import Fault
@@ -145,7 +147,7 @@ def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(tmp_path,
     con.execute("DELETE FROM sentences WHERE source = 'article'")
     con.close()
     unreachable = make_settings(tmp_path, "http://127.0.0.1:9/entrez/eutils/")
-    with pytest.raises(RunFailed, match="cannot reach E-utilities host 127.0.0.1:9"):
+    with pytest.raises(FailedRun, match="cannot reach E-utilities host 127.0.0.1:9"):
         nightly(settings=unreachable)
     assert _snapshot(settings)["pubmed_articles"] == before
     assert _count(settings, "SELECT count(*) FROM articles") == 8
@@ -221,3 +223,17 @@ def test_served_deployment_runs_nightly_on_the_configured_cron():
     (schedule,) = deployment.schedules
     assert schedule.schedule.cron == "0 2 * * *" and schedule.schedule.timezone == "Europe/Berlin"
     assert deployment.name == "exoclaims-nightly"
+
+
+def test_a_foreign_database_file_stops_the_run_before_anything_is_written(tmp_path, eutils_server):
+    from pipeline.store.db import StoreError
+
+    settings = make_settings(tmp_path, eutils_server.base_url)
+    foreign = duckdb.connect(str(settings.storage.db_path))
+    foreign.execute("CREATE TABLE invoices (id INTEGER)")
+    foreign.close()
+    with pytest.raises(StoreError, match="another application"):
+        nightly(settings=settings)
+    assert eutils_server.requests_for("esearch") == []
+    with _db(settings) as con:
+        assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()] == ["invoices"]
