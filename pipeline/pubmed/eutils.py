@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -167,7 +168,13 @@ class EutilsClient:
         return self.request("efetch", params, validate=validate)
 
 
+_HTTP_NCBI_DTD = re.compile(rb'(<!DOCTYPE[^>]*?")http://(www\.ncbi\.nlm\.nih\.gov|eutils\.ncbi\.nlm\.nih\.gov)')
+
+
 def _read_esearch(body: bytes) -> dict:
+    # Biopython 1.88 refuses DOCTYPEs naming an http:// NCBI DTD (older and archived responses);
+    # the DTD is the same one served over https.
+    body = _HTTP_NCBI_DTD.sub(rb"\1https://\2", body, count=1)
     try:
         parsed = Entrez.read(io.BytesIO(body), validate=False)
     except RuntimeError as exc:  # Entrez.read raises RuntimeError for an <ERROR> body

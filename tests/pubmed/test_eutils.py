@@ -65,3 +65,20 @@ def test_api_key_raises_rate_and_is_sent_in_the_body(server):
 def test_unreachable_host_names_the_host():
     with pytest.raises(EutilsUnavailable, match="127.0.0.1:9"):
         _client("http://127.0.0.1:9/entrez/eutils/").esearch("x")
+
+
+@pytest.mark.parametrize("name, count", [("klortho_esearch.pubmed.xml", 15169), ("biopython_esearch2.xml", 42249)])
+def test_real_esearch_responses_old_and_new_dtds(name, count):
+    from helpers import shared_path
+    from pipeline.pubmed.eutils import _read_esearch
+
+    parsed = _read_esearch(shared_path("eutils-samples", "esearch", name).read_bytes())
+    assert int(parsed["Count"]) == count and parsed["WebEnv"]
+
+
+def test_error_body_is_an_eutils_error():
+    from helpers import shared_path
+    from pipeline.pubmed.eutils import _read_esearch
+
+    with pytest.raises(EutilsError, match="Invalid db name"):
+        _read_esearch(shared_path("eutils-samples", "esearch", "klortho_esearch.baderror.xml").read_bytes())
