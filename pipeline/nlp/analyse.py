@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 from spacy.language import Language
 
 from pipeline.claims.extract import Mention, extract_claim
+from pipeline.nlp.concept_recognizer import concept_mentions
 from pipeline.records import AnalysedDoc, Article, Entity, PubmedRecord, Sentence, TextUnit
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def analyse_docs(nlp: Language, units: Iterable[TextUnit], batch_size: int = 64,
 
 
 def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
-    mentions = doc._.concepts or []
+    mentions = concept_mentions(doc)
     sentences, entities, claims = [], [], []
     idx = 0
     antecedent: Mention | None = None

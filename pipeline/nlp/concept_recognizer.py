@@ -2,20 +2,20 @@
 
 ``find_concept_mentions`` does the work on a tokenised Doc; the ``exoclaims_concepts`` factory wires
 it into a spaCy pipeline after scispaCy's ``abbreviation_detector``. Mentions are stored on
-``doc._.concepts`` with character offsets, because hyphenated compounds such as "MSC-EVs" hold two
+``doc._.concepts`` (read them with :func:`concept_mentions`) with character offsets, because hyphenated compounds such as "MSC-EVs" hold two
 concepts inside one scispaCy token; token-aligned mentions are also set as ``doc.ents``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
-from pipeline.nlp.lexicon import ConceptLexicon
+from pipeline.nlp.lexicon import ConceptLexicon, leading_word
 
 MAX_ALIAS_TOKENS = 7
 _COMPOUND_PART = re.compile(r"[^-/]+")
@@ -35,50 +35,70 @@ class ConceptMention:
     long_form: str | None = None
 
 
-def _span_text(doc: Doc, start: int, end: int) -> str | None:
-    span = doc[start:end]
-    if any(t.is_space or "\n" in t.whitespace_ for t in span[:-1]) or span[-1].is_space:
-        return None
-    return span.text
-
-
 def find_concept_mentions(doc: Doc, lexicon: ConceptLexicon) -> list[ConceptMention]:
     """Longest-match lexicon lookup over token n-grams, then inside hyphenated compounds,
-    then the short forms of abbreviations whose long form is a known concept."""
+    then the short forms of abbreviations whose long form is a known concept.
+
+    Only tokens whose leading word starts some alias open a lookup, so the cost stays near one set
+    membership test per token.
+    """
+    words = [t.text for t in doc]
+    spaces = [t.whitespace_ for t in doc]
+    is_gap = [t.is_space or t.is_punct for t in doc]
+    n_tokens = len(words)
     found: list[ConceptMention] = []
-    covered: set[int] = set()
-    n_tokens = len(doc)
-    for i in range(n_tokens):
-        if i in covered or doc[i].is_space or doc[i].is_punct:
+    i = 0
+    while i < n_tokens:
+        if is_gap[i]:
+            i += 1
             continue
-        for n in range(min(MAX_ALIAS_TOKENS, n_tokens - i), 0, -1):
-            text = _span_text(doc, i, i + n)
-            concept = lexicon.lookup(text) if text else None
-            if concept:
-                span = doc[i:i + n]
-                found.append(ConceptMention(span.start_char, span.end_char, span.text, concept.label,
-                                            concept.concept_id, concept.canonical_name))
-                covered.update(range(i, i + n))
-                break
-        else:
-            token = doc[i]
-            if "-" in token.text or "/" in token.text:
-                for part in _COMPOUND_PART.finditer(token.text):
-                    concept = lexicon.lookup(part.group())
-                    if concept:
-                        start = token.idx + part.start()
-                        found.append(ConceptMention(start, start + len(part.group()), part.group(), concept.label,
-                                                    concept.concept_id, concept.canonical_name))
+        matched = 0
+        if leading_word(words[i]) in lexicon.first_words:
+            candidates = []
+            text = ""
+            for j in range(i, min(i + MAX_ALIAS_TOKENS, n_tokens)):
+                if doc[j].is_space:
+                    break
+                text = text + spaces[j - 1] + words[j] if j > i else words[j]
+                candidates.append((j + 1, text))
+                if "\n" in spaces[j]:
+                    break
+            for end, text in reversed(candidates):
+                concept = lexicon.lookup(text)
+                if concept:
+                    start_char = doc[i].idx
+                    found.append(ConceptMention(start_char, start_char + len(text), text, concept.label,
+                                                concept.concept_id, concept.canonical_name))
+                    matched = end - i
+                    break
+        if not matched and ("-" in words[i] or "/" in words[i]):
+            token_start = doc[i].idx
+            for part in _COMPOUND_PART.finditer(words[i]):
+                concept = lexicon.lookup(part.group())
+                if concept:
+                    start = token_start + part.start()
+                    found.append(ConceptMention(start, start + len(part.group()), part.group(), concept.label,
+                                                concept.concept_id, concept.canonical_name))
+        i += matched or 1
     found = _link_abbreviations(doc, lexicon, found)
     return sorted(found, key=lambda m: (m.start_char, -m.end_char))
+
+
+def _abbreviation_pairs(doc: Doc):
+    """(short form span, long form span) from scispaCy's detector, in either of its output forms
+    (Spans, or the dicts of token offsets it writes with ``make_serializable=True``)."""
+    for item in doc._.abbreviations:
+        if isinstance(item, dict):
+            yield doc[item["short_start"]:item["short_end"]], doc[item["long_start"]:item["long_end"]]
+        else:
+            yield item, item._.long_form
 
 
 def _link_abbreviations(doc: Doc, lexicon: ConceptLexicon, found: list[ConceptMention]) -> list[ConceptMention]:
     if not Doc.has_extension("abbreviations"):
         return found
     by_start = {m.start_char: m for m in found}
-    for short in doc._.abbreviations:
-        long_form = short._.long_form
+    for short, long_form in _abbreviation_pairs(doc):
         long_concept = lexicon.lookup(long_form.text) or next(
             (lexicon.concepts[m.concept_id] for m in found
              if m.start_char <= long_form.start_char and m.end_char >= long_form.end_char - 1), None)
@@ -94,6 +114,11 @@ def _link_abbreviations(doc: Doc, lexicon: ConceptLexicon, found: list[ConceptMe
     return found
 
 
+def concept_mentions(doc: Doc) -> list[ConceptMention]:
+    """The mentions the recogniser stored on ``doc._.concepts``."""
+    return [ConceptMention(*row) for row in (doc._.concepts or [])]
+
+
 @Language.factory("exoclaims_concepts", default_config={"lexicon_path": None})
 def create_concept_recognizer(nlp: Language, name: str, lexicon_path: str | None):
     if not lexicon_path:
@@ -107,7 +132,8 @@ class ConceptRecognizer:
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = find_concept_mentions(doc, self.lexicon)
-        doc._.concepts = mentions
+        # plain tuples, so Docs survive serialisation (nlp.pipe with n_process > 1)
+        doc._.concepts = [astuple(m) for m in mentions]
         spans = []
         for m in mentions:
             span = doc.char_span(m.start_char, m.end_char, label=m.label, kb_id=m.concept_id)

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _SHORT_CAPS = re.compile(r"^[A-Z][A-Z0-9]{0,4}s?$")
+_LEADING_WORD = re.compile(r"[^\W_]+")
+
+
+def leading_word(text: str) -> str:
+    """The first run of letters/digits, lower-cased: the key that decides whether a token can start
+    an alias, whatever the tokenizer does with hyphens ("beta-catenin", "IGF-1")."""
+    match = _LEADING_WORD.match(text.lower())
+    return match.group() if match else text.lower()
 
 
 @dataclass(frozen=True)
@@ -34,9 +42,11 @@ class ConceptLexicon:
         self.version = version
         self.by_alias_lower: dict[str, str] = {}
         self.by_alias_exact: dict[str, str] = {}
+        self.first_words: set[str] = set()
         for concept in concepts:
             names = set(concept.aliases) | {concept.canonical_name}
             for alias in names:
+                self.first_words.add(leading_word(alias))
                 if is_case_sensitive_alias(alias):
                     self.by_alias_exact.setdefault(alias, concept.concept_id)
                 else:

@@ -51,7 +51,8 @@ def build_pipeline(model: str, lexicon_path: Path) -> Language:
     if not has_parser:
         nlp.add_pipe("exoclaims_sentences", first=True)
     if "abbreviation_detector" not in nlp.pipe_names:
-        nlp.add_pipe("abbreviation_detector")
+        # serializable output so that nlp.pipe(n_process=2) can ship Docs between processes
+        nlp.add_pipe("abbreviation_detector", config={"make_serializable": True})
     nlp.add_pipe("exoclaims_concepts", config={"lexicon_path": str(lexicon_path)})
     return nlp
 

@@ -7,6 +7,8 @@ lower-case word.
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -16,22 +18,31 @@ _FINAL = {".", "!", "?", "…"}
 _CLOSERS = {'"', "'", "”", "’", ")", "]"}
 
 
-def set_sentence_starts(doc: Doc) -> Doc:
-    for i, token in enumerate(doc):
-        if i == 0:
-            token.is_sent_start = True
+def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
+    """1 where a sentence starts, -1 elsewhere (spaCy's SENT_START values), from token texts and
+    the whitespace after each token."""
+    starts = [-1] * len(words)
+    if not words:
+        return starts
+    starts[0] = 1
+    for i in range(1, len(words)):
+        prev, word = words[i - 1], words[i]
+        if "\n" in spaces[i - 1] or (not prev.strip() and "\n" in prev):
+            starts[i] = 1 if word.strip() else -1
+        elif not word.strip():
             continue
-        prev = doc[i - 1]
-        if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
-            token.is_sent_start = True
-        elif token.is_space:
-            token.is_sent_start = False
-        elif prev.text in _FINAL or prev.text in _CLOSERS and i > 1 and doc[i - 2].text in _FINAL:
-            before = doc[i - 2].text.lower().rstrip(".") if i > 1 else ""
-            is_abbrev = prev.text == "." and before in ABBREVIATIONS
-            token.is_sent_start = not is_abbrev and not token.text[0].islower()
-        else:
-            token.is_sent_start = False
+        elif prev in _FINAL or (prev in _CLOSERS and i > 1 and words[i - 2] in _FINAL):
+            before = words[i - 2].lower().rstrip(".") if i > 1 else ""
+            is_abbrev = prev == "." and before in ABBREVIATIONS
+            if not is_abbrev and not word[0].islower():
+                starts[i] = 1
+    return starts
+
+
+def set_sentence_starts(doc: Doc) -> Doc:
+    if len(doc):
+        values = sentence_starts([t.text for t in doc], [t.whitespace_ for t in doc])
+        doc.from_array([SENT_START], numpy.array(values, dtype="int64").astype("uint64"))
     return doc
 
 

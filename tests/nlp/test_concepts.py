@@ -62,6 +62,7 @@ def test_missing_model_gives_one_clear_error():
 def test_a_model_directory_can_be_named_instead_of_blank(tmp_path):
     import spacy
 
+    from pipeline.nlp.concept_recognizer import concept_mentions
     from pipeline.nlp.loader import build_pipeline
 
     base = spacy.blank("en")
@@ -70,4 +71,13 @@ def test_a_model_directory_can_be_named_instead_of_blank(tmp_path):
     nlp = build_pipeline(str(tmp_path / "my_model"), PROJECT / "config" / "lexicon" / "concepts.jsonl")
     assert nlp.pipe_names[-2:] == ["abbreviation_detector", "exoclaims_concepts"]
     doc = nlp("Mesenchymal stem cells (MSCs) release exosomes.")
-    assert {m.concept_id for m in doc._.concepts} == {"MESH:D059630", "MESH:D055354"}
+    assert {m.concept_id for m in concept_mentions(doc)} == {"MESH:D059630", "MESH:D055354"}
+
+
+def test_two_processes_give_the_same_results_as_one(nlp):
+    from pipeline.records import TextUnit
+
+    texts = ["Mesenchymal stem cells (MSCs) release exosomes. MSCs increased hair density in AGA.",
+             "Exosome injections may cause granulomas. No serious adverse events were observed."] * 3
+    units = [TextUnit("article", str(i), t) for i, t in enumerate(texts)]
+    assert list(analyse_docs(nlp, units, n_process=2, batch_size=2)) == list(analyse_docs(nlp, units))
