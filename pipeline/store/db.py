@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 
 import duckdb
 
+from pipeline.compare.study_design import classify_study
 from pipeline.nlp.lexicon import ConceptLexicon
 from pipeline.records import AnalysedDoc, Article, PubmedRecord
 from pipeline.store.migrations import apply_migrations
@@ -123,10 +124,12 @@ ARTICLE_COLUMNS = ("article_id", "source", "title", "raw_text", "text", "folded_
 PUBMED_COLUMNS = ("pmid", "version", "title", "abstract", "abstract_sections", "journal", "pub_year", "pub_date",
                   "authors", "doi", "pmcid", "language", "pub_types", "mesh_terms", "mesh_major_terms", "mesh_ids",
                   "keywords", "comments_corrections", "is_retracted", "has_abstract", "is_book", "date_revised",
-                  "content_sha256", "nlp_version", "first_run_id", "updated_run_id")
+                  "content_sha256", "nlp_version", "first_run_id", "updated_run_id",
+                  "study_design", "evidence_level", "population", "sample_size", "design_signal")
 
 
 def _pubmed_row(r: PubmedRecord, nlp_version: str, first_run: str, run_id: str) -> tuple:
+    design = classify_study(r)
     return (
         r.pmid, r.version, r.title, r.abstract,
         json.dumps([dataclasses.asdict(s) for s in r.abstract_sections]),
@@ -135,6 +138,7 @@ def _pubmed_row(r: PubmedRecord, nlp_version: str, first_run: str, run_id: str) 
         [m.ui for m in r.mesh if m.ui], list(r.keywords),
         json.dumps([dataclasses.asdict(c) for c in r.comments_corrections]),
         r.is_retracted, r.has_abstract, r.is_book, r.date_revised, content_hash(r), nlp_version, first_run, run_id,
+        design.design, design.evidence_level, design.population, design.sample_size, design.signal,
     )
 
 

@@ -127,6 +127,21 @@ def _initial(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX claims_doc ON claims (source, doc_id)")
 
 
+@migration(2, "study design and evidence level on pubmed_articles")
+def _study_design(con: duckdb.DuckDBPyConnection) -> None:
+    for column, kind in (("study_design", "VARCHAR"), ("evidence_level", "INTEGER"), ("population", "VARCHAR"),
+                         ("sample_size", "INTEGER"), ("design_signal", "VARCHAR")):
+        con.execute(f"ALTER TABLE pubmed_articles ADD COLUMN {column} {kind}")
+    from pipeline.compare.study_design import classify_text
+
+    rows = con.execute("SELECT pmid, title, abstract, pub_types, mesh_terms FROM pubmed_articles").fetchall()
+    for pmid, title, abstract, pub_types, mesh_terms in rows:
+        d = classify_text(title or "", abstract or "", pub_types or [], mesh_terms or [])
+        con.execute("""UPDATE pubmed_articles SET study_design = ?, evidence_level = ?, population = ?,
+                       sample_size = ?, design_signal = ? WHERE pmid = ?""",
+                    [d.design, d.evidence_level, d.population, d.sample_size, d.signal, pmid])
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

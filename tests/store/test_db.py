@@ -80,3 +80,20 @@ def test_deleted_citation_removes_the_record_and_its_derived_rows(tmp_path):
     assert con.execute("SELECT count(*) FROM pubmed_articles").fetchone()[0] == len(records) - 1
     for table in ("sentences", "claims"):
         assert con.execute(f"SELECT count(*) FROM {table} WHERE doc_id = '90000001'").fetchone()[0] == 0
+
+
+def test_upgrade_from_schema_1_backfills_study_design(tmp_path, monkeypatch):
+    from pipeline.store import migrations
+
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", [m for m in MIGRATIONS if m[0] == 1])
+    con = db.connect(path)
+    con.execute("""INSERT INTO pubmed_articles (pmid, version, title, abstract, pub_types, mesh_terms)
+                   VALUES ('1', 1, 'Exosomes for hair loss: a randomised trial', '60 men with AGA were treated.',
+                           ['Randomized Controlled Trial'], ['Humans'])""")
+    con.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    con = db.connect(path)
+    row = con.execute("SELECT study_design, evidence_level, population, sample_size, design_signal "
+                      "FROM pubmed_articles").fetchone()
+    assert row == ("rct", 2, "human", 60, "publication type: Randomized Controlled Trial")
