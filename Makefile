@@ -34,3 +34,37 @@ demo: install
 
 clean-data:
 	rm -rf data/exoclaims.duckdb data/exoclaims.duckdb.wal data/raw
+
+# -- models (issue 3): re-train from ../shared/corpora, evaluate into docs/models.md, package into models/ --
+CORPORA ?= ../shared/corpora
+TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+SPACY_TRAIN := $(TRAIN_ENV) $(PY) -m spacy train --code pipeline/models/registry.py
+MODEL_VERSION ?= 0.1.0
+NER_CORPORA := bc5cdr ncbi bionlp13cg
+
+.PHONY: models models-train models-eval models-package
+
+training/corpus/conversion.json: pipeline/models/convert.py pipeline/models/corpora.py | install
+	$(PY) -m pipeline.models.convert $(CORPORA) training/corpus
+
+training/models/ner_%/model-best: training/configs/ner.cfg training/corpus/conversion.json
+	$(SPACY_TRAIN) $< --output training/models/ner_$* \
+	  --paths.train training/corpus/$*/train.spacy --paths.dev training/corpus/$*/dev.spacy
+
+training/models/tagger/model-best: training/configs/tagger.cfg training/corpus/conversion.json
+	$(SPACY_TRAIN) $< --output training/models/tagger \
+	  --paths.train training/corpus/genia_pos/train.spacy --paths.dev training/corpus/genia_pos/dev.spacy
+
+training/models/parser/model-best: training/configs/parser.cfg training/corpus/conversion.json
+	$(SPACY_TRAIN) $< --output training/models/parser \
+	  --paths.train training/corpus/ewt/train.spacy --paths.dev training/corpus/ewt/dev.spacy
+
+models-train: $(NER_CORPORA:%=training/models/ner_%/model-best) training/models/tagger/model-best training/models/parser/model-best
+
+models-package: models-train
+	$(PY) -m pipeline.models.package training/models models --version $(MODEL_VERSION)
+
+models: models-package models-eval
+
+models-eval: install
+	$(PY) -m pipeline.models.report $(CORPORA) docs/models.md

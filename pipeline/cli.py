@@ -89,6 +89,21 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_eval(args: argparse.Namespace) -> int:
+    import json
+    import warnings
+
+    from pipeline.config import load_settings
+    from pipeline.models.evaluate import evaluate_ner_file
+
+    settings = load_settings(args.config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        scores = evaluate_ner_file(args.file, model=args.model, candidates=settings.nlp.ner_models)
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exoclaims", description=__doc__)
     parser.add_argument("--config", default=None, help="TOML config (default config/pipeline.toml or $EXOCLAIMS_CONFIG)")
@@ -105,6 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     claims.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "fixtures"
                                                        / "claims" / "article_claims_heldout.tsv"))
     claims.set_defaults(fn=cmd_eval_claims)
+    models = sub.add_parser("models", help="the statistical NLP models")
+    models_sub = models.add_subparsers(dest="what", required=True)
+    models_eval = models_sub.add_parser(
+        "eval", help="score an NER model on an IOB file (token TAB tag, blank line between sentences): precision, "
+                     "recall and F1 overall and per label, exact span match, labels case-insensitive, as JSON")
+    models_eval.add_argument("file")
+    models_eval.add_argument("--model", default=None, help="model name or path (default: the configured NER model "
+                                                           "whose labels best match the file)")
+    models_eval.set_defaults(fn=cmd_models_eval)
     args = parser.parse_args(argv)
     return args.fn(args)
 

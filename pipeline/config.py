@@ -46,6 +46,7 @@ class NlpSettings:
     model: str = "blank:en"
     lexicon: Path = PROJECT_ROOT / "config" / "lexicon" / "concepts.jsonl"
     batch_size: int = 64
+    ner_models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         model=env.get("EXOCLAIMS_MODEL") or nlp_raw.get("model", "blank:en"),
         lexicon=_path(nlp_raw.get("lexicon", "config/lexicon/concepts.jsonl"), base),
         batch_size=int(nlp_raw.get("batch_size", 64)),
+        ner_models=tuple(m.strip() for m in env["EXOCLAIMS_NER_MODELS"].split(",") if m.strip())
+        if "EXOCLAIMS_NER_MODELS" in env else tuple(nlp_raw.get("ner_models", ())),
     )
     sto = raw.get("storage", {})
     storage = StorageSettings(

@@ -121,6 +121,8 @@ class Entity:
     concept_id: str | None
     canonical_name: str | None = None
     long_form: str | None = None  # abbreviation expansion when the entity text is a short form
+    model_label: str | None = None  # the type a statistical NER model gave this span, if one found it
+    detectors: tuple[str, ...] = ("lexicon",)  # what found it: "lexicon" and/or NER model names
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from spacy.language import Language
 
 from pipeline.articles.ingest import ArticleFetchError, fetch_article_url, read_article_directory
-from pipeline.config import Settings
+from pipeline.config import NlpSettings, Settings
 from pipeline.nlp.analyse import analyse_docs, unit_from_article, unit_from_record
 from pipeline.nlp.loader import build_pipeline, pipeline_version
 from pipeline.pubmed.archive import ResponseArchive
@@ -74,16 +74,16 @@ def harvest_pubmed(settings: Settings, run: RunContext, today: dt.date | None = 
 
 
 @functools.lru_cache(maxsize=2)
-def nlp_pipeline(model: str, lexicon_path: str) -> Language:
+def nlp_pipeline(nlp_settings: NlpSettings) -> Language:
     """Loaded once per process (model loading dominates small runs)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return build_pipeline(model, Path(lexicon_path))
+        return build_pipeline(nlp_settings.model, Path(nlp_settings.lexicon), nlp_settings.ner_models)
 
 
 def current_nlp_version(settings: Settings) -> str:
-    nlp = nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
-    return pipeline_version(nlp, settings.nlp.model)
+    nlp = nlp_pipeline(settings.nlp)
+    return pipeline_version(nlp, settings.nlp.model, settings.nlp.ner_models)
 
 
 def select_changed(settings: Settings, articles: list[Article], records: list[PubmedRecord],
@@ -102,7 +102,7 @@ def select_changed(settings: Settings, articles: list[Article], records: list[Pu
 
 
 def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRecord]) -> list[AnalysedDoc]:
-    nlp = nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+    nlp = nlp_pipeline(settings.nlp)
     units: list[TextUnit] = [unit_from_article(a) for a in articles] + [unit_from_record(r) for r in records]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher warning
@@ -111,7 +111,7 @@ def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRec
 
 def load_results(settings: Settings, results: db.RunResults, status: str = "succeeded",
                  error: str | None = None) -> db.LoadCounts:
-    nlp = nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+    nlp = nlp_pipeline(settings.nlp)
     con = db.connect(settings.storage.db_path)
     try:
         return db.load_run(con, results, nlp.get_pipe("exoclaims_concepts").lexicon, status=status, error=error)

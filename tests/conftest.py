@@ -13,7 +13,7 @@ def nlp():
     from pipeline.stages import nlp_pipeline
 
     settings = load_settings(env={})
-    return nlp_pipeline(settings.nlp.model, str(settings.nlp.lexicon))
+    return nlp_pipeline(settings.nlp)
 
 
 @pytest.fixture()

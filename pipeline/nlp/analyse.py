@@ -7,6 +7,7 @@ NLP stage found, nothing else).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Iterable, Iterator
@@ -15,6 +16,7 @@ from spacy.language import Language
 
 from pipeline.claims.extract import Mention, extract_claim
 from pipeline.nlp.concept_recognizer import concept_mentions
+from pipeline.nlp.model_entities import ModelEntity, model_entities
 from pipeline.records import AnalysedDoc, Article, Entity, PubmedRecord, Sentence, TextUnit
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,29 @@ def analyse_docs(nlp: Language, units: Iterable[TextUnit], batch_size: int = 64,
             log.info("NLP: %d/%d documents (%.1f docs/s)", done, len(units), rate)
 
 
+def _sentence_entities(unit: TextUnit, idx: int, mentions, statistical: list[ModelEntity]) -> list[Entity]:
+    """One entity per span: lexicon concepts, with the type a model gave the same span, then the
+    spans only a model found (the first model to find a span gives its type)."""
+    by_span: dict[tuple[int, int], Entity] = {}
+    for m in mentions:
+        by_span.setdefault((m.start_char, m.end_char), Entity(
+            unit.source, unit.doc_id, idx, m.start_char, m.end_char, m.text, m.label, m.concept_id,
+            m.canonical_name, m.long_form))
+    for e in statistical:
+        key = (e.start_char, e.end_char)
+        known = by_span.get(key)
+        if known is None:
+            by_span[key] = Entity(unit.source, unit.doc_id, idx, e.start_char, e.end_char, e.text, e.label,
+                                  e.concept_id, e.canonical_name, None, e.label, (e.detector,))
+        elif e.detector not in known.detectors:
+            by_span[key] = dataclasses.replace(known, model_label=known.model_label or e.label,
+                                               detectors=known.detectors + (e.detector,))
+    return sorted(by_span.values(), key=lambda x: (x.start_char, x.end_char))
+
+
 def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
     mentions = concept_mentions(doc)
+    statistical = model_entities(doc)
     sentences, entities, claims = [], [], []
     idx = 0
     antecedent: Mention | None = None
@@ -75,9 +98,8 @@ def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
         section = _section_at(unit, start)
         sentences.append(Sentence(unit.source, unit.doc_id, idx, start, end, text, section))
         in_sentence = [m for m in mentions if start <= m.start_char < end]
-        for m in in_sentence:
-            entities.append(Entity(unit.source, unit.doc_id, idx, m.start_char, m.end_char, m.text, m.label,
-                                   m.concept_id, m.canonical_name, m.long_form))
+        entities.extend(_sentence_entities(unit, idx, in_sentence,
+                                           [e for e in statistical if start <= e.start_char < end]))
         claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
         if unit.source == "article" or section not in {"TITLE", "METHODS"}:
             claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent)

@@ -8,6 +8,7 @@ concepts inside one scispaCy token; token-aligned mentions are also set as ``doc
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import astuple, dataclass
 
@@ -16,6 +17,7 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from pipeline.nlp.lexicon import ConceptLexicon, leading_word
+from pipeline.nlp.model_entities import ModelEntity, model_entities
 
 MAX_ALIAS_TOKENS = 7
 _COMPOUND_PART = re.compile(r"[^-/]+")
@@ -114,6 +116,26 @@ def _link_abbreviations(doc: Doc, lexicon: ConceptLexicon, found: list[ConceptMe
     return found
 
 
+def link_model_entities(entities: list[ModelEntity], mentions: list[ConceptMention],
+                        lexicon: ConceptLexicon) -> list[ModelEntity]:
+    """Give statistical entities the concept id of the lexicon concept they name: the whole entity
+    text is an alias, or the entity ends with a lexicon mention ("human dermal papilla cells")."""
+    by_end = {}
+    for m in mentions:
+        by_end.setdefault(m.end_char, m)
+    linked = []
+    for e in entities:
+        concept = lexicon.lookup(e.text)
+        if concept is not None:
+            e = dataclasses.replace(e, concept_id=concept.concept_id, canonical_name=concept.canonical_name)
+        else:
+            m = by_end.get(e.end_char)
+            if m is not None and m.start_char >= e.start_char:
+                e = dataclasses.replace(e, concept_id=m.concept_id, canonical_name=m.canonical_name)
+        linked.append(e)
+    return linked
+
+
 def concept_mentions(doc: Doc) -> list[ConceptMention]:
     """The mentions the recogniser stored on ``doc._.concepts``."""
     return [ConceptMention(*row) for row in (doc._.concepts or [])]
@@ -134,10 +156,17 @@ class ConceptRecognizer:
         mentions = find_concept_mentions(doc, self.lexicon)
         # plain tuples, so Docs survive serialisation (nlp.pipe with n_process > 1)
         doc._.concepts = [astuple(m) for m in mentions]
+        statistical = link_model_entities(model_entities(doc), mentions, self.lexicon)
+        doc._.model_entities = [astuple(e) for e in statistical] or None
         spans = []
         for m in mentions:
             span = doc.char_span(m.start_char, m.end_char, label=m.label, kb_id=m.concept_id)
             if span is not None:
                 spans.append(span)
+        for e in statistical:
+            span = doc.char_span(e.start_char, e.end_char, label=e.label, kb_id=e.concept_id or "")
+            if span is not None:
+                spans.append(span)
+        # lexicon concepts first: filter_spans keeps the earlier of two equally long spans
         doc.ents = filter_spans(list(doc.ents) + spans)
         return doc

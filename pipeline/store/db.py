@@ -210,9 +210,10 @@ def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: Conce
                     [(s.source, s.doc_id, s.sentence_idx, s.start_char, s.end_char, s.text, s.section)
                      for a in results.analysed for s in a.sentences])
         insert_rows(con, "entities", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "label",
-                                      "concept_id", "canonical_name", "long_form"),
+                                      "concept_id", "canonical_name", "long_form", "model_label", "detectors"),
                     [(e.source, e.doc_id, e.sentence_idx, e.start_char, e.end_char, e.text, e.label, e.concept_id,
-                      e.canonical_name, e.long_form) for a in results.analysed for e in a.entities])
+                      e.canonical_name, e.long_form, e.model_label, list(e.detectors))
+                     for a in results.analysed for e in a.entities])
         claims = [c for a in results.analysed for c in a.claims]
         insert_rows(con, "claims", ("claim_id", "source", "doc_id", "sentence_idx", "sentence", "claim_type",
                                     "polarity", "certainty", "intervention", "outcome", "direction", "cues"),

@@ -142,6 +142,13 @@ def _study_design(con: duckdb.DuckDBPyConnection) -> None:
                     [d.design, d.evidence_level, d.population, d.sample_size, d.signal, pmid])
 
 
+@migration(3, "entities from statistical NER models")
+def _model_entities(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE entities ADD COLUMN model_label VARCHAR")
+    con.execute("ALTER TABLE entities ADD COLUMN detectors VARCHAR[]")
+    con.execute("UPDATE entities SET detectors = ['lexicon']")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

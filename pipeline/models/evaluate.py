@@ -1,0 +1,93 @@
+"""Score NER models on IOB files and taggers/parsers on converted corpora.
+
+NER scoring is exact span match on characters of the sentence text (corpus tokens joined by single
+spaces, the same text the models were trained on), labels compared case-insensitively, micro-averaged.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import spacy
+from spacy.language import Language
+
+from pipeline.models.corpora import IobSentence, read_iob
+
+Span = tuple[int, int, int, str]  # sentence index, start_char, end_char, lower-cased label
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> dict:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": n_gold,
+            "predicted": n_pred}
+
+
+def score_spans(gold: Iterable[Span], predicted: Iterable[Span]) -> dict:
+    gold, predicted = set(gold), set(predicted)
+    tp = gold & predicted
+    per_label = {}
+    for label in sorted({s[3] for s in gold | predicted}):
+        per_label[label] = prf(sum(1 for s in tp if s[3] == label), sum(1 for s in predicted if s[3] == label),
+                               sum(1 for s in gold if s[3] == label))
+    return {**prf(len(tp), len(predicted), len(gold)), "per_label": per_label}
+
+
+def model_labels(nlp: Language) -> set[str]:
+    return {label.lower() for name, pipe in nlp.pipeline if hasattr(pipe, "moves") and name.startswith("ner")
+            for label in pipe.labels} if nlp.pipe_names else set()
+
+
+def choose_model(names: Sequence[str], gold_labels: set[str]) -> str:
+    """The model whose label set shares most labels with the gold file (first one on ties)."""
+    best, best_overlap = None, -1
+    for name in names:
+        overlap = len(model_labels(spacy.load(name)) & gold_labels)
+        if overlap > best_overlap:
+            best, best_overlap = name, overlap
+    return best
+
+
+def evaluate_ner_file(path: Path | str, model: str | None = None, candidates: Sequence[str] = (),
+                      batch_size: int = 256) -> dict:
+    """Score one NER model on an IOB file (token TAB tag, blank line between sentences).
+
+    Without ``model``, the candidate whose labels best match the file's is used. Predicted labels
+    the file does not annotate at all are left out of the score (and listed), so a model that also
+    finds, say, organisms is not penalised on a corpus that never marks them.
+    """
+    sentences: list[IobSentence] = list(read_iob(path))
+    gold = [(i, s, e, label.lower()) for i, sent in enumerate(sentences) for s, e, label in sent.entity_offsets()]
+    gold_labels = {g[3] for g in gold}
+    if model is None:
+        if not candidates:
+            raise ValueError("no NER model given and none configured ([nlp] ner_models)")
+        model = choose_model(candidates, gold_labels)
+    nlp = spacy.load(model)
+    predicted: list[Span] = []
+    ignored: Counter = Counter()
+    for i, doc in enumerate(nlp.pipe((s.text for s in sentences), batch_size=batch_size)):
+        for ent in doc.ents:
+            label = ent.label_.lower()
+            if label in gold_labels:
+                predicted.append((i, ent.start_char, ent.end_char, label))
+            else:
+                ignored[label] += 1
+    result = {"file": str(path), "model": model, "sentences": len(sentences), **score_spans(gold, predicted)}
+    result["ignored_predicted_labels"] = dict(ignored)
+    return result
+
+
+def evaluate_docbin(model: str, path: Path | str) -> dict:
+    """spaCy's own scores (tag_acc, dep_uas, dep_las, ents_*) for a model on a ``.spacy`` file."""
+    from spacy.tokens import DocBin
+    from spacy.training import Example
+
+    nlp = spacy.load(model)
+    docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    examples = [Example(nlp.make_doc(d.text), d) for d in docs]
+    scores = nlp.evaluate(examples)
+    return {k: v for k, v in scores.items() if k in ("tag_acc", "dep_uas", "dep_las", "sents_f", "ents_f")}

@@ -1,0 +1,93 @@
+"""Assemble trained pipelines and package them as installable model packages under ``models/``.
+
+    python -m pipeline.models.package training/models models --version 0.1.0
+
+Each package directory (``models/en_exoclaims_ner_bc5cdr`` ...) is a normal spaCy model package; the
+project's ``pyproject.toml`` installs them as path dependencies, so ``spacy.load("en_exoclaims_...")``
+works after ``uv sync``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import spacy
+
+from pipeline.models.catalog import CORE_MODEL, NER_MODELS, ModelSpec
+
+log = logging.getLogger(__name__)
+
+AUTHOR = "exosome-claims contributors"
+URL = "https://github.com/exosome-claims/exosome-claims"
+SOURCES = {
+    "en_exoclaims_ner_bc5cdr": ["BioCreative V CDR (MTL-Bioinformatics-2016 IOB copy)"],
+    "en_exoclaims_ner_ncbi": ["NCBI-disease (MTL-Bioinformatics-2016 IOB copy)"],
+    "en_exoclaims_ner_bionlp13cg": ["BioNLP 2013 Cancer Genetics (MTL-Bioinformatics-2016 IOB copy)"],
+    "en_exoclaims_core": ["GENIA POS (MTL-Bioinformatics-2016 copy)", "UD English-EWT"],
+}
+
+
+def assemble_core(tagger_dir: Path, parser_dir: Path, out: Path) -> Path:
+    """One pipeline with the GENIA tagger and the EWT parser (each brings its own tok2vec)."""
+    nlp = spacy.load(tagger_dir)
+    nlp.add_pipe("parser", source=spacy.load(parser_dir))
+    tagger_meta = json.loads((tagger_dir / "meta.json").read_text())
+    parser_meta = json.loads((parser_dir / "meta.json").read_text())
+    nlp.meta["performance"] = {**parser_meta.get("performance", {}), **tagger_meta.get("performance", {})}
+    nlp.to_disk(out)
+    return out
+
+
+def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path) -> Path:
+    """Write ``dest/<spec.name>``: a spaCy model package of ``model_dir`` with our metadata."""
+    nlp = spacy.load(model_dir)
+    lang, _, short_name = spec.name.partition("_")
+    meta = dict(nlp.meta)
+    meta.update({"lang": lang, "name": short_name, "version": version, "description": spec.description,
+                 "author": AUTHOR, "url": URL, "license": "CC BY 4.0 (corpus terms apply, see docs/models.md)",
+                 "sources": [{"name": s} for s in SOURCES.get(spec.name, [])]})
+    staging = dest / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    nlp.meta = meta
+    nlp.to_disk(staging / "model")
+    package = importlib.import_module("spacy.cli.package").package
+    package(staging / "model", staging, name=short_name, version=version, create_sdist=False, force=True,
+            silent=True)
+    target = dest / spec.name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.move(str(staging / f"{spec.name}-{version}"), target)
+    shutil.rmtree(staging)
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    log.info("packaged %s %s into %s (%.1f MB)", spec.name, version, target, size / 1e6)
+    return target
+
+
+def package_all(trained: Path, dest: Path, version: str) -> list[Path]:
+    out = []
+    for spec in NER_MODELS:
+        corpus = spec.name.rsplit("_", 1)[1]
+        out.append(package_model(trained / f"ner_{corpus}" / "model-best", spec, version, dest))
+    core = assemble_core(trained / "tagger" / "model-best", trained / "parser" / "model-best", trained / "core")
+    out.append(package_model(core, CORE_MODEL, version, dest))
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("trained", type=Path, help="training output folder (training/models)")
+    parser.add_argument("dest", type=Path, help="where the packages go (models)")
+    parser.add_argument("--version", default="0.1.0")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for path in package_all(args.trained, args.dest, args.version):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
