@@ -35,36 +35,57 @@ demo: install
 clean-data:
 	rm -rf data/exoclaims.duckdb data/exoclaims.duckdb.wal data/raw
 
-# -- models (issue 3): re-train from ../shared/corpora, evaluate into docs/models.md, package into models/ --
+# -- models (issue 3): re-train from ../shared/corpora, package into models/, evaluate into docs/models.md --
+# `make models` does all of it (about 1.5 hours on 2 CPU cores); see docs/models.md.
 CORPORA ?= ../shared/corpora
 TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 SPACY_TRAIN := $(TRAIN_ENV) $(PY) -m spacy train --code pipeline/models/registry.py
 MODEL_VERSION ?= 0.1.0
 NER_CORPORA := bc5cdr ncbi bionlp13cg
+VECTORS := training/corpus/vectors/model
 
-.PHONY: models models-train models-eval models-package
+.PHONY: models models-install models-train models-eval models-package
+
+models-install: install
+	$(UV) sync --frozen --extra test --extra train
 
 training/corpus/conversion.json: pipeline/models/convert.py pipeline/models/corpora.py | install
 	$(PY) -m pipeline.models.convert $(CORPORA) training/corpus
 
-training/models/ner_%/model-best: training/configs/ner.cfg training/corpus/conversion.json
-	$(SPACY_TRAIN) $< --output training/models/ner_$* \
+$(VECTORS): pipeline/models/vectors.py | models-install
+	$(TRAIN_ENV) $(PY) -m pipeline.models.vectors $(CORPORA) training/corpus/vectors --dim 64 --bucket 20000
+	$(PY) -m spacy init vectors en training/corpus/vectors/vectors.floret $@ --mode floret
+
+training/models/ner_%/model-best: training/configs/ner.cfg training/corpus/conversion.json $(VECTORS)
+	$(SPACY_TRAIN) $< --output training/models/ner_$* --paths.vectors $(VECTORS) \
 	  --paths.train training/corpus/$*/train.spacy --paths.dev training/corpus/$*/dev.spacy
 
-training/models/tagger/model-best: training/configs/tagger.cfg training/corpus/conversion.json
-	$(SPACY_TRAIN) $< --output training/models/tagger \
+training/models/tagger/model-best: training/configs/tagger.cfg training/corpus/conversion.json $(VECTORS)
+	$(SPACY_TRAIN) $< --output training/models/tagger --paths.vectors $(VECTORS) \
 	  --paths.train training/corpus/genia_pos/train.spacy --paths.dev training/corpus/genia_pos/dev.spacy
 
-training/models/parser/model-best: training/configs/parser.cfg training/corpus/conversion.json
-	$(SPACY_TRAIN) $< --output training/models/parser \
+training/models/parser/model-best: training/configs/parser.cfg training/corpus/conversion.json $(VECTORS)
+	$(SPACY_TRAIN) $< --output training/models/parser --paths.vectors $(VECTORS) \
 	  --paths.train training/corpus/ewt/train.spacy --paths.dev training/corpus/ewt/dev.spacy
 
-models-train: $(NER_CORPORA:%=training/models/ner_%/model-best) training/models/tagger/model-best training/models/parser/model-best
+training/corpus/sentence_roles/train.spacy: pipeline/models/sentence_roles_data.py | install
+	$(PY) -m pipeline.models.sentence_roles_data $(CORPORA) training/corpus/sentence_roles
+
+training/models/sentence_roles/model-best: training/configs/sentence_roles.cfg training/corpus/sentence_roles/train.spacy
+	$(SPACY_TRAIN) $< --output training/models/sentence_roles \
+	  --paths.train training/corpus/sentence_roles/train.spacy --paths.dev training/corpus/sentence_roles/dev.spacy
+	cp training/corpus/sentence_roles/role_priors.json $@/
+
+models-train: $(NER_CORPORA:%=training/models/ner_%/model-best) training/models/tagger/model-best \
+	training/models/parser/model-best training/models/sentence_roles/model-best
 
 models-package: models-train
 	$(PY) -m pipeline.models.package training/models models --version $(MODEL_VERSION)
+	$(UV) lock && $(UV) sync --frozen --extra test --reinstall-package en-exoclaims-ner-bc5cdr \
+	  --reinstall-package en-exoclaims-ner-ncbi --reinstall-package en-exoclaims-ner-bionlp13cg \
+	  --reinstall-package en-exoclaims-core --reinstall-package en-exoclaims-sentence-roles
 
 models: models-package models-eval
 
-models-eval: install
+models-eval: install training/corpus/conversion.json
 	$(PY) -m pipeline.models.report $(CORPORA) docs/models.md

@@ -1,7 +1,7 @@
 """NLP-stage throughput: abstracts per second per core through the full pipeline (``nlp.pipe`` plus
 claim extraction), for 1 and 2 processes, with model load time measured separately.
 
-    .venv/bin/python benchmarks/nlp_speed.py [--model blank:en] [--repeat 20] [--out benchmarks/results/nlp_speed.json]
+    .venv/bin/python benchmarks/nlp_speed.py [--model NAME] [--repeat 20] [--out benchmarks/results/nlp_speed.json]
 
 Abstracts: every record with an abstract in ``../shared/eutils-samples/efetch/`` when that folder is
 there (real PubMed XML), otherwise the project's fixtures; the set is repeated ``--repeat`` times.
@@ -38,21 +38,23 @@ def load_abstracts() -> tuple[list, str]:
     return records, label
 
 
-def run(model: str, repeat: int, processes: list[int]) -> dict:
+def run(model: str | None, repeat: int, processes: list[int]) -> dict:
     from pipeline.claims.extract import Mention, extract_claim  # noqa: F401  (import cost not timed below)
     from pipeline.config import load_settings
     from pipeline.nlp.analyse import analyse_docs, unit_from_record
     from pipeline.nlp.loader import build_pipeline
 
     settings = load_settings(env={})
+    ner_models = settings.nlp.ner_models if model is None else ()
+    model = model or settings.nlp.model
     records, label = load_abstracts()
     units = [unit_from_record(r) for r in records] * repeat
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        nlp = build_pipeline(model, settings.nlp.lexicon)
+        nlp = build_pipeline(model, settings.nlp.lexicon, ner_models)
     load_s = time.perf_counter() - started
-    results = {"model": model, "pipeline": nlp.pipe_names, "abstracts_source": label,
+    results = {"model": model, "ner_models": list(ner_models), "pipeline": nlp.pipe_names, "abstracts_source": label,
                "distinct_abstracts": len(records), "abstracts": len(units),
                "characters": sum(len(u.text) for u in units), "model_load_s": round(load_s, 3), "runs": []}
     for n_process in processes:
@@ -76,7 +78,8 @@ def run(model: str, repeat: int, processes: list[int]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="blank:en")
+    parser.add_argument("--model", default=None, help="base model only (default: the configured pipeline, "
+                                                       "config/pipeline.toml [nlp] model and ner_models)")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nlp_speed.json")

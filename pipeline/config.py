@@ -47,6 +47,7 @@ class NlpSettings:
     lexicon: Path = PROJECT_ROOT / "config" / "lexicon" / "concepts.jsonl"
     batch_size: int = 64
     ner_models: tuple[str, ...] = ()
+    sentence_roles: str = ""  # sentence-role model for unstructured abstracts; "" = none
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         batch_size=int(nlp_raw.get("batch_size", 64)),
         ner_models=tuple(m.strip() for m in env["EXOCLAIMS_NER_MODELS"].split(",") if m.strip())
         if "EXOCLAIMS_NER_MODELS" in env else tuple(nlp_raw.get("ner_models", ())),
+        sentence_roles=env.get("EXOCLAIMS_SENTENCE_ROLES", nlp_raw.get("sentence_roles", "")),
     )
     sto = raw.get("storage", {})
     storage = StorageSettings(

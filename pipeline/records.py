@@ -107,6 +107,8 @@ class Sentence:
     end_char: int
     text: str
     section: str | None = None
+    role: str | None = None  # BACKGROUND ... CONCLUSIONS: the NlmCategory, else the sentence-role model's guess
+    role_source: str | None = None  # "structured" (from the abstract's labels) or "predicted"
 
 
 @dataclass(frozen=True)

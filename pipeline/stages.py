@@ -19,7 +19,7 @@ from spacy.language import Language
 from pipeline.articles.ingest import ArticleFetchError, fetch_article_url, read_article_directory
 from pipeline.config import NlpSettings, Settings
 from pipeline.nlp.analyse import analyse_docs, unit_from_article, unit_from_record
-from pipeline.nlp.loader import build_pipeline, pipeline_version
+from pipeline.nlp.loader import build_pipeline, load_sentence_roles, pipeline_version
 from pipeline.pubmed.archive import ResponseArchive
 from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
@@ -81,9 +81,16 @@ def nlp_pipeline(nlp_settings: NlpSettings) -> Language:
         return build_pipeline(nlp_settings.model, Path(nlp_settings.lexicon), nlp_settings.ner_models)
 
 
+@functools.lru_cache(maxsize=2)
+def role_classifier(nlp_settings: NlpSettings):
+    """The sentence-role model for unstructured abstracts, or None when none is configured."""
+    return load_sentence_roles(nlp_settings.sentence_roles) if nlp_settings.sentence_roles else None
+
+
 def current_nlp_version(settings: Settings) -> str:
     nlp = nlp_pipeline(settings.nlp)
-    return pipeline_version(nlp, settings.nlp.model, settings.nlp.ner_models)
+    models = settings.nlp.ner_models + ((settings.nlp.sentence_roles,) if settings.nlp.sentence_roles else ())
+    return pipeline_version(nlp, settings.nlp.model, models)
 
 
 def select_changed(settings: Settings, articles: list[Article], records: list[PubmedRecord],
@@ -106,7 +113,7 @@ def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRec
     units: list[TextUnit] = [unit_from_article(a) for a in articles] + [unit_from_record(r) for r in records]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher warning
-        return list(analyse_docs(nlp, units, batch_size=settings.nlp.batch_size))
+        return list(analyse_docs(nlp, units, batch_size=settings.nlp.batch_size, roles=role_classifier(settings.nlp)))
 
 
 def load_results(settings: Settings, results: db.RunResults, status: str = "succeeded",

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import spacy
 
-from pipeline.models.catalog import CORE_MODEL, NER_MODELS, ModelSpec
+from pipeline.models.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL, ModelSpec
+from pipeline.nlp.sentence_roles import PRIORS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ SOURCES = {
     "en_exoclaims_ner_ncbi": ["NCBI-disease (MTL-Bioinformatics-2016 IOB copy)"],
     "en_exoclaims_ner_bionlp13cg": ["BioNLP 2013 Cancer Genetics (MTL-Bioinformatics-2016 IOB copy)"],
     "en_exoclaims_core": ["GENIA POS (MTL-Bioinformatics-2016 copy)", "UD English-EWT"],
+    "en_exoclaims_sentence_roles": ["SciFact corpus: structured abstracts (S2ORC, ODC-By 1.0)"],
 }
 
 
@@ -43,8 +45,9 @@ def assemble_core(tagger_dir: Path, parser_dir: Path, out: Path) -> Path:
     return out
 
 
-def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path) -> Path:
-    """Write ``dest/<spec.name>``: a spaCy model package of ``model_dir`` with our metadata."""
+def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path, extra_files: tuple[str, ...] = ()) -> Path:
+    """Write ``dest/<spec.name>``: a spaCy model package of ``model_dir`` with our metadata;
+    ``extra_files`` of ``model_dir`` that spaCy does not know about are copied along."""
     nlp = spacy.load(model_dir)
     lang, _, short_name = spec.name.partition("_")
     meta = dict(nlp.meta)
@@ -56,6 +59,8 @@ def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path) ->
     staging.mkdir(parents=True)
     nlp.meta = meta
     nlp.to_disk(staging / "model")
+    for name in extra_files:
+        shutil.copy(model_dir / name, staging / "model" / name)
     package = importlib.import_module("spacy.cli.package").package
     package(staging / "model", staging, name=short_name, version=version, create_sdist=False, force=True,
             silent=True)
@@ -75,6 +80,8 @@ def package_all(trained: Path, dest: Path, version: str) -> list[Path]:
         out.append(package_model(trained / f"ner_{corpus}" / "model-best", spec, version, dest))
     core = assemble_core(trained / "tagger" / "model-best", trained / "parser" / "model-best", trained / "core")
     out.append(package_model(core, CORE_MODEL, version, dest))
+    out.append(package_model(trained / "sentence_roles" / "model-best", SENTENCE_ROLES_MODEL, version, dest,
+                             extra_files=(PRIORS_FILE,)))
     return out
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import spacy
 
-from pipeline.models.catalog import CORE_MODEL, NER_MODELS
+from pipeline.models.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL
 from pipeline.models.evaluate import evaluate_docbin, evaluate_ner_file
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,15 @@ def collect(corpora: Path, corpus_dir: Path) -> dict:
     core["genia_dep_dev"] = evaluate_docbin(CORE_MODEL.name, corpus_dir / "genia_dep" / "dev.spacy")
     core["ewt_dev"] = evaluate_docbin(CORE_MODEL.name, corpus_dir / "ewt" / "dev.spacy")
     results["core"] = core
+    from pipeline.models.sentence_roles_eval import evaluate as evaluate_roles
+
+    log.info("scoring %s", SENTENCE_ROLES_MODEL.name)
+    roles = evaluate_roles(SENTENCE_ROLES_MODEL.name, corpus_dir / "sentence_roles", corpora.parent / "eutils-samples"
+                           / "efetch")
+    results["sentence_roles"] = {"size_mb": round(_size_mb(SENTENCE_ROLES_MODEL.name), 1),
+                                 "version": spacy.util.get_package_version(SENTENCE_ROLES_MODEL.name),
+                                 "summary": roles["summary_accuracy_macro_f1"],
+                                 "dev_sequence": roles["dev"]["sequence"], "speed": roles["speed"]}
     return results
 
 
@@ -81,8 +90,25 @@ def render(results: dict) -> str:
         f"{dep.get('dep_uas') or 0:.3f} | {dep.get('dep_las') or 0:.3f} | UAS 0.892, LAS 0.872 (GENIA) |",
         f"| UD English-EWT dev | {ewt.get('tag_acc') or 0:.3f} | {ewt.get('dep_uas') or 0:.3f} | "
         f"{ewt.get('dep_las') or 0:.3f} | web UAS 0.874 |",
-        END,
     ]
+    roles = results.get("sentence_roles")
+    if roles:
+        names = {"text": "textcat alone", "product": "x P(role | position)",
+                 "position": "x P(role | position) / P(role)", "sequence": "+ role transitions (shipped)"}
+        lines += ["", f"### Sentence roles (`en_exoclaims_sentence_roles` {roles['version']}, {roles['size_mb']:.1f} MB)",
+                  "", "Accuracy / macro-F1. dev: held-out SciFact structured abstracts (headings removed); PubMed: "
+                  "the structured abstracts of `../shared/eutils-samples/efetch`, scored against NlmCategory.", "",
+                  "| decoding | dev | PubMed samples |", "|---|---|---|"]
+        for mode, name in names.items():
+            dev = roles["summary"]["dev"][mode]
+            nlm = roles["summary"].get("pubmed_nlm", {}).get(mode)
+            lines.append(f"| {name} | {dev[0]:.3f} / {dev[1]:.3f} | "
+                         + (f"{nlm[0]:.3f} / {nlm[1]:.3f} |" if nlm else "n/a |"))
+        per_label = roles["dev_sequence"].get("per_label", {})
+        if per_label:
+            lines += ["", "Per label (dev, shipped decoding): " + ", ".join(
+                f"{label} F1 {v['f1']:.3f}" for label, v in per_label.items()) + "."]
+    lines.append(END)
     return "\n".join(lines)
 
 

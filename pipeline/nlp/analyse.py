@@ -52,12 +52,14 @@ def _section_at(unit: TextUnit, char: int) -> str | None:
 
 
 def analyse_docs(nlp: Language, units: Iterable[TextUnit], batch_size: int = 64,
-                 n_process: int = 1) -> Iterator[AnalysedDoc]:
+                 n_process: int = 1, roles=None) -> Iterator[AnalysedDoc]:
+    """Analyse documents; ``roles`` (a :class:`~pipeline.nlp.sentence_roles.SentenceRoles`) labels
+    the sentences of unstructured abstracts with their role."""
     units = list(units)
     started = time.monotonic()
     texts = ((u.text, u) for u in units)
     for done, (doc, unit) in enumerate(nlp.pipe(texts, as_tuples=True, batch_size=batch_size, n_process=n_process), 1):
-        yield _to_records(doc, unit)
+        yield _to_records(doc, unit, roles)
         if done % 500 == 0 or done == len(units):
             rate = done / max(time.monotonic() - started, 1e-9)
             log.info("NLP: %d/%d documents (%.1f docs/s)", done, len(units), rate)
@@ -83,30 +85,49 @@ def _sentence_entities(unit: TextUnit, idx: int, mentions, statistical: list[Mod
     return sorted(by_span.values(), key=lambda x: (x.start_char, x.end_char))
 
 
-def _to_records(doc, unit: TextUnit) -> AnalysedDoc:
+ROLES = ("BACKGROUND", "OBJECTIVE", "METHODS", "RESULTS", "CONCLUSIONS")
+
+
+def _sentence_roles(sections: list[str | None], spans, unit: TextUnit, roles) -> list[tuple[str | None, str | None]]:
+    """(role, role_source) per sentence: the abstract's own NlmCategory where it is structured,
+    otherwise the sentence-role model's guess over the abstract's sentences (not the title)."""
+    result: list[tuple[str | None, str | None]] = [
+        (section, "structured") if section in ROLES else (None, None) for section in sections]
+    if unit.source != "pubmed" or roles is None or any(section in ROLES for section in sections):
+        return result
+    body = [i for i, section in enumerate(sections) if section != "TITLE"]
+    if body:
+        predicted = roles.roles_for(roles.sentence_probabilities([spans[i] for i in body]))
+        for i, role in zip(body, predicted):
+            result[i] = (role, "predicted")
+    return result
+
+
+def _to_records(doc, unit: TextUnit, roles=None) -> AnalysedDoc:
     mentions = concept_mentions(doc)
     statistical = model_entities(doc)
-    sentences, entities, claims = [], [], []
-    idx = 0
-    antecedent: Mention | None = None
+    spans, bounds = [], []
     for sent in doc.sents:
         text = sent.text.strip()
-        if not text:
-            continue
-        start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
-        end = start + len(text)
-        section = _section_at(unit, start)
-        sentences.append(Sentence(unit.source, unit.doc_id, idx, start, end, text, section))
+        if text:
+            start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+            spans.append(sent)
+            bounds.append((start, start + len(text), text))
+    sections = [_section_at(unit, start) for start, _, _ in bounds]
+    sentence_roles = _sentence_roles(sections, spans, unit, roles)
+    sentences, entities, claims = [], [], []
+    antecedent: Mention | None = None
+    for idx, ((start, end, text), section, (role, role_source)) in enumerate(zip(bounds, sections, sentence_roles)):
+        sentences.append(Sentence(unit.source, unit.doc_id, idx, start, end, text, section, role, role_source))
         in_sentence = [m for m in mentions if start <= m.start_char < end]
         entities.extend(_sentence_entities(unit, idx, in_sentence,
                                            [e for e in statistical if start <= e.start_char < end]))
         claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
-        if unit.source == "article" or section not in {"TITLE", "METHODS"}:
+        if unit.source == "article" or (section != "TITLE" and role != "METHODS"):
             claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent)
             if claim is not None:
                 claims.append(claim)
         interventions = [m for m in claim_mentions if m.label in ("VESICLE", "TREATMENT")]
         if interventions:
             antecedent = interventions[0]
-        idx += 1
     return AnalysedDoc(unit.source, unit.doc_id, tuple(sentences), tuple(entities), tuple(claims))

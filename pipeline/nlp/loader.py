@@ -70,14 +70,26 @@ def build_pipeline(model: str, lexicon_path: Path, ner_models: Sequence[str] = (
             add_ner_model(nlp, name)
         except OSError as exc:
             raise _missing(name, exc) from exc
-    has_parser = "parser" in nlp.pipe_names or "senter" in nlp.pipe_names
-    if not has_parser:
-        nlp.add_pipe("exoclaims_sentences", first=True)
+    # our segmenter knows the articles' run-in headings and missing spaces; a parser or senter that
+    # comes after it keeps the boundaries it set
+    nlp.add_pipe("exoclaims_sentences", first=True)
     if "abbreviation_detector" not in nlp.pipe_names:
         # serializable output so that nlp.pipe(n_process=2) can ship Docs between processes
         nlp.add_pipe("abbreviation_detector", config={"make_serializable": True})
     nlp.add_pipe("exoclaims_concepts", config={"lexicon_path": str(lexicon_path)})
     return nlp
+
+
+def load_sentence_roles(name: str):
+    """The sentence-role classifier (``exoclaims_sentence_roles``) for a model name or path."""
+    from pipeline.nlp.sentence_roles import SentenceRoles
+
+    roles = SentenceRoles("sentence_roles", name)
+    try:
+        roles.priors  # loads the model now, so a missing one fails before any work is done
+    except OSError as exc:
+        raise _missing(name, exc) from exc
+    return roles
 
 
 def pipeline_version(nlp: Language, model: str, ner_models: Sequence[str] = ()) -> str:

@@ -206,8 +206,10 @@ def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: Conce
             _delete_docs(con, "pubmed", results.deleted_pmids)
         for source in ("article", "pubmed"):
             _delete_docs(con, source, [d for s, d in analysed_ids if s == source])
-        insert_rows(con, "sentences", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "section"),
-                    [(s.source, s.doc_id, s.sentence_idx, s.start_char, s.end_char, s.text, s.section)
+        insert_rows(con, "sentences", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "section",
+                                       "role", "role_source"),
+                    [(s.source, s.doc_id, s.sentence_idx, s.start_char, s.end_char, s.text, s.section, s.role,
+                      s.role_source)
                      for a in results.analysed for s in a.sentences])
         insert_rows(con, "entities", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "label",
                                       "concept_id", "canonical_name", "long_form", "model_label", "detectors"),

@@ -142,8 +142,12 @@ def _study_design(con: duckdb.DuckDBPyConnection) -> None:
                     [d.design, d.evidence_level, d.population, d.sample_size, d.signal, pmid])
 
 
-@migration(3, "entities from statistical NER models")
+@migration(3, "entities from statistical NER models, sentence roles")
 def _model_entities(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE sentences ADD COLUMN role VARCHAR")
+    con.execute("ALTER TABLE sentences ADD COLUMN role_source VARCHAR")
+    con.execute("""UPDATE sentences SET role = section, role_source = 'structured'
+                   WHERE section IN ('BACKGROUND', 'OBJECTIVE', 'METHODS', 'RESULTS', 'CONCLUSIONS')""")
     con.execute("ALTER TABLE entities ADD COLUMN model_label VARCHAR")
     con.execute("ALTER TABLE entities ADD COLUMN detectors VARCHAR[]")
     con.execute("UPDATE entities SET detectors = ['lexicon']")
