@@ -73,7 +73,19 @@ def run(model: str | None, repeat: int, processes: list[int]) -> dict:
             "entities": sum(len(a.entities) for a in analysed),
             "claims": sum(len(a.claims) for a in analysed),
         })
+    results["component_ms_per_abstract"] = component_times(nlp, [u.text for u in units[:len(records)]])
     return results
+
+
+def component_times(nlp, texts: list[str]) -> dict:
+    """Milliseconds per abstract spent in each pipeline component (one process, batches of 64)."""
+    times = {}
+    docs = [nlp.make_doc(t) for t in texts]
+    for name, component in nlp.pipeline:
+        started = time.perf_counter()
+        docs = list(component.pipe(docs, batch_size=64)) if hasattr(component, "pipe") else [component(d) for d in docs]
+        times[name] = round((time.perf_counter() - started) / len(texts) * 1000, 2)
+    return times
 
 
 def main() -> None:

@@ -93,8 +93,8 @@ def render(results: dict) -> str:
     ]
     roles = results.get("sentence_roles")
     if roles:
-        names = {"text": "textcat alone", "product": "x P(role | position)",
-                 "position": "x P(role | position) / P(role)", "sequence": "+ role transitions (shipped)"}
+        names = {"text": "textcat alone", "product": "x P(role \\| position)",
+                 "position": "x P(role \\| position) / P(role)", "sequence": "+ role transitions (shipped)"}
         lines += ["", f"### Sentence roles (`en_exoclaims_sentence_roles` {roles['version']}, {roles['size_mb']:.1f} MB)",
                   "", "Accuracy / macro-F1. dev: held-out SciFact structured abstracts (headings removed); PubMed: "
                   "the structured abstracts of `../shared/eutils-samples/efetch`, scored against NlmCategory.", "",
