@@ -42,12 +42,14 @@ def model_labels(nlp: Language) -> set[str]:
 
 
 def choose_model(names: Sequence[str], gold_labels: set[str]) -> str:
-    """The model whose label set shares most labels with the gold file (first one on ties)."""
-    best, best_overlap = None, -1
+    """The model whose label set is most like the gold file's (Jaccard; the first one on ties), so an
+    NCBI-disease file picks the disease-only model over the chemical-and-disease one."""
+    best, best_score = None, -1.0
     for name in names:
-        overlap = len(model_labels(spacy.load(name)) & gold_labels)
-        if overlap > best_overlap:
-            best, best_overlap = name, overlap
+        labels = model_labels(spacy.load(name))
+        score = len(labels & gold_labels) / len(labels | gold_labels) if labels | gold_labels else 0.0
+        if score > best_score:
+            best, best_score = name, score
     return best
 
 

@@ -95,3 +95,12 @@ def test_models_eval_command_prints_per_label_scores():
     assert scores["model"] == "en_exoclaims_ner_bc5cdr"  # the configured model whose labels match the file
     assert set(scores["per_label"]) == {"chemical", "disease"}
     assert scores["support"] == 11 and 0.5 < scores["f1"] <= 1.0
+
+
+def test_models_eval_picks_the_disease_only_model_for_a_disease_only_file(tmp_path):
+    from pipeline.models.evaluate import choose_model
+
+    names = [m.name for m in NER_MODELS]
+    assert choose_model(names, {"disease"}) == "en_exoclaims_ner_ncbi"
+    assert choose_model(names, {"chemical", "disease"}) == "en_exoclaims_ner_bc5cdr"
+    assert choose_model(names, {"cell", "gene_or_gene_product"}) == "en_exoclaims_ner_bionlp13cg"
