@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.records import AnalysedDoc
+from pipeline.scoring import prf
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,7 @@ def read_gold(path: Path) -> list[GoldSentence]:
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
-            "tp": tp, "fp": fp, "fn": fn}
+    return {**prf(tp, tp + fp, tp + fn, digits=3), "tp": tp, "fp": fp, "fn": fn}
 
 
 def score_claim_detection(gold: list[GoldSentence], analysed: list[AnalysedDoc]) -> dict:

@@ -6,6 +6,7 @@ spaces, the same text the models were trained on), labels compared case-insensit
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -14,16 +15,13 @@ import spacy
 from spacy.language import Language
 
 from pipeline.models.corpora import IobSentence, read_iob
+from pipeline.scoring import prf
 
 Span = tuple[int, int, int, str]  # sentence index, start_char, end_char, lower-cased label
 
 
-def prf(tp: int, n_pred: int, n_gold: int) -> dict:
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": n_gold,
-            "predicted": n_pred}
+def _counts(tp: int, n_pred: int, n_gold: int) -> dict:
+    return {**prf(tp, n_pred, n_gold), "support": n_gold, "predicted": n_pred}
 
 
 def score_spans(gold: Iterable[Span], predicted: Iterable[Span]) -> dict:
@@ -31,9 +29,9 @@ def score_spans(gold: Iterable[Span], predicted: Iterable[Span]) -> dict:
     tp = gold & predicted
     per_label = {}
     for label in sorted({s[3] for s in gold | predicted}):
-        per_label[label] = prf(sum(1 for s in tp if s[3] == label), sum(1 for s in predicted if s[3] == label),
+        per_label[label] = _counts(sum(1 for s in tp if s[3] == label), sum(1 for s in predicted if s[3] == label),
                                sum(1 for s in gold if s[3] == label))
-    return {**prf(len(tp), len(predicted), len(gold)), "per_label": per_label}
+    return {**_counts(len(tp), len(predicted), len(gold)), "per_label": per_label}
 
 
 def model_labels(nlp: Language) -> set[str]:
@@ -41,12 +39,17 @@ def model_labels(nlp: Language) -> set[str]:
             for label in pipe.labels} if nlp.pipe_names else set()
 
 
+@functools.lru_cache(maxsize=8)
+def _load(name: str) -> Language:
+    return spacy.load(name)
+
+
 def choose_model(names: Sequence[str], gold_labels: set[str]) -> str:
     """The model whose label set is most like the gold file's (Jaccard; the first one on ties), so an
     NCBI-disease file picks the disease-only model over the chemical-and-disease one."""
     best, best_score = None, -1.0
     for name in names:
-        labels = model_labels(spacy.load(name))
+        labels = model_labels(_load(name))
         score = len(labels & gold_labels) / len(labels | gold_labels) if labels | gold_labels else 0.0
         if score > best_score:
             best, best_score = name, score
@@ -68,7 +71,7 @@ def evaluate_ner_file(path: Path | str, model: str | None = None, candidates: Se
         if not candidates:
             raise ValueError("no NER model given and none configured ([nlp] ner_models)")
         model = choose_model(candidates, gold_labels)
-    nlp = spacy.load(model)
+    nlp = _load(model)
     predicted: list[Span] = []
     ignored: Counter = Counter()
     for i, doc in enumerate(nlp.pipe((s.text for s in sentences), batch_size=batch_size)):

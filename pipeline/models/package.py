@@ -34,6 +34,11 @@ SOURCES = {
 }
 
 
+def size_mb(path: Path) -> float:
+    """Megabytes of the files under ``path``."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
 def assemble_core(tagger_dir: Path, parser_dir: Path, out: Path) -> Path:
     """One pipeline with the GENIA tagger and the EWT parser (each brings its own tok2vec)."""
     nlp = spacy.load(tagger_dir)
@@ -68,8 +73,7 @@ def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path, ex
     shutil.rmtree(target, ignore_errors=True)
     shutil.move(str(staging / f"{spec.name}-{version}"), target)
     shutil.rmtree(staging)
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    log.info("packaged %s %s into %s (%.1f MB)", spec.name, version, target, size / 1e6)
+    log.info("packaged %s %s into %s (%.1f MB)", spec.name, version, target, size_mb(target))
     return target
 
 

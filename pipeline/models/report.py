@@ -19,6 +19,7 @@ import spacy
 
 from pipeline.models.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL
 from pipeline.models.evaluate import evaluate_docbin, evaluate_ner_file
+from pipeline.models.package import size_mb
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ TARGETS = {"en_exoclaims_ner_bc5cdr": 0.83, "en_exoclaims_ner_ncbi": 0.83, "en_e
 
 
 def _size_mb(name: str) -> float:
-    path = Path(spacy.util.get_package_path(name))
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+    return size_mb(Path(spacy.util.get_package_path(name)))
 
 
 def collect(corpora: Path, corpus_dir: Path) -> dict:

@@ -33,6 +33,7 @@ import spacy
 from spacy.tokens import Doc, DocBin
 
 from pipeline.models.sentence_roles_data import HEADINGS, normalise_heading
+from pipeline.scoring import prf
 from pipeline.nlp.sentence_roles import DECODE_MODES, LABELS, SentenceRoles, decode_roles, relative_position
 
 
@@ -43,11 +44,7 @@ def score(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] =
         tp = sum(1 for g, p in zip(gold, predicted) if g == p == label)
         n_pred = sum(1 for p in predicted if p == label)
         n_gold = sum(1 for g in gold if g == label)
-        precision = tp / n_pred if n_pred else 0.0
-        recall = tp / n_gold if n_gold else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-                            "support": n_gold}
+        per_label[label] = {**prf(tp, n_pred, n_gold), "support": n_gold}
     scored = [label for label in labels if per_label[label]["support"]]
     return {"sentences": len(gold),
             "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 4) if gold else 0.0,

@@ -29,7 +29,7 @@ class ModelNotFound(RuntimeError):
     pass
 
 
-def _missing(name: str, exc: Exception) -> ModelNotFound:
+def _missing(name: str) -> ModelNotFound:
     if name.startswith("en_exoclaims_"):
         how = ("it ships with this project: run `make install` (or `uv sync`) from the project root, "
                "or re-train it with `make models`")
@@ -50,7 +50,7 @@ def load_base_model(name: str) -> Language:
     try:
         return spacy.load(name)
     except OSError as exc:
-        raise _missing(name, exc) from exc
+        raise _missing(name) from exc
 
 
 def build_pipeline(model: str, lexicon_path: Path, ner_models: Sequence[str] = ()) -> Language:
@@ -69,7 +69,7 @@ def build_pipeline(model: str, lexicon_path: Path, ner_models: Sequence[str] = (
         try:
             add_ner_model(nlp, name)
         except OSError as exc:
-            raise _missing(name, exc) from exc
+            raise _missing(name) from exc
     # our segmenter knows the articles' run-in headings and missing spaces; a parser or senter that
     # comes after it keeps the boundaries it set
     nlp.add_pipe("exoclaims_sentences", first=True)
@@ -88,7 +88,7 @@ def load_sentence_roles(name: str):
     try:
         roles.priors  # loads the model now, so a missing one fails before any work is done
     except OSError as exc:
-        raise _missing(name, exc) from exc
+        raise _missing(name) from exc
     return roles
 
 

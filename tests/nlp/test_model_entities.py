@@ -75,3 +75,15 @@ def test_a_missing_model_is_one_clear_error():
 
     with pytest.raises(ModelNotFound, match="en_exoclaims_ner_nothing.*make install"):
         build_pipeline("blank:en", LEXICON, ner_models=["en_exoclaims_ner_nothing"])
+
+
+def test_a_model_with_other_word_vectors_runs_as_its_own_pipeline(tmp_path):
+    import numpy
+
+    path = _train_tiny_ner(tmp_path / "with_vectors", [("mice", "Organism")])
+    model = spacy.load(path)
+    model.vocab.set_vector("mice", numpy.ones(8, dtype="float32"))  # vectors the base pipeline lacks
+    model.to_disk(path)
+    nlp = build_pipeline("blank:en", LEXICON, ner_models=[path])
+    assert f"external_{path}" in nlp.pipe_names  # not sourced: its vectors would be missing
+    assert ("mice", "Organism", path) in {(e.text, e.label, e.detector) for e in model_entities(nlp(TEXT))}
