@@ -22,6 +22,7 @@ fetch_pubmed = task(stages.harvest_pubmed, name="fetch-pubmed")
 select_changed = task(stages.select_changed, name="select-changed")
 run_nlp = task(stages.run_nlp, name="nlp-and-claims")
 load = task(stages.load_results, name="load-duckdb")
+compare = task(stages.compare_claims, name="compare-claims")
 
 
 @flow(name="exoclaims-nightly", log_prints=True)
@@ -64,11 +65,13 @@ def nightly(config_path: str | None = None, settings: Settings | None = None) ->
     )
     status = "failed" if error else "succeeded"
     counts = load(settings, results, status=status, error=error)
+    compared = compare(settings)
     summary = run_summary_markdown(results, counts, status, error, time.monotonic() - started)
     create_markdown_artifact(key="exoclaims-run-summary", markdown=summary, description="exosome-claims nightly run")
-    logger.info("run %s %s: %d new, %d updated, %d unchanged, %d deleted, %d failed records; %d articles; %d claims",
-                run.run_id, status, counts.records_new, counts.records_updated, counts.records_unchanged,
-                counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded)
+    logger.info("run %s %s: %d new, %d updated, %d unchanged, %d deleted, %d failed records; %d articles; %d claims; "
+                "%d verdicts, %d evidence links", run.run_id, status, counts.records_new, counts.records_updated,
+                counts.records_unchanged, counts.records_deleted, len(results.failed_pmids), counts.articles_loaded,
+                counts.claims_loaded, compared.verdicts, compared.links)
     if error:
         return Failed(message=error)
     return counts

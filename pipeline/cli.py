@@ -15,6 +15,8 @@ def _prefect_env() -> None:
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipeline")
     # No telemetry from the temporary local server (and no failed DNS lookups on offline machines).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's 20 s default is too short for its temporary server on a busy 2-core machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     logging.getLogger("pipeline").setLevel(logging.INFO)
 
 
@@ -89,6 +91,16 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_stance(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.compare.stance_eval import evaluate_file, evaluate_scifact
+
+    path = Path(args.file)
+    print(json.dumps(evaluate_scifact(path) if path.is_dir() else evaluate_file(path), indent=2))
+    return 0
+
+
 def cmd_models_eval(args: argparse.Namespace) -> int:
     import json
     import warnings
@@ -120,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     claims.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "tests" / "fixtures"
                                                        / "claims" / "article_claims_heldout.tsv"))
     claims.set_defaults(fn=cmd_eval_claims)
+    stance = eval_sub.add_parser("stance", help="claim-evidence stance on a HealthVer-format CSV (id, evidence, "
+                                                "claim, label: Supports/Refutes/Neutral): per-label P/R/F1 and "
+                                                "macro-F1, as JSON")
+    stance.add_argument("file", help="a HealthVer-format CSV, or a directory with SciFact's claims_train.jsonl "
+                                     "and corpus.jsonl[.gz]")
+    stance.set_defaults(fn=cmd_eval_stance)
     models = sub.add_parser("models", help="the statistical NLP models")
     models_sub = models.add_subparsers(dest="what", required=True)
     models_eval = models_sub.add_parser(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import logging
 import uuid
 import warnings
@@ -24,7 +25,8 @@ from pipeline.pubmed.archive import ResponseArchive
 from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
-from pipeline.store import db
+from pipeline.compare import evidence, stance, verdicts
+from pipeline.store import comparison, db
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,55 @@ def load_results(settings: Settings, results: db.RunResults, status: str = "succ
         return db.load_run(con, results, nlp.get_pipe("exoclaims_concepts").lexicon, status=status, error=error)
     finally:
         con.close()
+
+
+def comparison_method_version() -> str:
+    """Changes whenever the linking or verdict rules or the stance model change, so stored verdicts
+    are recomputed."""
+    digest = hashlib.sha256()
+    for path in (evidence.__file__, verdicts.__file__, stance.__file__, stance.WEIGHTS_PATH):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=1)
+def stance_classifier() -> stance.StanceClassifier:
+    return stance.StanceClassifier.load()
+
+
+def text_stance(pairs: list[tuple[str, str]]) -> list[tuple[str, float]]:
+    """(label, probability) for (article sentence, literature sentence) pairs, by the stance classifier."""
+    return [(p.label, p.score) for p in stance_classifier().predict_many(pairs)]
+
+
+def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
+    """Link every article claim to the literature, decide verdicts and find conflicts between articles.
+
+    Recomputed from everything stored (a new record can change an old verdict), skipped when neither
+    the claims nor the rules changed since the last comparison."""
+    con = db.connect(settings.storage.db_path)
+    try:
+        articles = comparison.article_claims(con)
+        literature = comparison.literature_claims(con)
+        fingerprint = comparison.inputs_fingerprint(articles, literature, comparison_method_version())
+        if fingerprint == comparison.stored_fingerprint(con):
+            counts = comparison.ComparisonCounts(*con.execute(
+                """SELECT (SELECT count(*) FROM evidence_links), (SELECT count(*) FROM claim_verdicts),
+                          (SELECT count(*) FROM article_conflict_pairs)""").fetchone())
+            log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
+            return counts
+        links = evidence.link_evidence(articles, literature, text_stance)
+        decided = verdicts.decide_verdicts(articles, links, comparison.journals(con))
+        conflicts = verdicts.find_conflicts(articles)
+        counts = comparison.replace_comparison(con, links, decided, conflicts, fingerprint)
+    finally:
+        con.close()
+    by_verdict: dict[str, int] = {}
+    for v in decided:
+        by_verdict[v.verdict] = by_verdict.get(v.verdict, 0) + 1
+    log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
+             "between articles", len(articles), len(literature), counts.links, by_verdict, counts.conflicts)
+    return counts
 
 
 def mark_failed(settings: Settings, run_id: str, error: str) -> None:

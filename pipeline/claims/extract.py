@@ -57,6 +57,8 @@ BACKGROUND_VERBS = {"be", "derive", "secrete", "release", "contain", "involve", 
                     "compose", "affect", "define", "know", "refer", "characterize", "occur", "isolate"}
 NO_EFFECT = re.compile(r"\b(no (significant )?(effect|difference|change|improvement|benefit)|did not|does not|do not|"
                        r"failed to|not (significantly )?(improve|increase|change|affect|differ))\b", re.I)
+# "increased interest", "growing demand": the market, not an effect of the treatment
+NOT_AN_EFFECT = {"interest", "demand", "popularity", "attention", "awareness", "curiosity", "adoption"}
 CLAIM_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "recommendation", "background")
 
 INTERVENTION_LABELS = ("VESICLE", "TREATMENT")
@@ -99,44 +101,63 @@ def _lemma(word: str) -> str:
 _WORDS = re.compile(r"[A-Za-z]+(?:'t)?")
 
 
+# Negation inside these does not negate the claim: "compared to those who do not undergo treatment",
+# "patients who have not found success", "little to no downtime".
+OUTSIDE_SCOPE = re.compile(r"\b(who|whom|whose)\b[^,;:.]*|\blittle (to|or) no\b", re.I)
+
+
+DIRECTION_OBJECT_CHARS = 40  # how far after a direction word its object may start
+
+
+def _outside_negation_scope(text: str) -> str:
+    """``text`` with the spans whose negation does not negate the claim blanked out (same length)."""
+    return OUTSIDE_SCOPE.sub(lambda m: " " * len(m.group()), text)
+
+
 ANAPHOR = re.compile(r"^(they|these|this|it|such|those)\b", re.I)
 
 
-def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | None = None) -> ClaimFacts | None:
+def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | None = None,
+                     offset: int = 0) -> ClaimFacts | None:
     """Decide whether ``text`` asserts something checkable; None when it does not.
 
     ``antecedent`` is the intervention of an earlier sentence, used when this one opens with a
-    pronoun ("They may promote wound healing") and names no intervention itself.
+    pronoun ("They may promote wound healing") and names no intervention itself. ``offset`` is where
+    ``text`` starts in the document the mentions' offsets refer to.
     """
     stripped = text.strip()
     if antecedent is not None and ANAPHOR.match(stripped) and not any(m.label in INTERVENTION_LABELS for m in mentions):
         mentions = [Mention(-1, antecedent.label, antecedent.concept_id)] + list(mentions)
     if not mentions or len(stripped) < 15 or stripped.endswith("?") or not re.search(r"[.!;:)]\s*$", stripped):
         return None  # headings, questions, fragments
-    words = [w.lower() for w in _WORDS.findall(stripped)]
-    words = [("n't" if w.endswith("n't") else w) for w in words]
+    matches = list(_WORDS.finditer(stripped))
+    words = [("n't" if m.group().lower().endswith("n't") else m.group().lower()) for m in matches]
+    main_clause = _outside_negation_scope(stripped)
+    in_scope = [main_clause[m.start()] != " " for m in matches]
     lemmas = [_lemma(w) for w in words]
     wordset, lemmaset = set(words), set(lemmas)
 
     if FORWARD_LOOKING.search(stripped):
         return None  # predictions about the field are not checkable against the literature
     lemmas = [EFFECT_NOUNS.get(w, lem) for w, lem in zip(words, lemmas)]
-    direction_positions = [i for i, lem in enumerate(lemmas) if lem in INCREASE or lem in DECREASE]
+    direction_positions = [i for i, lem in enumerate(lemmas) if (lem in INCREASE or lem in DECREASE)
+                           and not (i + 1 < len(words) and words[i + 1] in NOT_AN_EFFECT)]
     first_direction = direction_positions[0] if direction_positions else None
-    negation_hits = [i for i, w in enumerate(words) if w in NEGATION
+    negation_hits = [i for i, w in enumerate(words) if w in NEGATION and in_scope[i]
                      and not (w == "not" and i + 1 < len(words) and words[i + 1] in {"only", "just"})]
     if "without" in wordset:
         negation_hits += [i for i, w in enumerate(words) if w == "without"
                           and (first_direction is None or i < first_direction)]
-    negated = bool(negation_hits) or bool(NO_EFFECT.search(stripped))
+    no_effect = bool(NO_EFFECT.search(main_clause))
+    negated = bool(negation_hits) or no_effect
     hedged = bool(wordset & HEDGE) or "more research" in stripped.lower()
 
     if first_direction is not None:
         verb = lemmas[first_direction]
         direction = "increase" if verb in INCREASE else "decrease"
-        if NO_EFFECT.search(stripped) or (negation_hits and min(negation_hits) < first_direction):
+        if no_effect or (negation_hits and min(negation_hits) < first_direction):
             direction = "no-effect"
-    elif NO_EFFECT.search(stripped):
+    elif no_effect:
         direction = "no-effect"
     else:
         direction = "none"
@@ -205,6 +226,12 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         intervention = next((m.concept_id for m in ordered if m.label == "CELL_TYPE"), None)
     candidates = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]
     outcome = min(candidates, key=lambda m: (OUTCOME_PRIORITY[m.label], m.start_char)).concept_id if candidates else None
+    if first_direction is not None:
+        # the outcome the direction word acts on: "combat hair thinning", "promote hair growth"
+        cue_end = offset + matches[first_direction].end()
+        governed = [m for m in candidates if 0 <= m.start_char - cue_end <= DIRECTION_OBJECT_CHARS]
+        if governed:
+            outcome = governed[0].concept_id
     if direction_positions:
         cues.append(f"direction:{words[first_direction]}")
     cues.extend(f"negation:{words[i]}" for i in negation_hits[:3])
@@ -226,8 +253,8 @@ def claim_id(source: Source, doc_id: str, sentence_idx: int, sentence: str) -> s
 
 
 def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
-                  mentions: list[Mention], antecedent: Mention | None = None) -> Claim | None:
-    facts = analyse_sentence(sentence, mentions, antecedent)
+                  mentions: list[Mention], antecedent: Mention | None = None, offset: int = 0) -> Claim | None:
+    facts = analyse_sentence(sentence, mentions, antecedent, offset)
     if facts is None:
         return None
     return Claim(

@@ -86,6 +86,8 @@ def _sentence_entities(unit: TextUnit, idx: int, mentions, statistical: list[Mod
 
 
 ROLES = ("BACKGROUND", "OBJECTIVE", "METHODS", "RESULTS", "CONCLUSIONS")
+# abstracts state findings in results and conclusions; None: no role known (no sentence-role model)
+CLAIM_ROLES = ("RESULTS", "CONCLUSIONS", None)
 
 
 def _sentence_roles(sections: list[str | None], spans, unit: TextUnit, roles) -> list[tuple[str | None, str | None]]:
@@ -123,8 +125,8 @@ def _to_records(doc, unit: TextUnit, roles=None) -> AnalysedDoc:
         entities.extend(_sentence_entities(unit, idx, in_sentence,
                                            [e for e in statistical if start <= e.start_char < end]))
         claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
-        if unit.source == "article" or (section != "TITLE" and role != "METHODS"):
-            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent)
+        if unit.source == "article" or (section != "TITLE" and role in CLAIM_ROLES):
+            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent, start)
             if claim is not None:
                 claims.append(claim)
         interventions = [m for m in claim_mentions if m.label in ("VESICLE", "TREATMENT")]

@@ -153,6 +153,72 @@ def _model_entities(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE entities SET detectors = ['lexicon']")
 
 
+@migration(4, "evidence links, verdicts and conflicts between articles")
+def _comparison(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE evidence_links (
+            article_claim_id VARCHAR,
+            literature_claim_id VARCHAR,
+            pmid VARCHAR,
+            stance VARCHAR,              -- supports | contradicts | unrelated
+            score DOUBLE,
+            evidence_level INTEGER,
+            design VARCHAR,
+            reason VARCHAR,
+            method VARCHAR,              -- facts | text
+            text_stance VARCHAR,         -- the stance classifier's reading of the two sentences
+            text_probability DOUBLE,
+            PRIMARY KEY (article_claim_id, literature_claim_id)
+        )""")
+    con.execute("""
+        CREATE TABLE claim_verdicts (
+            claim_id VARCHAR PRIMARY KEY,
+            verdict VARCHAR,
+            best_evidence_level INTEGER,
+            best_design VARCHAR,
+            n_supports INTEGER,
+            n_contradicts INTEGER,
+            n_unrelated INTEGER,
+            supporting_pmids VARCHAR[],
+            contradicting_pmids VARCHAR[],
+            reason VARCHAR
+        )""")
+    con.execute("""
+        CREATE TABLE article_conflict_pairs (
+            claim_id_a VARCHAR, claim_id_b VARCHAR, article_id_a VARCHAR, article_id_b VARCHAR, reason VARCHAR,
+            PRIMARY KEY (claim_id_a, claim_id_b)
+        )""")
+    con.execute("CREATE TABLE comparison_state (inputs_sha256 VARCHAR, compared_at TIMESTAMP)")
+    con.execute("""
+        CREATE VIEW literature_claims AS
+        SELECT c.claim_id, c.doc_id AS pmid, c.sentence_idx, c.sentence, s.role, c.claim_type, c.polarity,
+               c.certainty, c.intervention, c.outcome, c.direction, p.title, p.journal, p.pub_year,
+               p.study_design, p.evidence_level, p.population, p.sample_size, p.is_retracted
+        FROM claims c
+        JOIN pubmed_articles p ON c.source = 'pubmed' AND p.pmid = c.doc_id
+        LEFT JOIN sentences s ON s.source = c.source AND s.doc_id = c.doc_id AND s.sentence_idx = c.sentence_idx""")
+    con.execute("""
+        CREATE VIEW verdicts AS
+        SELECT v.claim_id, c.doc_id AS article_id, a.title AS article_title, c.sentence_idx, c.sentence,
+               c.claim_type, c.polarity, c.certainty, c.intervention, c.outcome, c.direction,
+               v.verdict, v.best_evidence_level, v.best_design, v.n_supports, v.n_contradicts, v.n_unrelated,
+               list_distinct(list_concat(v.supporting_pmids, v.contradicting_pmids)) AS pmids,
+               v.supporting_pmids, v.contradicting_pmids, v.reason
+        FROM claim_verdicts v
+        JOIN claims c ON c.claim_id = v.claim_id
+        LEFT JOIN articles a ON a.article_id = c.doc_id""")
+    con.execute("""
+        CREATE VIEW article_conflicts AS
+        SELECT k.article_id_a, aa.title AS article_title_a, ca.sentence AS sentence_a,
+               k.article_id_b, ab.title AS article_title_b, cb.sentence AS sentence_b,
+               k.reason, k.claim_id_a, k.claim_id_b
+        FROM article_conflict_pairs k
+        JOIN claims ca ON ca.claim_id = k.claim_id_a
+        JOIN claims cb ON cb.claim_id = k.claim_id_b
+        LEFT JOIN articles aa ON aa.article_id = k.article_id_a
+        LEFT JOIN articles ab ON ab.article_id = k.article_id_b""")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -19,7 +19,8 @@ from pipeline.pubmed.archive import records_from_archive
 from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import Fault
 
-CONTENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims", "fetch_failures")
+CONTENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims", "fetch_failures",
+                  "evidence_links", "claim_verdicts", "article_conflict_pairs")
 
 
 def _db(settings):
@@ -64,6 +65,20 @@ def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, euti
     assert status == "succeeded" and watermark == dt.date.today()
     summary = _latest_summary_artifact()
     assert "| new records | 8 |" in summary and "succeeded" in summary
+    # every checkable assertion of the seed articles has a verdict with a reason; the supported ones name PMIDs
+    with _db(settings) as con:
+        assert con.execute("SELECT count(*) FROM verdicts").fetchone()[0] == con.execute(
+            "SELECT count(*) FROM claims WHERE source = 'article' AND claim_type <> 'recommendation'").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM verdicts WHERE reason IS NULL OR reason = ''").fetchone()[0] == 0
+        rows = con.execute("SELECT sentence, verdict, pmids, reason FROM verdicts").fetchall()
+        conflicts = con.execute("SELECT sentence_a, sentence_b, reason FROM article_conflicts").fetchall()
+        literature_roles = {r[0] for r in con.execute("SELECT DISTINCT role FROM literature_claims").fetchall()}
+    assert literature_roles <= {"RESULTS", "CONCLUSIONS", None}
+    clinical = next(r for r in rows if r[0].startswith("Clinical studies have shown that exosomal hair restoration"))
+    assert clinical[1] != "not addressed" and "90000001" in clinical[2]  # the RCT
+    assert "90000002" not in clinical[2]  # a mouse study says nothing about clinical studies
+    assert all(r[2] for r in rows if r[1] in ("supported", "contradicted", "mixed"))
+    assert any("no rigorous human studies" in a + b and "Clinical studies have shown" in a + b for a, b, _ in conflicts)
     # every raw response is archived with its checksum
     assert _count(settings, "SELECT count(*) FROM raw_responses WHERE utility = 'efetch'") == 1
     assert all(p.suffix == ".gz" for p in (tmp_path / "raw").rglob("*") if p.is_file())
@@ -117,6 +132,10 @@ def test_updated_record_replaces_old_version_and_derived_rows(tmp_path, eutils_s
         assert not any("significantly increased" in s for s in sentences)
         assert con.execute("SELECT count(*) FROM claims WHERE doc_id = '90000001' AND sentence LIKE "
                            "'%significantly increased%'").fetchone()[0] == 0
+        # the comparison is redone: the revised trial now contradicts the article claims it supported
+        stances = {r[0] for r in con.execute("SELECT stance FROM evidence_links WHERE pmid = '90000001' AND "
+                                              "design = 'rct'").fetchall()}
+        assert "contradicts" in stances
 
 
 def test_faults_are_retried_and_a_failed_batch_is_fetched_next_run(tmp_path, eutils_server):

@@ -1,0 +1,316 @@
+"""Link each article claim to the literature claims about the same thing, with a stance.
+
+Retrieval is by concept, not by words: a literature claim is a candidate when its intervention is the
+article claim's (exosome concepts fold together: exosomes, extracellular vesicles, "exosome therapy")
+and its outcome is the same or related (every hair outcome and hair-loss disease is one outcome,
+seen from opposite sides: "reduces hair loss" and "promotes hair growth" say the same thing). Concept
+ids already fold synonyms and expanded abbreviations (the NLP stage links "EVs" and "extracellular
+vesicles" to one id).
+
+The stance follows from the facts both claims carry (polarity, certainty, direction, type) and from the
+study behind the literature claim:
+
+- effect claims compare the *benefit* each claim asserts: direction × the outcome's valence (more hair
+  growth is good, more hair loss is bad); same benefit supports, opposite or no effect contradicts;
+- claims about what human studies show ("clinical studies have shown ...", "no rigorous human studies")
+  are only addressed by human studies: a mouse study neither supports nor contradicts them;
+- safety claims ("well tolerated", "no side effects") are contradicted by reports of adverse events and
+  supported by records that looked for harm and found none;
+- a hedged literature claim supports at half strength.
+
+Where the facts do not decide (a literature claim with no direction), the text stance classifier
+(:mod:`pipeline.compare.stance`) is asked, and only a confident answer counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Literal, Sequence
+
+from pipeline.records import Claim
+
+Stance = Literal["supports", "contradicts", "unrelated"]
+
+EXOSOME_FAMILY = frozenset({"MESH:D055354", "MESH:D058953", "EXO:exosome_therapy"})
+HAIR_OUTCOMES = frozenset({"EXO:hair_growth", "EXO:hair_density", "EXO:anagen", "EXO:telogen", "MESH:D006197",
+                           "MESH:D018859", "MESH:D000505", "EXO:androgenetic_alopecia", "MESH:D000506"})
+# outcomes where "more" is bad: an increase in them is a harm, a decrease a benefit
+HARMFUL_OUTCOMES = frozenset({"MESH:D000505", "EXO:androgenetic_alopecia", "MESH:D000506", "EXO:telogen",
+                              "MESH:D009369", "MESH:D009362"})
+HUMAN_DESIGNS = frozenset({"systematic_review", "rct", "non_randomised_clinical", "case_series_or_report"})
+PRECLINICAL_DESIGNS = frozenset({"animal", "in_vitro"})
+HUMAN_EVIDENCE = re.compile(r"\b(clinical(ly)?|human|humans|patients?|trials?|participants|people|volunteers|men|women|"
+                            r"dermatologists?|real[- ]world)\b", re.I)
+SAFE_WORDS = re.compile(r"\b(safe|safely|safety profile|well[- ]tolerated|tolerated|no (serious |significant |major )?"
+                        r"(adverse|side)|without (any )?(serious |significant )?(adverse|side)|minimal (risks?|side)|"
+                        r"low risk|non-?toxic|biocompatib\w*|no (complications|toxicity))\b", re.I)
+HARM_WORDS = re.compile(r"\b(adverse (events?|reactions?|effects?)|side effects?|complications?|risks?|toxicity|"
+                        r"granulom\w*|infections?|allergic|hypersensitivity|contaminat\w*|unsafe|harm\w*|dangerous|"
+                        r"reactions?|nodules?|erythema|swelling|edema|necrosis)\b", re.I)
+LOWER_RISK = re.compile(r"\b(fewer|lower|less|reduced|minimal|minimi[sz]es?|little|low) (\w+ ){0,2}(risks?|side effects?|"
+                        r"complications|adverse)\b", re.I)
+UNCERTAIN = re.compile(r"\b(unclear|unknown|uncertain|not (yet )?(fully )?(known|established|confirmed|understood)|"
+                       r"cannot be (fully )?confirmed)\b", re.I)
+DOUBTED_EVIDENCE = re.compile(r"\b(limited|lack(ing|s)?|insufficient|scarce|few|sparse|no|not enough|absence of)\b"
+                              r"(\s+[\w-]+){0,4}?\s+(data|studies|study|evidence|trials?|research)\b|"
+                              r"\b(evidence|data|studies|trials)\b(\s+[\w-]+){0,6}?\s+(is|are|remains?) "
+                              r"(still )?(lacking|limited|insufficient|scarce|needed)\b", re.I)
+LONG_TERM = re.compile(r"\blong[- ]term\b", re.I)
+RIGOROUS = re.compile(r"\b(rigorous|large|randomi[sz]ed|controlled|well-designed|high-quality|definitive)\b", re.I)
+NOT_SAFE = re.compile(r"\b(not|never|no longer) (be )?(safe|well[- ]tolerated|tolerated)\b|\bunsafe\b", re.I)
+# text-stance probability needed when the facts do not decide; the classifier is trained on COVID-19
+# claims (HealthVer, macro-F1 0.61, docs/stance.md), so only its confident answers count here
+CLAIM_TEXT_CLASSIFIER_MIN = 0.85
+
+
+@dataclass(frozen=True)
+class LiteratureClaim:
+    """A claim from an abstract's results or conclusions, with the record it comes from."""
+
+    claim: Claim
+    pmid: str
+    design: str
+    evidence_level: int
+    population: str | None
+    journal: str
+    pub_year: int | None = None
+    is_retracted: bool = False
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    article_claim_id: str
+    literature_claim_id: str
+    pmid: str
+    stance: Stance
+    score: float
+    evidence_level: int
+    design: str
+    reason: str
+    method: Literal["facts", "text"]
+    text_stance: str | None = None  # what the text classifier reads, for every pair (None: not run)
+    text_probability: float | None = None
+
+
+TextStance = Callable[[Sequence[tuple[str, str]]], list[tuple[str, float]]]
+
+
+# -- what a claim asserts ----------------------------------------------------------------------
+
+def benefit(claim: Claim) -> int | None:
+    """+1 when the claim says the intervention helps its outcome, -1 when it harms it, 0 for "no
+    effect", None when it asserts no direction."""
+    if claim.claim_type == "evidence" and claim.polarity == "negated":
+        return None  # "no rigorous studies show ...": absence of evidence, not evidence of no effect
+    if claim.direction == "no-effect":
+        return 0
+    if claim.direction not in ("increase", "decrease"):
+        return None
+    sign = 1 if claim.direction == "increase" else -1
+    if claim.outcome in HARMFUL_OUTCOMES:
+        if sign > 0:
+            # "increased interest in solutions for hair loss": an increase word near a hair-loss mention
+            # is almost never a claim that the treatment causes hair loss; do not read one into it
+            return None
+        sign = -sign
+    if claim.polarity == "negated":
+        return 0  # "does not promote hair growth": no effect claimed
+    return sign
+
+
+def safety_view(claim: Claim) -> Literal["safe", "harm"] | None:
+    """Whether a claim says the intervention is safe or that it causes harm (None: neither)."""
+    text = claim.sentence
+    if UNCERTAIN.search(text) or DOUBTED_EVIDENCE.search(text) and claim.claim_type == "evidence":
+        return None  # "long-term risks are unclear": neither safe nor harmful
+    if NOT_SAFE.search(text):
+        return "harm"
+    if SAFE_WORDS.search(text) or LOWER_RISK.search(text):
+        return "safe"
+    if claim.claim_type != "background" and HARM_WORDS.search(text):
+        return "safe" if claim.polarity == "negated" else "harm"
+    return None
+
+
+def doubts_evidence(claim: Claim) -> bool:
+    """Claims that evidence is missing or thin: "no rigorous human studies", "limited long-term data"."""
+    return claim.claim_type == "evidence" and (claim.polarity == "negated" or bool(DOUBTED_EVIDENCE.search(claim.sentence)))
+
+
+def requires_human_evidence(claim: Claim) -> bool:
+    """Claims about what studies in people show; animal and cell studies do not bear on them."""
+    return claim.claim_type in ("evidence", "comparative") and bool(HUMAN_EVIDENCE.search(claim.sentence))
+
+
+def same_intervention(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return a == b or (a in EXOSOME_FAMILY and b in EXOSOME_FAMILY)
+
+
+def related_outcome(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return a == b or (a in HAIR_OUTCOMES and b in HAIR_OUTCOMES)
+
+
+# -- stance -------------------------------------------------------------------------------------
+
+NO_DIRECTION = "no direction to compare"
+
+
+@dataclass(frozen=True)
+class FactStance:
+    stance: Stance | None  # None: the facts do not decide
+    reason: str
+
+
+def _evidence_existence_stance(article: Claim, lit: LiteratureClaim) -> FactStance:
+    """ "No (rigorous) human studies ...", "limited long-term data" against one literature record:
+    supported by a review that also finds the evidence lacking, contradicted by a study of the kind
+    the claim says is missing."""
+    design = lit.design.replace("_", " ")
+    if doubts_evidence(lit.claim):
+        return FactStance("supports", f"the {design} also finds the evidence lacking")
+    if LONG_TERM.search(article.sentence):
+        return FactStance("unrelated", "the claim is about long-term evidence; no record reports long-term follow-up")
+    if lit.design not in HUMAN_DESIGNS:
+        return FactStance("unrelated", f"{design} evidence does not bear on a claim about human studies")
+    if RIGOROUS.search(article.sentence) and lit.design not in ("rct", "systematic_review"):
+        return FactStance("unrelated", f"a {design} is not the rigorous study the claim says is missing")
+    return FactStance("contradicts", f"a human study of that kind exists ({design})")
+
+
+def fact_stance(article: Claim, lit: LiteratureClaim) -> FactStance:
+    """The stance the structured facts of both claims give, with a reason an analyst can read."""
+    claim = lit.claim
+    human_needed = requires_human_evidence(article)
+    if doubts_evidence(article):
+        return _evidence_existence_stance(article, lit)
+    if human_needed and doubts_evidence(claim) and lit.design in ("systematic_review", "narrative_review"):
+        return FactStance("contradicts", f"the {lit.design.replace('_', ' ')} finds human evidence lacking")
+    if human_needed and lit.design not in HUMAN_DESIGNS:
+        return FactStance("unrelated", f"{lit.design.replace('_', ' ')} evidence cannot support a claim about "
+                                       "human or clinical studies")
+    article_safety, lit_safety = safety_view(article), safety_view(claim)
+    if article_safety and lit_safety:
+        if article_safety == lit_safety:
+            return FactStance("supports", f"both say {'it is safe' if lit_safety == 'safe' else 'it causes harm'}")
+        return FactStance("contradicts", "the study reports adverse events" if lit_safety == "harm"
+                          else "the study found it safe")
+    if article_safety:
+        return FactStance(None, "the literature claim says nothing about safety")
+    article_benefit, lit_benefit = benefit(article), benefit(claim)
+    if article_benefit is None and article.claim_type == "evidence" and article.polarity == "affirmed" \
+            and (article.outcome is None or article.outcome in HAIR_OUTCOMES):
+        article_benefit = 1  # "studies support exosomes for hair loss": a benefit, direction unstated
+    if article_benefit is None or lit_benefit is None:
+        return FactStance(None, NO_DIRECTION)
+    if article_benefit == lit_benefit:
+        if lit_benefit == 0:
+            return FactStance("supports", "both report no effect")
+        return FactStance("supports", "same direction of effect")
+    if lit_benefit == 0:
+        return FactStance("contradicts", "the study found no effect")
+    if article_benefit == 0:
+        return FactStance("contradicts", "the study found an effect")
+    return FactStance("contradicts", "opposite direction of effect")
+
+
+def _strength(article: Claim, lit: LiteratureClaim, stance: Stance) -> float:
+    score = 1.0 if (article.intervention == lit.claim.intervention and article.outcome == lit.claim.outcome) else 0.8
+    if stance == "supports" and lit.claim.certainty == "hedged":
+        score *= 0.5
+    return round(score, 3)
+
+
+def candidates(article: Claim, literature: Iterable[LiteratureClaim]) -> list[LiteratureClaim]:
+    """Literature claims about the same intervention and a related outcome (any hair outcome when the
+    article claim is about human evidence in general), retracted records left out."""
+    found = []
+    for lit in literature:
+        if lit.is_retracted or not same_intervention(article.intervention, lit.claim.intervention):
+            continue
+        if article.outcome is None or requires_human_evidence(article) and article.claim_type == "evidence":
+            outcome_ok = article.outcome is None or lit.claim.outcome is None or \
+                related_outcome(article.outcome, lit.claim.outcome) or lit.claim.outcome in HAIR_OUTCOMES
+        else:
+            outcome_ok = related_outcome(article.outcome, lit.claim.outcome)
+        if outcome_ok or (safety_view(article) and safety_view(lit.claim)):
+            found.append(lit)
+    return found
+
+
+# capitalised words after "Journal of": the name of a cited journal ("the Journal of Cosmetic Dermatology")
+_JOURNAL_NAME = re.compile(r"((?:International |American |British |European )?(?:Journal|Annals|Archives) of (?:the )?"
+                           r"[A-Z][\w-]*(?: (?:and |of |& )?[A-Z][\w-]*){0,4})")
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
+
+
+def cited_journal(sentence: str, known_journals: Iterable[str] = ()) -> str | None:
+    """The journal an assertion cites ("a study in the Journal of Cosmetic Dermatology showed ..."):
+    a stored journal title found in the sentence, else a "Journal of ..." name; None if none."""
+    folded = f" {_fold(sentence)} "
+    for journal in sorted(known_journals, key=len, reverse=True):
+        if len(journal) >= 8 and f" {_fold(journal)} " in folded:
+            return journal
+    match = _JOURNAL_NAME.search(sentence)
+    return match.group(1) if match else None
+
+
+def link_claim(article: Claim, literature: Iterable[LiteratureClaim],
+               text_stance: TextStance | None = None) -> list[EvidenceLink]:
+    """Every candidate literature claim with its stance; 'unrelated' links are kept so an analyst
+    sees what was considered and why it did not count. An assertion that cites a journal is checked
+    against that journal's records only."""
+    literature = list(literature)
+    pool = candidates(article, literature)
+    journal = cited_journal(article.sentence, {lit.journal for lit in literature if lit.journal})
+    if journal:
+        pool = [lit for lit in pool if _fold(lit.journal) == _fold(journal)]
+    decided = [(lit, fact_stance(article, lit)) for lit in pool]
+    readings: list[tuple[str, float] | tuple[None, None]] = [(None, None)] * len(pool)
+    if text_stance is not None and pool:
+        readings = text_stance([(article.sentence, lit.claim.sentence) for lit in pool])
+    links = []
+    for (lit, fs), (text_label, probability) in zip(decided, readings):
+        method: Literal["facts", "text"] = "facts"
+        stance, reason = fs.stance, fs.reason
+        if stance is None:
+            stance = "unrelated"
+            # the text decides only where both claims are about the same outcome but state no direction
+            if fs.reason == NO_DIRECTION and text_label in ("supports", "contradicts") \
+                    and probability >= CLAIM_TEXT_CLASSIFIER_MIN:
+                stance, method = text_label, "text"
+                reason = f"{fs.reason}; the text classifier reads it as {text_label} (p={probability:.2f})"
+        score = _strength(article, lit, stance) if stance != "unrelated" else 0.0
+        if method == "text":
+            score = round(score * probability, 3)
+        if stance == "supports" and lit.claim.certainty == "hedged":
+            reason += " (hedged)"
+        links.append(EvidenceLink(article.claim_id, lit.claim.claim_id, lit.pmid, stance, score, lit.evidence_level,
+                                  lit.design, reason, method, text_label,
+                                  None if probability is None else round(float(probability), 3)))
+    return links
+
+
+def link_evidence(article_claims: Iterable[Claim], literature: Sequence[LiteratureClaim],
+                  text_stance: TextStance | None = None) -> list[EvidenceLink]:
+    """Links for every article claim, literature indexed by intervention so the cost grows with
+    the number of candidate pairs, not with all pairs."""
+    by_intervention: dict[str, list[LiteratureClaim]] = {}
+    for lit in literature:
+        if lit.claim.intervention:
+            key = "exosome" if lit.claim.intervention in EXOSOME_FAMILY else lit.claim.intervention
+            by_intervention.setdefault(key, []).append(lit)
+    links: list[EvidenceLink] = []
+    for article in article_claims:
+        if article.intervention is None:
+            continue
+        key = "exosome" if article.intervention in EXOSOME_FAMILY else article.intervention
+        links.extend(link_claim(article, by_intervention.get(key, []), text_stance))
+    return links

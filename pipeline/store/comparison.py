@@ -1,0 +1,99 @@
+"""Read the claims the comparison stage needs from the store and write back what it decided.
+
+The comparison is recomputed from all stored claims whenever they changed (a new record can change
+the verdict of an old assertion) and replaced in one transaction; ``comparison_state`` keeps the
+fingerprint of its inputs so an unchanged store is not compared again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Sequence
+
+import duckdb
+
+from pipeline.compare.evidence import EvidenceLink, LiteratureClaim
+from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict
+from pipeline.records import Claim
+from pipeline.store.db import insert_rows
+
+_CLAIM_COLUMNS = ("claim_id, source, doc_id, sentence_idx, sentence, claim_type, polarity, certainty, intervention, "
+                  "outcome, direction, cues")
+
+
+def _claim(row: Sequence) -> Claim:
+    return Claim(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
+                 tuple(row[11] or ()))
+
+
+def article_claims(con: duckdb.DuckDBPyConnection) -> list[Claim]:
+    rows = con.execute(f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE source = 'article' "
+                       "ORDER BY doc_id, sentence_idx").fetchall()
+    return [_claim(r) for r in rows]
+
+
+def literature_claims(con: duckdb.DuckDBPyConnection) -> list[LiteratureClaim]:
+    """Claims of stored abstracts with their record's design, evidence level, population and journal."""
+    columns = ", ".join(f"c.{c.strip()}" for c in _CLAIM_COLUMNS.split(","))
+    rows = con.execute(f"""
+        SELECT {columns}, p.pmid, coalesce(p.study_design, 'other'), coalesce(p.evidence_level, 8), p.population,
+               coalesce(p.journal, ''), p.pub_year, coalesce(p.is_retracted, false)
+        FROM claims c JOIN pubmed_articles p ON c.source = 'pubmed' AND p.pmid = c.doc_id
+        ORDER BY p.pmid, c.sentence_idx""").fetchall()
+    return [LiteratureClaim(_claim(r[:12]), *r[12:]) for r in rows]
+
+
+def journals(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT DISTINCT journal FROM pubmed_articles WHERE journal IS NOT NULL "
+                                      "ORDER BY journal").fetchall()]
+
+
+def inputs_fingerprint(articles: Sequence[Claim], literature: Sequence[LiteratureClaim], method_version: str) -> str:
+    digest = hashlib.sha256(method_version.encode())
+    for claim in articles:
+        digest.update(f"{claim.claim_id}\x1f{claim.claim_type}\x1f{claim.polarity}\n".encode())
+    for lit in literature:
+        digest.update(f"{lit.claim.claim_id}\x1f{lit.design}\x1f{lit.evidence_level}\x1f{lit.is_retracted}\n".encode())
+    return digest.hexdigest()
+
+
+def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT inputs_sha256 FROM comparison_state").fetchone()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class ComparisonCounts:
+    links: int
+    verdicts: int
+    conflicts: int
+
+
+def replace_comparison(con: duckdb.DuckDBPyConnection, links: Sequence[EvidenceLink], verdicts: Sequence[ClaimVerdict],
+                       conflicts: Sequence[ArticleConflict], fingerprint: str) -> ComparisonCounts:
+    """Replace every link, verdict and conflict in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("evidence_links", "claim_verdicts", "article_conflict_pairs", "comparison_state"):
+            con.execute(f"DELETE FROM {table}")
+        insert_rows(con, "evidence_links", ("article_claim_id", "literature_claim_id", "pmid", "stance", "score",
+                                            "evidence_level", "design", "reason", "method", "text_stance",
+                                            "text_probability"),
+                    [(k.article_claim_id, k.literature_claim_id, k.pmid, k.stance, k.score, k.evidence_level,
+                      k.design, k.reason, k.method, k.text_stance, k.text_probability) for k in links])
+        insert_rows(con, "claim_verdicts", ("claim_id", "verdict", "best_evidence_level", "best_design", "n_supports",
+                                            "n_contradicts", "n_unrelated", "supporting_pmids",
+                                            "contradicting_pmids", "reason"),
+                    [(v.claim_id, v.verdict, v.best_evidence_level, v.best_design, v.n_supports, v.n_contradicts,
+                      v.n_unrelated, list(v.supporting_pmids), list(v.contradicting_pmids), v.reason)
+                     for v in verdicts])
+        insert_rows(con, "article_conflict_pairs", ("claim_id_a", "claim_id_b", "article_id_a", "article_id_b",
+                                                    "reason"),
+                    [(c.claim_id_a, c.claim_id_b, c.doc_id_a, c.doc_id_b, c.reason) for c in conflicts])
+        con.execute("INSERT INTO comparison_state VALUES (?, now())", [fingerprint])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return ComparisonCounts(len(links), len(verdicts), len(conflicts))
