@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from pipeline.records import Claim, Source
 
@@ -109,21 +110,28 @@ OUTSIDE_SCOPE = re.compile(r"\b(who|whom|whose)\b[^,;:.]*|\blittle (to|or) no\b"
 DIRECTION_OBJECT_CHARS = 40  # how far after a direction word its object may start
 
 
-def _outside_negation_scope(text: str) -> str:
-    """``text`` with the spans whose negation does not negate the claim blanked out (same length)."""
-    return OUTSIDE_SCOPE.sub(lambda m: " " * len(m.group()), text)
+def _outside_negation_scope(text: str, spans: Sequence[tuple[int, int]] = ()) -> str:
+    """``text`` with the spans whose negation does not negate the claim blanked out (same length):
+    the cue phrases above and the given (start, end) spans."""
+    blanked = OUTSIDE_SCOPE.sub(lambda m: " " * len(m.group()), text)
+    for start, end in spans:
+        blanked = blanked[:start] + " " * (end - start) + blanked[end:]
+    return blanked
 
 
 ANAPHOR = re.compile(r"^(they|these|this|it|such|those)\b", re.I)
 
 
 def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | None = None,
-                     offset: int = 0) -> ClaimFacts | None:
+                     offset: int = 0, relative_clauses: Sequence[tuple[int, int]] = ()) -> ClaimFacts | None:
     """Decide whether ``text`` asserts something checkable; None when it does not.
 
     ``antecedent`` is the intervention of an earlier sentence, used when this one opens with a
     pronoun ("They may promote wound healing") and names no intervention itself. ``offset`` is where
-    ``text`` starts in the document the mentions' offsets refer to.
+    ``text`` starts in the document the mentions' offsets refer to. ``relative_clauses`` are
+    (start, end) character spans in ``text`` of relative clauses found by a dependency parser
+    ("treatments that do not require surgery"): a negation inside one does not negate the claim,
+    unless the clause holds the claim's direction word.
     """
     stripped = text.strip()
     if antecedent is not None and ANAPHOR.match(stripped) and not any(m.label in INTERVENTION_LABELS for m in mentions):
@@ -132,8 +140,6 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         return None  # headings, questions, fragments
     matches = list(_WORDS.finditer(stripped))
     words = [("n't" if m.group().lower().endswith("n't") else m.group().lower()) for m in matches]
-    main_clause = _outside_negation_scope(stripped)
-    in_scope = [main_clause[m.start()] != " " for m in matches]
     lemmas = [_lemma(w) for w in words]
     wordset, lemmaset = set(words), set(lemmas)
 
@@ -143,6 +149,10 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     direction_positions = [i for i, lem in enumerate(lemmas) if (lem in INCREASE or lem in DECREASE)
                            and not (i + 1 < len(words) and words[i + 1] in NOT_AN_EFFECT)]
     first_direction = direction_positions[0] if direction_positions else None
+    cue_at = matches[first_direction].start() if first_direction is not None else -1
+    main_clause = _outside_negation_scope(
+        stripped, [(start, end) for start, end in relative_clauses if not start <= cue_at < end])
+    in_scope = [main_clause[m.start()] != " " for m in matches]
     negation_hits = [i for i, w in enumerate(words) if w in NEGATION and in_scope[i]
                      and not (w == "not" and i + 1 < len(words) and words[i + 1] in {"only", "just"})]
     if "without" in wordset:
@@ -253,8 +263,9 @@ def claim_id(source: Source, doc_id: str, sentence_idx: int, sentence: str) -> s
 
 
 def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
-                  mentions: list[Mention], antecedent: Mention | None = None, offset: int = 0) -> Claim | None:
-    facts = analyse_sentence(sentence, mentions, antecedent, offset)
+                  mentions: list[Mention], antecedent: Mention | None = None, offset: int = 0,
+                  relative_clauses: Sequence[tuple[int, int]] = ()) -> Claim | None:
+    facts = analyse_sentence(sentence, mentions, antecedent, offset, relative_clauses)
     if facts is None:
         return None
     return Claim(

@@ -105,6 +105,18 @@ def _sentence_roles(sections: list[str | None], spans, unit: TextUnit, roles) ->
     return result
 
 
+RELATIVE_CLAUSE_DEPS = ("acl:relcl", "relcl")
+
+
+def _relative_clauses(sent, start: int) -> tuple[tuple[int, int], ...]:
+    """Character spans (relative to ``start``) of the relative clauses the parser found in ``sent``;
+    none when the pipeline has no parser."""
+    if not sent.doc.has_annotation("DEP"):
+        return ()
+    return tuple((token.left_edge.idx - start, token.right_edge.idx + len(token.right_edge) - start)
+                 for token in sent if token.dep_ in RELATIVE_CLAUSE_DEPS)
+
+
 def _to_records(doc, unit: TextUnit, roles=None) -> AnalysedDoc:
     mentions = concept_mentions(doc)
     statistical = model_entities(doc)
@@ -126,7 +138,8 @@ def _to_records(doc, unit: TextUnit, roles=None) -> AnalysedDoc:
                                            [e for e in statistical if start <= e.start_char < end]))
         claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
         if unit.source == "article" or (section != "TITLE" and role in CLAIM_ROLES):
-            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent, start)
+            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent, start,
+                                  _relative_clauses(spans[idx], start))
             if claim is not None:
                 claims.append(claim)
         interventions = [m for m in claim_mentions if m.label in ("VESICLE", "TREATMENT")]

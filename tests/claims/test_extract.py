@@ -94,3 +94,26 @@ def test_exosomes_are_the_intervention_before_their_source_treatment():
     facts = analyse_sentence("Platelet-rich plasma exosomes reversed alopecia areata in all treated patients.",
                              [prp, Mention(25, "VESICLE", "MESH:D055354"), Mention(40, "DISEASE", "MESH:D000506")])
     assert facts.intervention == "MESH:D055354"
+
+
+def test_negation_in_a_relative_clause_does_not_negate_the_claim():
+    text = "Clinical studies show that exosomes increase hair density compared to those who do not undergo treatment."
+    assert analyse_sentence(text, [Mention(27, "VESICLE", "MESH:D055354"), Mention(46, "HAIR_OUTCOME",
+                                                                             "EXO:hair_density")]).polarity == "affirmed"
+    # a parser's relative clause, here one that "who" cue phrases do not cover
+    text = "Treatments that do not require surgery, such as exosomes, promote hair growth."
+    mentions = [Mention(48, "VESICLE", "MESH:D055354"), Mention(66, "HAIR_OUTCOME", "EXO:hair_growth")]
+    assert analyse_sentence(text, mentions).polarity == "negated"
+    assert analyse_sentence(text, mentions, relative_clauses=[(11, 38)]).polarity == "affirmed"
+    # ... unless the clause holds the claim's direction: "vesicles that do not promote hair growth"
+    text = "Exosomes are vesicles that do not promote hair growth."
+    mentions = [Mention(0, "VESICLE", "MESH:D055354"), Mention(42, "HAIR_OUTCOME", "EXO:hair_growth")]
+    facts = analyse_sentence(text, mentions, relative_clauses=[(22, 53)])
+    assert (facts.polarity, facts.direction) == ("negated", "no-effect")
+
+
+def test_the_parser_finds_the_relative_clause(nlp):
+    [doc] = analyse_docs(nlp, [unit_from_article_text("Exosomes promote hair growth in patients that did not "
+                                                      "respond to minoxidil.")])
+    [claim] = doc.claims
+    assert claim.polarity == "affirmed" and claim.direction == "increase"
