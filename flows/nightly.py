@@ -23,6 +23,8 @@ select_changed = task(stages.select_changed, name="select-changed")
 run_nlp = task(stages.run_nlp, name="nlp-and-claims")
 load = task(stages.load_results, name="load-duckdb")
 compare = task(stages.compare_claims, name="compare-claims")
+export = task(stages.export_records, name="export-records")
+evidence_report = task(stages.write_evidence_report, name="evidence-report")
 
 
 @flow(name="exoclaims-nightly", log_prints=True)
@@ -60,18 +62,23 @@ def nightly(config_path: str | None = None, settings: Settings | None = None) ->
         fetched_pmids=list(harvest.records) if harvest else [],
         raw_responses=archived,
         records_found=len(harvest.found) if harvest else 0,
+        query_pmids=harvest.query_pmids if harvest else {},
         search_from=harvest.search_from if harvest else None,
         watermark=harvest.watermark if harvest else None,
     )
     status = "failed" if error else "succeeded"
     counts = load(settings, results, status=status, error=error)
     compared = compare(settings)
+    exported = export(settings)
+    report = evidence_report(settings)
+    create_markdown_artifact(key="exoclaims-evidence-report", markdown=report.markdown,
+                             description="exosome-claims evidence report")
     summary = run_summary_markdown(results, counts, status, error, time.monotonic() - started)
     create_markdown_artifact(key="exoclaims-run-summary", markdown=summary, description="exosome-claims nightly run")
     logger.info("run %s %s: %d new, %d updated, %d unchanged, %d deleted, %d failed records; %d articles; %d claims; "
-                "%d verdicts, %d evidence links", run.run_id, status, counts.records_new, counts.records_updated,
-                counts.records_unchanged, counts.records_deleted, len(results.failed_pmids), counts.articles_loaded,
-                counts.claims_loaded, compared.verdicts, compared.links)
+                "%d verdicts, %d evidence links; exports in %s; report %s", run.run_id, status, counts.records_new,
+                counts.records_updated, counts.records_unchanged, counts.records_deleted, len(results.failed_pmids),
+                counts.articles_loaded, counts.claims_loaded, compared.verdicts, compared.links, exported.directory, report.path)
     if error:
         return Failed(message=error)
     return counts

@@ -1,4 +1,5 @@
-"""``exoclaims``: run the nightly job now, serve it on a schedule, or look at the last runs."""
+"""``exoclaims``: run the nightly job now, serve it on a schedule, look at the last runs, query the
+database, export records for systematic reviews and record screening decisions."""
 
 from __future__ import annotations
 
@@ -76,6 +77,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.config import load_settings
+    from pipeline.report.html import write_report
+    from pipeline.store.db import StoreError
+
+    settings = load_settings(args.config)
+    try:
+        out = write_report(settings.storage.db_path, Path(args.out) if args.out else settings.report.path)
+    except (FileNotFoundError, StoreError) as exc:
+        print(f"exoclaims report: {exc}", file=sys.stderr)
+        return 1
+    print(f"evidence report written to {out}")
+    return 0
+
+
 def cmd_eval_claims(args: argparse.Namespace) -> int:
     import json
 
@@ -116,6 +132,133 @@ def cmd_models_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_path(args: argparse.Namespace) -> Path:
+    from pipeline.config import load_settings
+
+    return load_settings(args.config).storage.db_path
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from pipeline.report import query as q
+
+    try:
+        if args.list:
+            for saved in q.saved_queries().values():
+                params = " ".join(f"--param {p}=..." for p in saved.parameters)
+                print(f"{saved.name}{' ' + params if params else ''}\n    {saved.question}")
+            return 0
+        if args.saved and args.sql:
+            raise q.QueryError("give either SQL or --saved NAME, not both")
+        if args.saved:
+            sql = q.resolve_saved(args.saved).sql
+        elif args.sql and not any(ch.isspace() for ch in args.sql.strip()):
+            sql = q.resolve_saved(args.sql.strip()).sql  # one word: a saved query's name
+        elif args.sql:
+            sql = args.sql
+        else:
+            raise q.QueryError("give SQL, a saved query's name, or --list")
+        params = q.parse_params(args.param)
+        path = _db_path(args)
+        if args.format == "parquet":
+            if not args.out:
+                raise q.QueryError("--format parquet needs --out FILE")
+            n = q.query_to_parquet(path, sql, args.out, params, wait_s=args.wait)
+            print(f"{n} rows written to {args.out}", file=sys.stderr)
+            return 0
+        text = q.render(q.run_query(path, sql, params, wait_s=args.wait), args.format, args.max_width)
+        if args.out:
+            from pipeline.report.exports import write_atomically
+
+            write_atomically(Path(args.out), text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    except q.DatabaseBusy as exc:
+        print(f"exoclaims query: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY
+    except q.QueryError as exc:
+        print(f"exoclaims query: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipeline.report import query as q
+    from pipeline.report.exports import read_export_records, render_export, write_atomically, write_exports
+
+    try:
+        con = q.open_read_only(_db_path(args), wait_s=args.wait)
+    except q.QueryError as exc:
+        print(f"exoclaims export: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY if isinstance(exc, q.DatabaseBusy) else 1
+    try:
+        if args.format == "all":
+            from pipeline.config import load_settings
+
+            directory = Path(args.out) if args.out else load_settings(args.config).exports.directory
+            files = write_exports(con, directory, included_only=args.included_only)
+            print(f"{files.records} records: " + ", ".join(str(p) for p in files.paths.values()))
+            return 0
+        records = read_export_records(con, included_only=args.included_only)
+    except duckdb.CatalogException as exc:
+        print(f"exoclaims export: {exc} (a database from before schema version 5? the next `exoclaims run` "
+              "upgrades it)", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    text = render_export(records, args.format)
+    if args.out:
+        write_atomically(Path(args.out), text)
+        print(f"{len(records)} records written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pipeline.report import query as q
+    from pipeline.report import screening
+    from pipeline.store import db
+
+    reviewer = args.reviewer or getpass.getuser()
+    clear, pmids, decisions = False, [], []
+    try:
+        if args.from_csv:
+            if args.items:
+                raise screening.ScreeningError("give PMIDs and a decision, or --from-csv FILE, not both")
+            decisions = screening.read_decisions_csv(args.from_csv, reviewer=reviewer)
+        else:
+            *pmids, word = args.items or [""]
+            clear = word.strip().lower() == "clear"
+            decision = None if clear or not pmids else screening.normalise_decision(word)
+            if not (clear or decision):
+                raise screening.ScreeningError("usage: exoclaims screen PMID [PMID ...] include|exclude|maybe|clear")
+            decisions = [screening.ScreeningDecision(p, decision, args.reason, reviewer) for p in pmids]
+        path = _db_path(args)
+        if not path.exists():
+            raise screening.ScreeningError(f"no database at {path}: run `exoclaims run` first (or set EXOCLAIMS_DB)")
+        con = q.wait_for_unlock(lambda: db.connect(path, wait_s=0), path, args.wait)
+        try:
+            if clear:
+                n = screening.clear_decisions(con, pmids)
+                print(f"cleared {n} screening decision{'s' if n != 1 else ''}")
+                return 0
+            n = screening.record_decisions(con, decisions, allow_unknown=args.allow_unknown)
+        finally:
+            con.close()
+    except q.DatabaseBusy as exc:
+        print(f"exoclaims screen: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY
+    except (screening.ScreeningError, db.StoreError) as exc:
+        print(f"exoclaims screen: {exc}", file=sys.stderr)
+        return 1
+    print(f"recorded {n} screening decision{'s' if n != 1 else ''}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exoclaims", description=__doc__)
     parser.add_argument("--config", default=None, help="TOML config (default config/pipeline.toml or $EXOCLAIMS_CONFIG)")
@@ -125,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = sub.add_parser("runs", help="list the last runs recorded in the database")
     runs.add_argument("--limit", type=int, default=10)
     runs.set_defaults(fn=cmd_runs)
+    report = sub.add_parser("report", help="write the evidence report (one static HTML file) from the database")
+    report.add_argument("--out", default=None, help="HTML file to write (default [report] path in the config, "
+                                                    "or $EXOCLAIMS_REPORT)")
+    report.set_defaults(fn=cmd_report)
     evaluate = sub.add_parser("eval", help="measure a component against labelled data")
     eval_sub = evaluate.add_subparsers(dest="what", required=True)
     claims = eval_sub.add_parser("claims", help="claim detection on hand-labelled article sentences (TSV: doc_id, "
@@ -147,6 +294,48 @@ def main(argv: list[str] | None = None) -> int:
     models_eval.add_argument("--model", default=None, help="model name or path (default: the configured NER model "
                                                            "whose labels best match the file)")
     models_eval.set_defaults(fn=cmd_models_eval)
+    query = sub.add_parser(
+        "query", help="run read-only SQL (or a saved query from config/queries/) on the database and print the "
+                      "result; waits for a running job to finish its current stage",
+        description="Run one read-only SQL statement on the DuckDB file. A single word is the name of a saved "
+                    "query in config/queries/. Named parameters ($name) take --param name=value. Exit status "
+                    "75: the file stayed locked by a run for longer than --wait.")
+    query.add_argument("sql", nargs="?", help="SQL in quotes, or a saved query's name")
+    query.add_argument("--saved", metavar="NAME", help="run config/queries/NAME.sql")
+    query.add_argument("--list", action="store_true", help="list the saved queries and the questions they answer")
+    query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="a value for $NAME in the SQL (repeatable)")
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    query.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout (parquet: required)")
+    query.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                       help="how long to wait while a run holds the file (default 120)")
+    query.add_argument("--max-width", type=int, default=60, help="table format: cut longer cells (default 60)")
+    query.set_defaults(fn=cmd_query)
+    export = sub.add_parser(
+        "export", help="stored records as RIS, BibTeX or CSV with design, evidence level, screening decision and "
+                       "the article claims they back (the nightly run writes all of them to [exports] directory)")
+    export.add_argument("--format", choices=("ris", "bibtex", "csv", "all"), default="all",
+                        help="'all' writes records.ris, records.bib, records.csv and prisma_counts.csv into --out "
+                             "(a directory; default [exports] directory)")
+    export.add_argument("--out", metavar="PATH", help="file (directory for 'all'); default stdout")
+    export.add_argument("--included-only", action="store_true",
+                        help="only records screened 'include' (default: every stored record)")
+    export.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                        help="how long to wait while a run holds the file (default 120)")
+    export.set_defaults(fn=cmd_export)
+    screen = sub.add_parser(
+        "screen", help="record screening decisions: exoclaims screen PMID [PMID ...] include|exclude|maybe|clear",
+        description="Record (or clear) screening decisions in the table screening, which the pipeline never "
+                    "overwrites. --from-csv reads the pmid and screening_decision (+ screening_reason, "
+                    "screening_reviewer) columns of a filled-in copy of records.csv.")
+    screen.add_argument("items", nargs="*", metavar="PMID... DECISION")
+    screen.add_argument("--reason", help="why (kept with the decision)")
+    screen.add_argument("--reviewer", help="who decided (default: the login name)")
+    screen.add_argument("--from-csv", metavar="FILE", help="import decisions from a CSV")
+    screen.add_argument("--allow-unknown", action="store_true", help="accept PMIDs that are not stored records")
+    screen.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                        help="how long to wait while a run holds the file (default 120)")
+    screen.set_defaults(fn=cmd_screen)
     args = parser.parse_args(argv)
     return args.fn(args)
 

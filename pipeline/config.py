@@ -57,6 +57,16 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    directory: Path = PROJECT_ROOT / "data" / "exports"  # RIS, BibTeX, CSV and PRISMA counts after each run
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    path: Path = PROJECT_ROOT / "data" / "reports" / "evidence-report.html"  # the static HTML evidence report
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     cron: str = "0 2 * * *"
     timezone: str = "local"
@@ -69,6 +79,8 @@ class Settings:
     nlp: NlpSettings
     storage: StorageSettings
     schedule: ScheduleSettings
+    exports: ExportSettings = field(default_factory=ExportSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     def with_overrides(self, **sections) -> "Settings":
         return replace(self, **sections)
@@ -136,4 +148,15 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     )
     sch = raw.get("schedule", {})
     schedule = ScheduleSettings(cron=sch.get("cron", "0 2 * * *"), timezone=sch.get("timezone", "local"))
-    return Settings(pubmed=pubmed, articles=articles, nlp=nlp, storage=storage, schedule=schedule)
+    exp = raw.get("exports", {})
+    exports = ExportSettings(
+        directory=_path(env.get("EXOCLAIMS_EXPORTS") or exp.get("directory", "data/exports"), Path.cwd()
+                        if env.get("EXOCLAIMS_EXPORTS") else base),
+    )
+    rep = raw.get("report", {})
+    report = ReportSettings(
+        path=_path(env.get("EXOCLAIMS_REPORT") or rep.get("path", "data/reports/evidence-report.html"), Path.cwd()
+                   if env.get("EXOCLAIMS_REPORT") else base),
+    )
+    return Settings(pubmed=pubmed, articles=articles, nlp=nlp, storage=storage, schedule=schedule, exports=exports,
+                    report=report)

@@ -25,7 +25,10 @@ from pipeline.pubmed.archive import ResponseArchive
 from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
+from pipeline.report.exports import ExportFiles, write_exports
 from pipeline.compare import evidence, stance, verdicts
+from pipeline.report.html import write_report
+from pipeline.report.markdown import report_summary
 from pipeline.store import comparison, db
 
 log = logging.getLogger(__name__)
@@ -175,6 +178,32 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
     log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
              "between articles", len(articles), len(literature), counts.links, by_verdict, counts.conflicts)
     return counts
+
+
+def export_records(settings: Settings) -> ExportFiles:
+    """RIS, BibTeX and CSV of every stored record, and the PRISMA counts, in ``[exports] directory``.
+
+    Read-only: it runs after the load and comparison, and leaves the file to analysts' queries."""
+    con = db.connect(settings.storage.db_path, read_only=True)
+    try:
+        files = write_exports(con, settings.exports.directory)
+    finally:
+        con.close()
+    log.info("exported %d records to %s", files.records, files.directory)
+    return files
+
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    path: Path  # the static HTML page
+    markdown: str  # the same, condensed, for the Prefect artifact
+
+
+def write_evidence_report(settings: Settings) -> EvidenceReport:
+    """Write the HTML evidence report of everything stored; return it with its Markdown digest."""
+    path = write_report(settings.storage.db_path, settings.report.path)
+    log.info("evidence report written to %s", path)
+    return EvidenceReport(path, report_summary(settings.storage.db_path, path))
 
 
 def mark_failed(settings: Settings, run_id: str, error: str) -> None:

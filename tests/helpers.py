@@ -27,6 +27,8 @@ def make_settings(tmp_path: Path, eutils_url: str, **pubmed_overrides):
         "EXOCLAIMS_EUTILS_URL": eutils_url,
         "EXOCLAIMS_DB": str(tmp_path / "exoclaims.duckdb"),
         "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw"),
+        "EXOCLAIMS_EXPORTS": str(tmp_path / "exports"),
+        "EXOCLAIMS_REPORT": str(tmp_path / "reports" / "evidence-report.html"),
     })
     fast = dict(backoff_s=0.01, max_attempts=3, timeout_s=5, task_retries=0, task_retry_delay_s=0,
                 email="tests@example.org")

@@ -71,6 +71,10 @@ def _records(pmids: Sequence[str]) -> str:
     return f"{len(pmids)} record{'s' if len(pmids) != 1 else ''}"
 
 
+def _agree(pmids: Sequence[str], singular: str, plural: str) -> str:
+    return singular if len(pmids) == 1 else plural
+
+
 def decide_verdict(claim: Claim, links: Sequence[EvidenceLink], known_journals: Iterable[str] = ()) -> ClaimVerdict:
     """Apply the rules of this module to one article claim's links."""
     supports = [link for link in links if link.stance == "supports"]
@@ -116,8 +120,10 @@ def decide_verdict(claim: Claim, links: Sequence[EvidenceLink], known_journals: 
                       f"{_records(contra_pmids)} of weaker design against")
         else:
             verdict = "mixed"
-            reason = (f"{_records(support_pmids)} support it ({_cite(support_pmids)}) and {_records(contra_pmids)} "
-                      f"contradict it ({_cite(contra_pmids)}) at the same level of evidence")
+            reason = (f"{_records(support_pmids)} {_agree(support_pmids, 'supports', 'support')} it "
+                      f"({_cite(support_pmids)}) and {_records(contra_pmids)} "
+                      f"{_agree(contra_pmids, 'contradicts', 'contradict')} it ({_cite(contra_pmids)}) at the same "
+                      "level of evidence")
     return ClaimVerdict(
         claim_id=claim.claim_id,
         verdict=verdict,

@@ -29,7 +29,8 @@ class HarvestResult:
     deleted: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     found: set[str] = field(default_factory=set)
-    per_query: dict[str, int] = field(default_factory=dict)
+    per_query: dict[str, int] = field(default_factory=dict)  # PMIDs per query; one two queries return counts twice
+    query_pmids: dict[str, list[str]] = field(default_factory=dict)  # the PMIDs themselves (PRISMA counts)
     search_from: dt.date | None = None
     watermark: dt.date | None = None
 
@@ -99,7 +100,7 @@ class Harvester:
             log.info("re-fetching %d PMIDs that failed in earlier runs", len(ids))
             self._fetch(result, ids, ids=ids)
         for query in queries:
-            found_before = len(result.found)
+            query_ids: dict[str, None] = {}
             for lo, hi, count in self._ranges(query, since or EARLIEST, until):
                 retmax = min(count, self.settings.max_ids_per_search)
                 search = self.client.esearch(query, mindate=_fmt(lo), maxdate=_fmt(hi), retmax=retmax)
@@ -107,6 +108,7 @@ class Harvester:
                                               "retmax": retmax, "usehistory": "y"}, search.raw)
                 ids = list(search.ids)
                 result.found.update(ids)
+                query_ids.update(dict.fromkeys(ids))
                 log.info("query window %s..%s: %d records, fetching in batches of %d", lo, hi, len(ids), batch)
                 n_batches = (len(ids) + batch - 1) // batch
                 for number, start in enumerate(range(0, len(ids), batch), 1):
@@ -117,7 +119,8 @@ class Harvester:
                                 retstart=start, retmax=batch)
                     log.info("efetch batch %d/%d: %d records so far, %d failed", number, n_batches,
                              len(result.records), len(result.failed))
-            result.per_query[query] = len(result.found) - found_before
+            result.query_pmids[query] = list(query_ids)
+            result.per_query[query] = len(query_ids)
         result.found.update(retry)
         result.watermark = until
         return result

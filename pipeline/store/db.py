@@ -20,6 +20,7 @@ import duckdb
 from pipeline.compare.study_design import classify_study
 from pipeline.nlp.lexicon import ConceptLexicon
 from pipeline.records import AnalysedDoc, Article, PubmedRecord
+from pipeline.store.locking import DatabaseBusy, wait_for_unlock
 from pipeline.store.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,21 @@ class StoreError(RuntimeError):
     """The database file cannot be used (corrupt, foreign, locked by another run)."""
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and migrate) the pipeline's DuckDB file, with a clear error for unusable files."""
+LOCK_WAIT_S = 120  # how long a stage waits for an analyst's query (or another reader) to let go of the file
+
+
+def connect(path: Path | str, read_only: bool = False, wait_s: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the pipeline's DuckDB file, with a clear error for unusable files.
+
+    A file locked by another process is waited for up to ``wait_s`` seconds (logged), then refused
+    with a :class:`StoreError` naming the process."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = wait_for_unlock(lambda: duckdb.connect(str(path), read_only=read_only), path, wait_s, log.warning)
+    except DatabaseBusy as exc:
+        raise StoreError(f"{path} is in use by another process: {exc}") from exc
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
@@ -156,6 +165,7 @@ class RunResults:
     fetched_pmids: list[str] = field(default_factory=list)  # resolves earlier failures
     raw_responses: list[dict] = field(default_factory=list)
     records_found: int = 0
+    query_pmids: dict[str, list[str]] = field(default_factory=dict)  # query → PMIDs it returned (PRISMA)
     search_from: dt.date | None = None
     watermark: dt.date | None = None  # None when the PubMed harvest did not complete
 
@@ -228,6 +238,10 @@ def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: Conce
                 INSERT INTO fetch_failures VALUES (?, ?, ?, ?, 1)
                 ON CONFLICT (pmid) DO UPDATE SET error = excluded.error, last_run_id = excluded.last_run_id,
                     attempts = fetch_failures.attempts + 1""", [pmid, message, results.run_id, results.run_id])
+        con.execute("DELETE FROM search_hits WHERE run_id = ?", [results.run_id])
+        insert_rows(con, "search_hits", ("run_id", "query", "pmid"),
+                    [(results.run_id, query, pmid) for query, pmids in results.query_pmids.items()
+                     for pmid in dict.fromkeys(pmids)])
         for raw in results.raw_responses:
             con.execute("INSERT OR IGNORE INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [raw["sha256"], results.run_id, raw["utility"], json.dumps(raw["request"]), raw["path"],

@@ -219,6 +219,82 @@ def _comparison(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN articles ab ON ab.article_id = k.article_id_b""")
 
 
+@migration(5, "search hits per query, screening decisions, PRISMA counts")
+def _review(con: duckdb.DuckDBPyConnection) -> None:
+    # Which PMIDs each configured query returned in each run: PRISMA's "records identified" per query,
+    # and the duplicates between queries, need the PMIDs themselves (counts cannot be de-duplicated).
+    con.execute("""
+        CREATE TABLE search_hits (
+            run_id VARCHAR, query VARCHAR, pmid VARCHAR,
+            PRIMARY KEY (run_id, query, pmid)
+        )""")
+    # Analysts' decisions. The pipeline never writes, rewrites or deletes these rows (no foreign key:
+    # a decision outlives its record's deletion and shows up as orphaned in screening_status).
+    con.execute("""
+        CREATE TABLE screening (
+            pmid VARCHAR PRIMARY KEY,
+            decision VARCHAR NOT NULL CHECK (decision IN ('include', 'exclude', 'maybe')),
+            reason VARCHAR,
+            reviewer VARCHAR,
+            updated_at TIMESTAMP NOT NULL
+        )""")
+    con.execute("""
+        CREATE VIEW run_queries AS
+        SELECT h.run_id, r.started_at, h.query, count(*) AS records_identified
+        FROM search_hits h LEFT JOIN runs r ON r.run_id = h.run_id
+        GROUP BY ALL""")
+    con.execute("""
+        CREATE VIEW screening_status AS
+        SELECT coalesce(p.pmid, s.pmid) AS pmid, p.title, p.journal, p.pub_year, p.study_design, p.evidence_level,
+               p.has_abstract, p.is_retracted, s.decision, s.reason, s.reviewer, s.updated_at AS screened_at,
+               p.pmid IS NULL AS orphaned
+        FROM pubmed_articles p FULL OUTER JOIN screening s ON s.pmid = p.pmid""")
+    # One row per PRISMA number; run_id NULL is the scope "all runs together". A run's records are the
+    # distinct PMIDs its searches returned, in their current stored state.
+    con.execute("""
+        CREATE VIEW prisma_counts AS
+        WITH hits AS (
+            SELECT run_id, query, pmid FROM search_hits
+            UNION
+            SELECT NULL, query, pmid FROM search_hits
+            UNION
+            SELECT NULL, '(stored before per-query counts were kept)', pmid FROM pubmed_articles
+            WHERE pmid NOT IN (SELECT pmid FROM search_hits)
+        ),
+        scopes AS (SELECT DISTINCT run_id FROM hits UNION SELECT NULL),
+        per_query AS (SELECT run_id, query, count(*) AS n FROM hits GROUP BY ALL),
+        records AS (
+            SELECT d.run_id, d.pmid, p.pmid IS NOT NULL AS retrieved, p.has_abstract, p.is_retracted,
+                   p.study_design, p.evidence_level, coalesce(s.decision, 'unscreened') AS decision
+            FROM (SELECT DISTINCT run_id, pmid FROM hits) d
+            LEFT JOIN pubmed_articles p ON p.pmid = d.pmid
+            LEFT JOIN screening s ON s.pmid = d.pmid
+        ),
+        totals AS (
+            SELECT s.run_id,
+                   coalesce((SELECT sum(n) FROM per_query q WHERE q.run_id IS NOT DISTINCT FROM s.run_id), 0)
+                       AS identified,
+                   count(r.pmid) AS distinct_records,
+                   count(r.pmid) FILTER (WHERE NOT r.retrieved) AS not_retrieved,
+                   count(r.pmid) FILTER (WHERE r.retrieved) AS retrieved,
+                   count(r.pmid) FILTER (WHERE r.retrieved AND NOT r.has_abstract) AS without_abstract,
+                   count(r.pmid) FILTER (WHERE r.retrieved AND r.is_retracted) AS retracted
+            FROM scopes s LEFT JOIN records r ON r.run_id IS NOT DISTINCT FROM s.run_id
+            GROUP BY s.run_id
+        )
+        SELECT run_id, 1 AS step, 'identified' AS measure, query AS detail, n AS records FROM per_query
+        UNION ALL SELECT run_id, 2, 'identified_total', NULL, identified FROM totals
+        UNION ALL SELECT run_id, 3, 'duplicates_removed', NULL, identified - distinct_records FROM totals
+        UNION ALL SELECT run_id, 4, 'after_duplicates_removed', NULL, distinct_records FROM totals
+        UNION ALL SELECT run_id, 5, 'not_retrieved', NULL, not_retrieved FROM totals
+        UNION ALL SELECT run_id, 6, 'records', NULL, retrieved FROM totals
+        UNION ALL SELECT run_id, 7, 'without_abstract', NULL, without_abstract FROM totals
+        UNION ALL SELECT run_id, 8, 'retracted', NULL, retracted FROM totals
+        UNION ALL SELECT run_id, 9, 'design', coalesce(study_design, 'unclassified'), count(*) FROM records
+                  WHERE retrieved GROUP BY ALL
+        UNION ALL SELECT run_id, 10, 'screening', decision, count(*) FROM records WHERE retrieved GROUP BY ALL""")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -79,6 +79,8 @@ def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, euti
     assert "90000002" not in clinical[2]  # a mouse study says nothing about clinical studies
     assert all(r[2] for r in rows if r[1] in ("supported", "contradicted", "mixed"))
     assert any("no rigorous human studies" in a + b and "Clinical studies have shown" in a + b for a, b, _ in conflicts)
+    # the run wrote the evidence report and its digest
+    assert (tmp_path / "reports" / "evidence-report.html").stat().st_size > 10_000
     # every raw response is archived with its checksum
     assert _count(settings, "SELECT count(*) FROM raw_responses WHERE utility = 'efetch'") == 1
     assert all(p.suffix == ".gz" for p in (tmp_path / "raw").rglob("*") if p.is_file())
@@ -182,7 +184,8 @@ def test_cli_against_unreachable_host_exits_nonzero_with_one_line(tmp_path):
     config = config.replace("backoff_s = 1.0", "backoff_s = 0.01")
     (tmp_path / "pipeline.toml").write_text(config)
     env = {**os.environ, "EXOCLAIMS_EUTILS_URL": "http://127.0.0.1:9/entrez/eutils/",
-           "EXOCLAIMS_DB": str(tmp_path / "cli.duckdb"), "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw")}
+           "EXOCLAIMS_DB": str(tmp_path / "cli.duckdb"), "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw"),
+           "EXOCLAIMS_EXPORTS": str(tmp_path / "exports"), "EXOCLAIMS_REPORT": str(tmp_path / "report.html")}
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(tmp_path / "pipeline.toml"), "run"],
                           cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)

@@ -1,3 +1,7 @@
+import subprocess
+import sys
+import time
+
 import duckdb
 import pytest
 
@@ -31,6 +35,36 @@ def test_corrupt_file_is_refused(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(db.StoreError, match="not a usable DuckDB database"):
         db.connect(path)
+
+
+def _hold_read_only(path, seconds):
+    """Another process (an analyst's query) holding the file read-only for ``seconds``."""
+    script = (f"import duckdb, time; con = duckdb.connect({str(path)!r}, read_only=True); print('open', flush=True); "
+              f"time.sleep({seconds}); con.close()")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "open"
+    return proc
+
+
+def test_a_stage_waits_for_a_reader_to_let_go_then_writes(tmp_path, caplog):
+    path = tmp_path / "x.duckdb"
+    db.connect(path).close()
+    reader = _hold_read_only(path, 2)
+    started = time.monotonic()
+    con = db.connect(path)  # the writer waits instead of failing
+    con.execute("INSERT INTO runs (run_id, started_at, status) VALUES ('r', now(), 'running')")
+    con.close()
+    assert time.monotonic() - started >= 1 and reader.wait() == 0
+    assert any("locked by process" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stage_gives_up_on_a_long_lock_with_a_clear_error(tmp_path):
+    path = tmp_path / "x.duckdb"
+    db.connect(path).close()
+    reader = _hold_read_only(path, 5)
+    with pytest.raises(db.StoreError, match=r"in use by another process: .* locked by process \d+"):
+        db.connect(path, wait_s=1)
+    reader.wait()
 
 
 def test_failed_load_rolls_back_everything(tmp_path, monkeypatch):

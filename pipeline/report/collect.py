@@ -1,0 +1,227 @@
+"""What the evidence report shows, read with SQL from the DuckDB file into typed, render-ready rows.
+
+The report is rebuilt from the database alone (never from a run's in-memory results), so the page
+written by a nightly run and the one `exoclaims report` writes later from the same file are identical,
+and an analyst can reproduce every number with the queries below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import get_args
+
+import duckdb
+
+from pipeline.compare.study_design import EVIDENCE_LEVELS
+from pipeline.compare.verdicts import CHECKABLE_TYPES, Verdict
+from pipeline.report.prisma import prisma_counts
+from pipeline.store import db
+
+VERDICTS: tuple[str, ...] = get_args(Verdict)  # strongest support first, as the rules define them
+DESIGNS: tuple[str, ...] = tuple(sorted(EVIDENCE_LEVELS, key=EVIDENCE_LEVELS.get))  # strongest first
+UNCLASSIFIED = "unclassified"  # a record stored before study designs were classified
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """One PubMed record behind a verdict; a claim's records come strongest design first."""
+
+    pmid: str
+    design: str | None
+    pub_year: int | None
+    title: str | None
+    stance: str  # supports, contradicts, or both (different claims of one abstract disagree)
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One checkable article claim with its verdict (a row of the ``verdicts`` view)."""
+
+    claim_id: str
+    sentence_idx: int
+    sentence: str
+    claim_type: str
+    polarity: str | None
+    certainty: str | None
+    verdict: str
+    best_design: str | None
+    n_supports: int
+    n_contradicts: int
+    reason: str | None
+    evidence: tuple[EvidenceRef, ...]
+
+
+@dataclass(frozen=True)
+class ArticleReport:
+    article_id: str
+    title: str | None
+    source: str | None
+    assertions: tuple[Assertion, ...]
+
+    def tally(self) -> dict[str, int]:
+        """Assertions per verdict, every verdict present (0 where none)."""
+        counts = dict.fromkeys(VERDICTS, 0)
+        for a in self.assertions:
+            counts[a.verdict] = counts.get(a.verdict, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class YearDesignCount:
+    pub_year: int | None  # None: the record states no year
+    design: str
+    records: int
+
+
+@dataclass(frozen=True)
+class TypeVerdictCount:
+    claim_type: str
+    verdict: str
+    assertions: int
+
+
+@dataclass(frozen=True)
+class PrismaCount:
+    """One labelled count of the records' flow, in display order."""
+
+    label: str
+    records: int
+
+
+@dataclass(frozen=True)
+class LastRun:
+    run_id: str
+    status: str
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the HTML page and the Markdown digest show.
+
+    ``prisma`` holds the PRISMA flow counts (``prisma_flow``: identification per query, duplicates,
+    records stored, without abstract, retracted, used as evidence, screening decisions)
+    and both renderers show whatever rows it holds, in order.
+    """
+
+    generated_at: dt.datetime
+    last_run: LastRun | None
+    articles: tuple[ArticleReport, ...]
+    records_per_year: tuple[YearDesignCount, ...]
+    records_per_design: tuple[tuple[str, int], ...]
+    type_verdict: tuple[TypeVerdictCount, ...]
+    prisma: tuple[PrismaCount, ...]
+
+    @property
+    def assertions(self) -> tuple[Assertion, ...]:
+        return tuple(a for article in self.articles for a in article.assertions)
+
+
+def _articles(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, str | None]]:
+    # an article whose row is gone but whose verdicts remain still gets a section (title from the view)
+    return con.execute("""
+        SELECT article_id, title, source FROM articles
+        UNION ALL
+        SELECT DISTINCT article_id, article_title, NULL FROM verdicts
+        WHERE article_id NOT IN (SELECT article_id FROM articles)
+        ORDER BY article_id""").fetchall()
+
+
+def _evidence(con: duckdb.DuckDBPyConnection) -> dict[str, list[EvidenceRef]]:
+    rows = con.execute("""
+        WITH behind AS (
+            SELECT claim_id, unnest(pmids) AS pmid, generate_subscripts(pmids, 1) AS ord,
+                   supporting_pmids, contradicting_pmids
+            FROM verdicts)
+        SELECT b.claim_id, b.pmid, p.study_design, p.pub_year, p.title,
+               CASE WHEN list_contains(b.supporting_pmids, b.pmid) AND list_contains(b.contradicting_pmids, b.pmid)
+                    THEN 'both'
+                    WHEN list_contains(b.contradicting_pmids, b.pmid) THEN 'contradicts'
+                    ELSE 'supports' END AS stance
+        FROM behind b LEFT JOIN pubmed_articles p ON p.pmid = b.pmid
+        ORDER BY b.claim_id, coalesce(p.evidence_level, 99), b.ord""").fetchall()
+    evidence: dict[str, list[EvidenceRef]] = {}
+    for claim_id, pmid, design, year, title, stance in rows:
+        evidence.setdefault(claim_id, []).append(EvidenceRef(pmid, design, year, title, stance))
+    return evidence
+
+
+def _assertions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Assertion]]:
+    evidence = _evidence(con)
+    rows = con.execute("""
+        SELECT article_id, claim_id, sentence_idx, sentence, claim_type, polarity, certainty, verdict, best_design,
+               coalesce(n_supports, 0), coalesce(n_contradicts, 0), reason
+        FROM verdicts ORDER BY article_id, sentence_idx, claim_id""").fetchall()
+    by_article: dict[str, list[Assertion]] = {}
+    for article_id, claim_id, *fields in rows:
+        by_article.setdefault(article_id, []).append(
+            Assertion(claim_id, *fields, evidence=tuple(evidence.get(claim_id, ()))))
+    return by_article
+
+
+def prisma_flow(con: duckdb.DuckDBPyConnection) -> tuple[PrismaCount, ...]:
+    """PRISMA-style counts over all runs (:func:`pipeline.report.prisma.prisma_counts`), then how many
+    records the comparison could use."""
+    counts = prisma_counts(con)
+    with_claims = con.execute("SELECT count(*) FROM pubmed_articles WHERE pmid IN "
+                              "(SELECT doc_id FROM claims WHERE source = 'pubmed')").fetchone()[0]
+    cited = con.execute("SELECT count(DISTINCT pmid) FROM (SELECT unnest(pmids) AS pmid FROM verdicts)").fetchone()[0]
+    rows = [PrismaCount(f"identified by query: {query}", n) for query, n in counts.identified_per_query.items()]
+    rows += [
+        PrismaCount("records identified (all queries)", counts.identified),
+        PrismaCount("duplicates removed (found by more than one query)", counts.duplicates_removed),
+        PrismaCount("records after duplicates removed", counts.after_duplicates_removed),
+        PrismaCount("not retrieved (fetch failed, deleted or withdrawn)", counts.not_retrieved),
+        PrismaCount("records stored (PubMed, one per PMID)", counts.records),
+        PrismaCount("records without an abstract (kept; no claims can be read)", counts.without_abstract),
+        PrismaCount("retracted records (never used as evidence)", counts.retracted),
+        PrismaCount("records with at least one results/conclusions claim", with_claims),
+        PrismaCount("records cited as evidence in a verdict", cited),
+    ]
+    rows += [PrismaCount(f"screening: {decision}", n) for decision, n in counts.screening.items()]
+    return tuple(rows)
+
+
+def collect_report(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> ReportData:
+    """Read the report's contents from an open (read-only is enough) pipeline database."""
+    assertions = _assertions(con)
+    articles = tuple(ArticleReport(article_id, title, source, tuple(assertions.get(article_id, ())))
+                     for article_id, title, source in _articles(con))
+    per_year = con.execute(f"""
+        SELECT pub_year, coalesce(study_design, '{UNCLASSIFIED}'), count(*)
+        FROM pubmed_articles GROUP BY ALL ORDER BY pub_year NULLS LAST, 2""").fetchall()
+    per_design = con.execute(f"""
+        SELECT coalesce(study_design, '{UNCLASSIFIED}') AS design, count(*)
+        FROM pubmed_articles GROUP BY ALL ORDER BY min(coalesce(evidence_level, 99)), design""").fetchall()
+    type_verdict = con.execute("SELECT claim_type, verdict, count(*) FROM verdicts GROUP BY ALL ORDER BY 1, 2").fetchall()
+    last = con.execute("SELECT run_id, status, finished_at FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    return ReportData(
+        generated_at=now or dt.datetime.now().replace(microsecond=0),
+        last_run=LastRun(*last) if last else None,
+        articles=articles,
+        records_per_year=tuple(YearDesignCount(*r) for r in per_year),
+        records_per_design=tuple((d, n) for d, n in per_design),
+        type_verdict=tuple(TypeVerdictCount(*r) for r in type_verdict),
+        prisma=prisma_flow(con),
+    )
+
+
+def claim_types(data: ReportData) -> tuple[str, ...]:
+    """The matrix rows: every checkable type in the rules' order (a zero row says something too), then any
+    other type the data holds."""
+    seen = {c.claim_type for c in data.type_verdict}
+    return CHECKABLE_TYPES + tuple(sorted(seen - set(CHECKABLE_TYPES)))
+
+
+def read_report(db_path: Path | str, now: dt.datetime | None = None) -> ReportData:
+    """Open the database read-only (a running job is not disturbed), collect, close."""
+    path = Path(db_path)
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {path}: run `exoclaims run` first")
+    con = db.connect(path, read_only=True)
+    try:
+        return collect_report(con, now)
+    finally:
+        con.close()
