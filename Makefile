@@ -59,7 +59,7 @@ NER_OPTS_bc5cdr := --training.dropout 0.2
 NER_OPTS_ncbi := --training.dropout 0.2
 NER_OPTS_bionlp13cg := --training.max_epochs 30
 
-.PHONY: models models-install models-train models-eval models-package
+.PHONY: models models-install models-train models-eval models-package models-pretrain
 
 models-install: install
 	$(UV) sync --frozen --extra test --extra train
@@ -71,8 +71,17 @@ $(VECTORS): pipeline/models/vectors.py | models-install
 	$(TRAIN_ENV) $(PY) -m pipeline.models.vectors $(CORPORA) training/corpus/vectors --dim 64 --bucket 20000
 	$(PY) -m spacy init vectors en training/corpus/vectors/vectors.floret $@ --mode floret
 
+# Optional (docs/models.md, Experiments): NER encoders initialised from `spacy pretrain` weights, e.g.
+#   make models-pretrain && make models NER_INIT=training/pretrain/model0.bin
+# The shipped models are trained without it (one epoch of pre-training moved dev F1 by at most 0.5).
+NER_INIT ?=
+models-pretrain: training/configs/pretrain.cfg $(VECTORS)
+	$(TRAIN_ENV) $(PY) -m spacy pretrain $< training/pretrain --code pipeline/models/registry.py \
+	  --paths.vectors $(VECTORS) --paths.raw_text training/corpus/vectors/text.jsonl
+
 training/models/ner_%/model-best: training/configs/ner.cfg training/corpus/conversion.json $(VECTORS)
 	$(SPACY_TRAIN) $< --output training/models/ner_$* --paths.vectors $(VECTORS) $(NER_OPTS_$*) \
+	  $(if $(NER_INIT),--paths.init_tok2vec $(NER_INIT)) \
 	  --paths.train training/corpus/$*/train.spacy --paths.dev training/corpus/$*/dev.spacy
 
 training/models/tagger/model-best: training/configs/tagger.cfg training/corpus/conversion.json $(VECTORS)

@@ -15,3 +15,22 @@ def scispacy_tokenizer():
         return nlp
 
     return replace_tokenizer
+
+
+@spacy.registry.callbacks("exoclaims.pretrained_tok2vec.v1")
+def pretrained_tok2vec(path: str | None = None, component: str = "ner"):
+    """After initialisation, load `spacy pretrain` weights into the encoder inside ``component``.
+
+    spaCy's own ``[initialize] init_tok2vec`` needs a named tok2vec layer; inside a transition-based
+    model the named "tok2vec" is the encoder followed by a projection, so the weights go into its
+    first layer, the encoder ``training/configs/pretrain.cfg`` builds. ``path`` None: nothing to load.
+    """
+
+    def load_weights(nlp):
+        if path:
+            encoder = nlp.get_pipe(component).model.get_ref("tok2vec").layers[0]
+            with open(path, "rb") as handle:
+                encoder.from_bytes(handle.read())
+        return nlp
+
+    return load_weights

@@ -59,12 +59,14 @@ def raw_texts(corpora: Path) -> Iterator[str]:
 
 
 def write_training_text(corpora: Path, out: Path) -> dict:
+    """Write the unlabeled text, one tokenised line each, to ``out`` and, for `spacy pretrain`, to
+    ``out`` with the suffix ``.jsonl`` ({"text": ...} per line)."""
     nlp = load_base_model("blank:en")
     held_out = {_normalise(s.text) for f in DEV_FILES for s in read_iob(corpora / f)}
     lines = tokens = skipped = 0
     seen: set[str] = set()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8") as handle:
+    with open(out, "w", encoding="utf-8") as handle, open(out.with_suffix(".jsonl"), "w", encoding="utf-8") as jsonl:
         for text in raw_texts(corpora):
             text = _normalise(text)
             if not text or text in seen:
@@ -77,6 +79,7 @@ def write_training_text(corpora: Path, out: Path) -> dict:
                 skipped += 1
                 continue
             handle.write(joined + "\n")
+            jsonl.write(json.dumps({"text": joined}) + "\n")
             lines += 1
             tokens += len(words)
     return {"lines": lines, "tokens": tokens, "skipped_dev_sentences": skipped}
