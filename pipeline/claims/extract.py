@@ -47,6 +47,8 @@ COMPARATIVE_PHRASE = re.compile(r"\b(more|less) (effective|natural|invasive|cost
                                 r"\bfewer (risks|side effects)\b", re.I)
 MECHANISM_PHRASE = re.compile(r"\b(work|works|act|acts)? ?by (delivering|transferring|stimulating|carrying|releasing|"
                               r"signal\w*|activating|modulating)\b|\bmodulate\w*\b", re.I)
+META_OPENING = re.compile(r"(understanding|exploring|learning|knowing|discovering) (how|why|what|whether|about)\b",
+                          re.I)
 FORWARD_LOOKING = re.compile(r"\b(will (continue|be|soon)|may soon|the future|in the future)\b", re.I)
 EFFECT_NOUNS = {"improvement": "increase", "improvements": "increase", "increase": "increase", "gains": "increase",
                 "reduction": "decrease", "decline": "decrease"}
@@ -143,8 +145,8 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     lemmas = [_lemma(w) for w in words]
     wordset, lemmaset = set(words), set(lemmas)
 
-    if FORWARD_LOOKING.search(stripped):
-        return None  # predictions about the field are not checkable against the literature
+    if FORWARD_LOOKING.search(stripped) or META_OPENING.match(stripped):
+        return None  # predictions about the field, talk about the article itself: not checkable
     lemmas = [EFFECT_NOUNS.get(w, lem) for w, lem in zip(words, lemmas)]
     direction_positions = [i for i, lem in enumerate(lemmas) if (lem in INCREASE or lem in DECREASE)
                            and not (i + 1 < len(words) and words[i + 1] in NOT_AN_EFFECT)]
@@ -215,8 +217,8 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         claim_type = "comparative"
     elif is_evidence and (direction != "none" or negated or has_hair_outcome):
         claim_type = "evidence"
-    elif mechanism_phrase and direction != "none":
-        claim_type = "mechanism"
+    elif (mechanism_phrase or ("contain" in lemmaset and "GROWTH_FACTOR" in labels)) and direction != "none":
+        claim_type = "mechanism"  # "exosomes contain growth factors such as VEGF that support ...": how, not whether
     elif direction != "none" and has_hair_outcome:
         claim_type = "efficacy"
     elif direction != "none" and is_mechanism or mechanism_phrase:

@@ -117,3 +117,16 @@ def test_the_parser_finds_the_relative_clause(nlp):
                                                       "respond to minoxidil.")])
     [claim] = doc.claims
     assert claim.polarity == "affirmed" and claim.direction == "increase"
+
+
+def test_talk_about_the_article_is_not_a_claim():
+    assert analyse_sentence("Understanding how exosomes work to combat hair loss can offer insights.",
+                            [Mention(19, "VESICLE", "MESH:D055354"), Mention(44, "DISEASE", "MESH:D000505")]) is None
+
+
+def test_growth_factors_exosomes_contain_are_a_mechanism():
+    text = "Exosomes contain growth factors such as VEGF that support hair growth."
+    facts = analyse_sentence(text, [Mention(0, "VESICLE", "MESH:D055354"), Mention(17, "GROWTH_FACTOR",
+                                    "EXO:growth_factors"), Mention(40, "GROWTH_FACTOR", "MESH:D042461"),
+                                    Mention(58, "HAIR_OUTCOME", "EXO:hair_growth")])
+    assert facts.claim_type == "mechanism" and facts.direction == "increase"
