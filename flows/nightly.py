@@ -14,6 +14,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.pubmed.eutils import EutilsError
 from pipeline.report.summary import run_summary_markdown
 from pipeline.store.db import LoadCounts, RunResults
+from pipeline.store.runlock import RunInProgress, exclusive_run
 
 
 open_run = task(stages.open_run, name="open-run")
@@ -30,9 +31,19 @@ evidence_report = task(stages.write_evidence_report, name="evidence-report")
 @flow(name="exoclaims-nightly", log_prints=True)
 def nightly(config_path: str | None = None, settings: Settings | None = None) -> LoadCounts:
     """One run. When PubMed cannot be harvested the articles are still stored and the flow run ends
-    Failed with a one-line message (no traceback: it is an outage, not a bug)."""
-    started = time.monotonic()
+    Failed with a one-line message (no traceback: it is an outage, not a bug). A second run started
+    while one is going on the same database stops at once, writing nothing."""
     settings = settings or load_settings(config_path)
+    try:
+        with exclusive_run(settings.storage.db_path):
+            return _run(settings)
+    except RunInProgress as exc:
+        get_run_logger().error(str(exc))
+        return Failed(message=str(exc))
+
+
+def _run(settings: Settings):
+    started = time.monotonic()
     logger = get_run_logger()
     run = open_run(settings)
     articles = ingest_articles(settings)

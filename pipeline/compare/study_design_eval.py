@@ -10,12 +10,14 @@ The labelled set is split in two by a hash of the PMID: ``dev`` (errors may be r
 rules) and ``heldout`` (scored, never tuned on), so the held-out accuracy stays an honest estimate.
 
     python -m pipeline.compare.study_design_eval [--labels CSV] [--shared DIR] [--fixtures DIR]
+    python -m pipeline.compare.study_design_eval --scifact [--summary]   # fresh SciFact set, text only
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import hashlib
 import json
 from collections import Counter
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from pipeline.compare.study_design import EVIDENCE_LEVELS, StudyDesign, classify_study
+from pipeline.compare.study_design import EVIDENCE_LEVELS, StudyDesign, classify_study, classify_text
 from pipeline.pubmed.parse import parse_pubmed_xml
 from pipeline.records import PubmedRecord
 from pipeline.scoring import prf
@@ -32,6 +34,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_LABELS = PROJECT / "tests" / "fixtures" / "study_design" / "labels.csv"
 DEFAULT_FIXTURES = PROJECT / "tests" / "fixtures"
 DEFAULT_SHARED = PROJECT.parent / "shared"
+DEFAULT_SCIFACT_LABELS = PROJECT / "tests" / "fixtures" / "study_design" / "scifact_labels.csv"
+SCIFACT_CORPUS = Path("corpora") / "scifact" / "corpus.jsonl.gz"  # under the shared folder
 
 DESIGNS = tuple(EVIDENCE_LEVELS)
 POPULATIONS = ("human", "animal", "cell", "none")
@@ -167,13 +171,65 @@ def evaluate(labels_csv: Path | str = DEFAULT_LABELS, shared_dir: Path | str = D
     }
 
 
+def load_scifact_labels(path: Path | str = DEFAULT_SCIFACT_LABELS) -> list[Label]:
+    """The SciFact labels (doc_id, design, population, note) as :class:`Label` rows with split "scifact"."""
+    columns = ("doc_id", "design", "population", "note")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = set(columns) - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        rows = [{c: row[c].strip() for c in columns} for row in reader]
+    labels = []
+    for n, row in enumerate(rows, start=2):
+        if row["design"] not in DESIGNS or row["population"] not in POPULATIONS or not row["doc_id"].isdigit():
+            raise ValueError(f"{path}, line {n}: bad doc_id, design or population in {row}")
+        labels.append(Label(str(SCIFACT_CORPUS), row["doc_id"], row["design"], row["population"], "scifact",
+                            row["note"]))
+    return labels
+
+
+def evaluate_scifact(labels_csv: Path | str = DEFAULT_SCIFACT_LABELS,
+                     shared_dir: Path | str = DEFAULT_SHARED) -> dict:
+    """Scores on hand-labelled SciFact abstracts, classified from title and abstract text alone
+    (SciFact has no publication types or MeSH: ``pub_types=[]``, ``mesh=[]``). The corpus is read
+    from ``<shared_dir>/corpora/scifact/corpus.jsonl.gz``; without it ``unavailable`` is true."""
+    labels = load_scifact_labels(labels_csv)
+    corpus = Path(shared_dir) / SCIFACT_CORPUS
+    report = {"labels": str(labels_csv), "corpus": str(corpus), "condition": "text only (no pub types, no MeSH)",
+              "n_labelled": len(labels), "gold_counts": dict(Counter(l.design for l in labels))}
+    if not corpus.is_file():
+        return report | {"unavailable": True, "n_scored": 0, "not_found": [], "all": score([])}
+    wanted = {label.pmid for label in labels}
+    docs = {}
+    with gzip.open(corpus, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            doc = json.loads(line)
+            if str(doc["doc_id"]) in wanted:
+                docs[str(doc["doc_id"])] = doc
+    pairs = [(label, classify_text(docs[label.pmid]["title"], " ".join(docs[label.pmid]["abstract"]), [], []))
+             for label in labels if label.pmid in docs]
+    return report | {"unavailable": False, "n_scored": len(pairs),
+                     "not_found": sorted(wanted - set(docs), key=int), "all": score(pairs)}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="folder holding eutils-samples/")
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES, help="the tests/fixtures folder")
     parser.add_argument("--summary", action="store_true", help="accuracies only, no per-class scores or errors")
+    parser.add_argument("--scifact", action="store_true",
+                        help="score the SciFact labels (text only) instead; --labels then defaults to scifact_labels.csv")
     args = parser.parse_args(argv)
+    if args.scifact:
+        labels = DEFAULT_SCIFACT_LABELS if args.labels == DEFAULT_LABELS else args.labels
+        report = evaluate_scifact(labels, args.shared)
+        if args.summary:
+            report = {k: v for k, v in report.items() if k != "all"} | {
+                "all": {k: report["all"][k] for k in ("n", "design_accuracy", "population_accuracy")}}
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
     report = evaluate(args.labels, args.shared, args.fixtures)
     if args.summary:
         report = {k: v for k, v in report.items() if k not in ("splits", "all")} | {

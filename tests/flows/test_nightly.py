@@ -259,3 +259,19 @@ def test_a_foreign_database_file_stops_the_run_before_anything_is_written(tmp_pa
     assert eutils_server.requests_for("esearch") == []
     with _db(settings) as con:
         assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()] == ["invoices"]
+
+
+def test_a_run_started_while_another_is_going_stops_and_writes_nothing(tmp_path, eutils_server):
+    settings = make_settings(tmp_path, eutils_server.base_url)
+    script = ("import time; from pipeline.store.runlock import exclusive_run\n"
+              f"with exclusive_run({str(settings.storage.db_path)!r}):\n    print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        state = nightly(settings=settings, return_state=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert state.is_failed() and f"another exoclaims run is in progress" in state.message
+    assert f"PID {holder.pid}" in state.message
+    assert not settings.storage.db_path.exists() and not eutils_server.requests_for("esearch")
