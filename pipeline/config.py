@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pydantic import SecretStr
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "pipeline.toml"
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -18,7 +20,9 @@ class PubmedSettings:
     eutils_url: str = NCBI_EUTILS_URL
     tool: str = "exosome-claims"
     email: str = ""
-    api_key: str | None = field(default=None, repr=False)
+    # A SecretStr prints and JSON-encodes as "**********": Prefect stores flow-run parameters (this
+    # object, when a caller passes ``settings=``) in its database and shows them in its UI.
+    api_key: SecretStr | None = field(default=None, repr=False)
     batch_size: int = 200
     back_window_days: int = 0
     overlap_days: int = 3
@@ -29,6 +33,10 @@ class PubmedSettings:
     task_retries: int = 1
     task_retry_delay_s: float = 30.0
 
+    def __post_init__(self):
+        if isinstance(self.api_key, str):  # callers may pass the key as a plain string
+            object.__setattr__(self, "api_key", SecretStr(self.api_key) if self.api_key else None)
+
     @property
     def requests_per_second(self) -> float:
         """NCBI's limit: 3 requests/s without an API key, 10 with one."""
@@ -36,9 +44,19 @@ class PubmedSettings:
 
 
 @dataclass(frozen=True)
+class FetchLimits:
+    """Bounds on downloading one article URL, so a huge, endless or dripping page cannot stall a run."""
+
+    max_bytes: int = 5_000_000  # decoded body; the download stops as soon as it is exceeded
+    timeout_s: float = 30.0  # for the whole download (connect, redirects and body), not per read
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
 class ArticleSettings:
     directory: Path
     urls: tuple[str, ...] = ()
+    fetch: FetchLimits = field(default_factory=FetchLimits)
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,11 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     articles = ArticleSettings(
         directory=_path(env.get("EXOCLAIMS_ARTICLES") or art.get("directory", "data/articles"), base),
         urls=tuple(art.get("urls", ())),
+        fetch=FetchLimits(
+            max_bytes=int(art.get("max_page_bytes", FetchLimits.max_bytes)),
+            timeout_s=float(art.get("fetch_timeout_s", FetchLimits.timeout_s)),
+            max_redirects=int(art.get("max_redirects", FetchLimits.max_redirects)),
+        ),
     )
     nlp_raw = raw.get("nlp", {})
     nlp = NlpSettings(

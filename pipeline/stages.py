@@ -57,7 +57,7 @@ def ingest_articles(settings: Settings) -> list[Article]:
     articles = read_article_directory(settings.articles.directory)
     for url in settings.articles.urls:
         try:
-            articles.extend(fetch_article_url(url))
+            articles.extend(fetch_article_url(url, limits=settings.articles.fetch))
         except ArticleFetchError as exc:
             log.warning("skipping article URL: %s", exc)
     log.info("ingested %d articles (%d look-alike characters folded)", len(articles),

@@ -1,25 +1,35 @@
-"""Article ingestion: plain-text files from a directory and web pages by URL, normalised."""
+"""Article ingestion: plain-text files from a directory and web pages by URL, normalised.
+
+URLs are downloaded defensively (docs/security.md): http and https only, also for every redirect
+target; the decoded body is capped while it streams in (a gzip bomb or an endless page stops at the
+cap, not after it has been read); and one deadline covers the whole download, so a server that
+drips a byte at a time cannot hold a run for longer than the timeout.
+"""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
+import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from pipeline.articles.normalize import Block, normalise_text, split_glued_articles
+from pipeline.config import FetchLimits
 from pipeline.records import Article
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_BYTES = 5_000_000
-PAGE_TIMEOUT_S = 30
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+_READ_SIZE = 65536
 
 
 class ArticleFetchError(RuntimeError):
-    pass
+    """A URL that is refused (scheme, size, time) or could not be downloaded or read."""
 
 
 def _articles_from_text(raw: str, base_id: str, source: str) -> list[Article]:
@@ -78,25 +88,60 @@ def read_article_directory(directory: Path) -> list[Article]:
     return articles
 
 
-def fetch_article_url(url: str, session: requests.Session | None = None) -> list[Article]:
+def _check_scheme(url: str, what: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise ArticleFetchError(f"refusing {what} {url!r}: only http(s) URLs are ingested")
+
+
+def _download(url: str, session: requests.Session, limits: FetchLimits) -> tuple[bytes, str]:
+    """The decoded body of ``url`` and its text encoding, within ``limits``.
+
+    Redirects are followed by hand so each target's scheme is checked before it is requested. The
+    body is read one socket read at a time (``read1``), so the size cap and the deadline are checked
+    as data arrives; a plain ``iter_content`` blocks until a whole chunk has come in.
+    """
+    deadline = time.monotonic() + limits.timeout_s
+    too_slow = ArticleFetchError(f"{url}: download took longer than {limits.timeout_s:g}s")
+    current = url
+    for _ in range(limits.max_redirects + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise too_slow
+        with session.get(current, timeout=remaining, stream=True, allow_redirects=False) as response:
+            if response.is_redirect:
+                current = urljoin(current, response.headers["Location"])
+                _check_scheme(current, "redirect to")
+                continue
+            response.raise_for_status()
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limits.max_bytes:
+                raise ArticleFetchError(f"{url}: page larger than {limits.max_bytes} bytes ({declared} announced)")
+            body = bytearray()
+            while chunk := response.raw.read1(_READ_SIZE, decode_content=True):
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise ArticleFetchError(f"{url}: page larger than {limits.max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise too_slow
+            return bytes(body), response.encoding or "utf-8"
+    raise ArticleFetchError(f"{url}: more than {limits.max_redirects} redirects")
+
+
+def fetch_article_url(url: str, session: requests.Session | None = None,
+                      limits: FetchLimits = FetchLimits()) -> list[Article]:
     """Download a web page (http/https only, size-capped, timed out) and keep its main text."""
     import trafilatura
 
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in {"http", "https"}:
-        raise ArticleFetchError(f"refusing {url!r}: only http(s) URLs are ingested")
-    session = session or requests.Session()
+    _check_scheme(url, "URL")
     try:
-        with session.get(url, timeout=PAGE_TIMEOUT_S, stream=True) as response:
-            response.raise_for_status()
-            body = b""
-            for chunk in response.iter_content(65536):
-                body += chunk
-                if len(body) > MAX_PAGE_BYTES:
-                    raise ArticleFetchError(f"{url}: page larger than {MAX_PAGE_BYTES} bytes")
-            encoding = response.encoding or "utf-8"
-    except requests.RequestException as exc:
+        body, encoding = _download(url, session or requests.Session(), limits)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # raw reads raise urllib3's own
         raise ArticleFetchError(f"{url}: {exc}") from exc
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
     html = body.decode(encoding, errors="replace")
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_recall=True) or ""
     if not text.strip():

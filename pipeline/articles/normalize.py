@@ -42,24 +42,31 @@ def fold_confusables(text: str) -> tuple[str, int]:
     A word is folded when all of its non-Latin letters have a Latin look-alike and it either holds a
     Latin letter already or is a short word in mostly-Latin text. Genuine Cyrillic or Greek words
     (with letters like ж or λ, or longer than three letters) are left as they are.
+
+    "Mostly Latin" counts the look-alikes of mixed words as the Latin letters they stand for: were
+    they counted as foreign, folding them would raise the share, and folding the result again would
+    fold more short words than the first pass did (normalising must be idempotent).
     """
+    candidates = []  # (match, number of foreign letters) of words whose foreign letters all fold
+    for match in _WORD.finditer(text):
+        foreign = [c for c in match.group() if not _is_latin_letter(c)]
+        if foreign and all(c in CONFUSABLES for c in foreign):
+            candidates.append((match, len(foreign)))
     letters = [c for c in text if c.isalpha()]
-    latin_share = sum(map(_is_latin_letter, letters)) / len(letters) if letters else 1.0
+    latin = sum(map(_is_latin_letter, letters)) + sum(n for m, n in candidates if n < len(m.group()))
+    latin_share = latin / len(letters) if letters else 1.0
     folded = 0
     out: list[str] = []
     last = 0
-    for match in _WORD.finditer(text):
+    for match, n_foreign in candidates:
         word = match.group()
-        foreign = [c for c in word if not _is_latin_letter(c)]
-        if not foreign or not all(c in CONFUSABLES for c in foreign):
-            continue
         # an all-look-alike word is folded only when short ("а", "bу") in mostly-Latin text: longer
         # ones ("Москва") are real words of another script
-        if len(foreign) == len(word) and not (latin_share > 0.5 and len(word) <= 3):
+        if n_foreign == len(word) and not (latin_share > 0.5 and len(word) <= 3):
             continue
         out.append(text[last:match.start()])
         out.append("".join(CONFUSABLES.get(c, c) for c in word))
-        folded += len(foreign)
+        folded += n_foreign
         last = match.end()
     out.append(text[last:])
     return "".join(out), folded
@@ -105,9 +112,14 @@ def normalise_text(raw: str) -> NormalisedText:
 
     Blocks are joined with a blank line so every heading is its own sentence for the NLP stage.
     """
-    text = unicodedata.normalize("NFKC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    # controls go before NFKC: removed after it, they could leave a letter beside a combining mark it
+    # composes with, and the output would not be NFKC (NFKC never creates a control character)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
+    text = unicodedata.normalize("NFKC", text)
     text, folded = fold_confusables(text)
+    # a folded letter can compose with a following mark (Cyrillic о + U+0301 -> o + U+0301 -> ó)
+    text = unicodedata.normalize("NFKC", text)
     text = _MISSING_SPACE.sub(r"\1 ", text)
     blocks = tuple(split_blocks(text))
     return NormalisedText("\n\n".join(b.text for b in blocks), folded, blocks)

@@ -1,7 +1,10 @@
 """A polite E-utilities client: NCBI's rate limits, retries with backoff, a configurable base URL.
 
 Requests carry ``tool``/``email``/``api_key`` as NCBI asks; they are sent as POST bodies so the API
-key never appears in a URL, and so in no access log or exception message of ours. Responses to
+key never appears in a URL. NCBI does quote the key back in some error bodies (an invalid key gets
+``{"error": "API key invalid", "api-key": "..."}``), so every message this client builds from a
+response passes through :meth:`EutilsClient.redact` before it reaches a log line, an exception, the
+database or Prefect (docs/security.md). Responses to
 ``esearch`` are read with :func:`Bio.Entrez.read`. Biopython's own ``Entrez.esearch``/``efetch``
 hard-code NCBI's https URLs and have no timeout or Retry-After handling, so the transport is
 ``requests`` and the base URL comes from the settings (``EXOCLAIMS_EUTILS_URL``).
@@ -20,12 +23,17 @@ from urllib.parse import urlsplit
 
 import requests
 from Bio import Entrez
+from lxml import etree
 
 from pipeline.config import PubmedSettings
+from pipeline.pubmed.parse import declares_entities
 
 log = logging.getLogger(__name__)
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+REDACTED = "[redacted]"
+# ``api_key=...`` in a URL or form body, ``"api-key": "..."`` in NCBI's JSON errors
+_KEY_IN_TEXT = re.compile(r"""(api[_-]key["']?\s*[=:]\s*["']?)[^\s&"',;}<]+""", re.IGNORECASE)
 
 
 class EutilsError(RuntimeError):
@@ -89,8 +97,15 @@ class EutilsClient:
         if self.settings.email:
             full["email"] = self.settings.email
         if self.settings.api_key:
-            full["api_key"] = self.settings.api_key
+            full["api_key"] = self.settings.api_key.get_secret_value()
         return full
+
+    def redact(self, text: str) -> str:
+        """``text`` without the API key: our key wherever it is quoted, any ``api_key=`` value."""
+        if self.settings.api_key:
+            key = self.settings.api_key.get_secret_value()
+            text = text.replace(key, REDACTED)
+        return _KEY_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
 
     def request(self, utility: str, params: dict, validate: Callable[[bytes], object] | None = None) -> bytes:
         """POST to one E-utility and return the body, retrying what is worth retrying.
@@ -123,13 +138,14 @@ class EutilsClient:
                     self._sleep(delay)
                 continue
             if response.status_code != 200:
-                raise EutilsError(f"{utility} answered HTTP {response.status_code}: {response.text[:200]!r}")
+                detail = self.redact(response.text)[:200]
+                raise EutilsError(f"{utility} answered HTTP {response.status_code}: {detail!r}")
             body = response.content
             if validate is not None:
                 try:
                     validate(body)
                 except Exception as exc:  # a 200 with an unusable body is retried like a 5xx
-                    last_error = f"unusable response: {exc}"
+                    last_error = self.redact(f"unusable response: {exc}")
                     log.warning("%s from %s (attempt %d/%d)", last_error, utility, attempt, attempts)
                     if attempt < attempts:
                         self._sleep(backoff)
@@ -171,7 +187,22 @@ class EutilsClient:
 _HTTP_NCBI_DTD = re.compile(rb'(<!DOCTYPE[^>]*?")http://(www\.ncbi\.nlm\.nih\.gov|eutils\.ncbi\.nlm\.nih\.gov)')
 
 
+def _refuse_declared_entities(body: bytes) -> None:
+    """Biopython's expat handler fetches external entities itself (https NCBI URLs only, but a relative
+    SYSTEM id still becomes a download) and expands internal ones. No eSearchResult declares entities,
+    so a body whose DOCTYPE does is refused before Biopython sees it. lxml, with entity resolution,
+    DTD loading and network access off, reads the DOCTYPE whatever the body's encoding."""
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError as exc:
+        raise EutilsError(f"esearch response is not well-formed XML: {exc}") from exc
+    if declares_entities(root):
+        raise EutilsError("esearch response declares XML entities, which no E-utilities response does; refused")
+
+
 def _read_esearch(body: bytes) -> dict:
+    _refuse_declared_entities(body)
     # Biopython 1.88 refuses DOCTYPEs naming an http:// NCBI DTD (older and archived responses);
     # the DTD is the same one served over https.
     body = _HTTP_NCBI_DTD.sub(rb"\1https://\2", body, count=1)

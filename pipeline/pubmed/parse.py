@@ -2,8 +2,9 @@
 
 We stream with lxml's ``iterparse`` instead of ``Bio.Entrez.parse``: Biopython 1.88 refuses a
 PubmedArticleSet in ``parse`` and rejects archived responses whose DOCTYPE names an ``http://`` DTD.
-The parser never loads DTDs, never resolves entities and never touches the network, so XXE and
-entity-expansion payloads are inert.
+The parser never loads DTDs, never resolves entities and never touches the network, and a body whose
+DOCTYPE declares entities is refused outright: NCBI never sends one, and it is how XXE and
+entity-expansion ("billion laughs") payloads are built (docs/security.md).
 """
 
 from __future__ import annotations
@@ -34,11 +35,25 @@ class Deletion:
     pmids: tuple[str, ...]
 
 
+def declares_entities(root: etree._Element) -> bool:
+    """Whether the document's internal DTD subset declares entities (general or parameter ones)."""
+    dtd = root.getroottree().docinfo.internalDTD
+    return dtd is not None and next(iter(dtd.iterentities()), None) is not None
+
+
 def _text(element: etree._Element | None) -> str:
     """All text below ``element`` (inline markup such as <i>, <sup>, MathML kept as plain text)."""
     if element is None:
         return ""
     return _SPACES.sub(" ", "".join(element.itertext())).strip()
+
+
+def _version(pmid_el: etree._Element) -> int:
+    """The PMID's Version attribute (1 when absent); anything but digits means the body is not NCBI's."""
+    value = (pmid_el.get("Version") or "1").strip()
+    if not (value.isascii() and value.isdigit()):
+        raise MalformedResponse(f"PMID {(pmid_el.text or '').strip()!r} has a non-numeric Version {value!r}")
+    return int(value)
 
 
 def _year(text: str) -> int | None:
@@ -157,7 +172,7 @@ def _pubmed_article(element: etree._Element) -> PubmedRecord:
         pub_date, pub_year = _pub_date(article.find("ArticleDate"))
     return PubmedRecord(
         pmid=pmid_el.text.strip(),
-        version=int(pmid_el.get("Version") or 1),
+        version=_version(pmid_el),
         title=_text(article.find("ArticleTitle")) or _text(article.find("VernacularTitle")),
         abstract_sections=_abstract(article.find("Abstract")),
         journal=_text(article.find("Journal/Title")) or _text(citation.find("MedlineJournalInfo/MedlineTA")),
@@ -189,7 +204,7 @@ def _pubmed_book_article(element: etree._Element) -> PubmedRecord:
         authors = _authors(book.find("AuthorList"))
     return PubmedRecord(
         pmid=pmid_el.text.strip(),
-        version=int(pmid_el.get("Version") or 1),
+        version=_version(pmid_el),
         title=title,
         abstract_sections=_abstract(book_doc.find("Abstract")),
         journal=_text(book.find("BookTitle")) if book is not None else "",
@@ -231,9 +246,12 @@ def iter_pubmed_xml(source: bytes | BinaryIO) -> Iterator[PubmedRecord | Deletio
         for event, element in context:
             if event == "start":
                 depth += 1
-                if depth == 1 and element.tag not in _ACCEPTED_ROOTS:
-                    detail = "" if element.tag != "ERROR" else f": {_text(element)}"
-                    raise MalformedResponse(f"expected PubmedArticleSet, got <{element.tag}>{detail}")
+                if depth == 1:
+                    if declares_entities(element):
+                        raise MalformedResponse("the DOCTYPE declares entities, which no PubMed response does; refused")
+                    if element.tag not in _ACCEPTED_ROOTS:
+                        detail = "" if element.tag != "ERROR" else f": {_text(element)}"
+                        raise MalformedResponse(f"expected PubmedArticleSet, got <{element.tag}>{detail}")
                 continue
             depth -= 1
             if depth != 1 or element.tag not in _TOP_LEVEL:
