@@ -26,7 +26,9 @@ from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
 from pipeline.report.exports import ExportFiles, write_exports
+from pipeline.claims import extract
 from pipeline.compare import evidence, stance, verdicts
+from pipeline.nlp import analyse
 from pipeline.report.html import write_report
 from pipeline.report.markdown import report_summary
 from pipeline.store import comparison, db
@@ -95,7 +97,16 @@ def role_classifier(nlp_settings: NlpSettings):
 def current_nlp_version(settings: Settings) -> str:
     nlp = nlp_pipeline(settings.nlp)
     models = settings.nlp.ner_models + ((settings.nlp.sentence_roles,) if settings.nlp.sentence_roles else ())
-    return pipeline_version(nlp, settings.nlp.model, models)
+    return pipeline_version(nlp, settings.nlp.model, models) + f"+claims:{claim_rules_version()}"
+
+
+def claim_rules_version() -> str:
+    """Changes whenever the code that turns NLP output into sentences, entities and claims changes, so
+    stored documents are processed again with the new rules."""
+    digest = hashlib.sha256()
+    for module in (analyse, extract):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def select_changed(settings: Settings, articles: list[Article], records: list[PubmedRecord],
