@@ -244,7 +244,6 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         governed = [m for m in candidates if 0 <= m.start_char - cue_end <= DIRECTION_OBJECT_CHARS]
         if governed:
             outcome = governed[0].concept_id
-            cues.append(f"object:{outcome}")  # the direction word acts on this outcome, not just near it
     if direction_positions:
         cues.append(f"direction:{words[first_direction]}")
     cues.extend(f"negation:{words[i]}" for i in negation_hits[:3])

@@ -109,9 +109,9 @@ def benefit(claim: Claim) -> int | None:
         return None
     sign = 1 if claim.direction == "increase" else -1
     if claim.outcome in HARMFUL_OUTCOMES:
-        if sign > 0 and f"object:{claim.outcome}" not in claim.cues:
-            # "the effectiveness for hair loss is encouraging": an increase word merely near a harmful
-            # outcome is not a claim that the treatment causes it; "may promote cancer growth" is
+        if sign > 0:
+            # "increased interest in solutions for hair loss": an increase word near a hair-loss mention
+            # is almost never a claim that the treatment causes hair loss; do not read one into it
             return None
         sign = -sign
     if claim.polarity == "negated":

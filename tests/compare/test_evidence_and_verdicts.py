@@ -43,10 +43,6 @@ def test_reducing_hair_loss_and_promoting_hair_growth_are_the_same_benefit():
     assert benefit(claim("Exosomes promote hair growth.")) == 1
     assert benefit(claim("Exosome therapy reduces hair loss.", outcome=ALOPECIA, direction="decrease")) == 1
     assert benefit(claim("Exosomes did not promote hair growth.", polarity="negated", direction="no-effect")) == 0
-    # an increase word acting on a harmful outcome is a harm; one merely near it says nothing
-    assert benefit(Claim("c", "article", "a", 0, "Exosomes may promote cancer growth.", "safety", "affirmed", "hedged",
-                         EXOSOMES, "MESH:D009369", "increase", ("object:MESH:D009369", "direction:promote"))) == -1
-    assert benefit(claim("Their effectiveness for hair loss is encouraging.", "safety", outcome=ALOPECIA)) is None
     # absence of evidence is not evidence of no effect
     assert benefit(claim("No studies show that exosomes regrow hair.", "evidence", "negated")) is None
 
