@@ -263,13 +263,16 @@ def cited_journal(sentence: str, known_journals: Iterable[str] = ()) -> str | No
 
 
 def link_claim(article: Claim, literature: Iterable[LiteratureClaim],
-               text_stance: TextStance | None = None) -> list[EvidenceLink]:
+               text_stance: TextStance | None = None, journals: Iterable[str] | None = None) -> list[EvidenceLink]:
     """Every candidate literature claim with its stance; 'unrelated' links are kept so an analyst
     sees what was considered and why it did not count. An assertion that cites a journal is checked
-    against that journal's records only."""
+    against that journal's records only (``journals``: the journal titles to look for, by default
+    those of ``literature``)."""
     literature = list(literature)
     pool = candidates(article, literature)
-    journal = cited_journal(article.sentence, {lit.journal for lit in literature if lit.journal})
+    if journals is None:
+        journals = {lit.journal for lit in literature if lit.journal}
+    journal = cited_journal(article.sentence, journals)
     if journal:
         pool = [lit for lit in pool if _fold(lit.journal) == _fold(journal)]
     decided = [(lit, fact_stance(article, lit)) for lit in pool]
@@ -303,6 +306,7 @@ def link_evidence(article_claims: Iterable[Claim], literature: Sequence[Literatu
     """Links for every article claim, literature indexed by intervention so the cost grows with
     the number of candidate pairs, not with all pairs."""
     by_intervention: dict[str, list[LiteratureClaim]] = {}
+    journals = {lit.journal for lit in literature if lit.journal}  # once, not per article claim
     for lit in literature:
         if lit.claim.intervention:
             key = "exosome" if lit.claim.intervention in EXOSOME_FAMILY else lit.claim.intervention
@@ -312,5 +316,5 @@ def link_evidence(article_claims: Iterable[Claim], literature: Sequence[Literatu
         if article.intervention is None:
             continue
         key = "exosome" if article.intervention in EXOSOME_FAMILY else article.intervention
-        links.extend(link_claim(article, by_intervention.get(key, []), text_stance))
+        links.extend(link_claim(article, by_intervention.get(key, []), text_stance, journals))
     return links
