@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import time
+from collections import deque
+from contextlib import ExitStack
+from typing import Iterable
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from prefect.states import Failed
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from pipeline import stages
-from pipeline.config import Settings, load_settings
+from pipeline.config import ExecutionSettings, Settings, load_settings
 from pipeline.pubmed.eutils import EutilsError
+from pipeline.records import NlpTotals
 from pipeline.report.summary import run_summary_markdown
-from pipeline.store.db import LoadCounts, RunResults
+from pipeline.store.db import LoadCounts, LoadPlan, RunResults
 from pipeline.store.runlock import RunInProgress, exclusive_run
+from pipeline.workers import exit_with_parent
 
 
 open_run = task(stages.open_run, name="open-run")
 ingest_articles = task(stages.ingest_articles, name="ingest-articles")
 fetch_pubmed = task(stages.harvest_pubmed, name="fetch-pubmed")
-select_changed = task(stages.select_changed, name="select-changed")
-run_nlp = task(stages.run_nlp, name="nlp-and-claims")
-load = task(stages.load_results, name="load-duckdb")
+plan_changes = task(stages.plan_changes, name="select-changed")
+analyse_batch = task(stages.analyse_batch, name="nlp-and-claims", task_run_name="nlp-and-claims-{batch.index}")
+store_batch = task(stages.store_batch, name="load-batch", task_run_name="load-batch-{batch.index}")
+finish_run = task(stages.finish_run, name="load-duckdb")
+pending_bulk_files = task(stages.pending_bulk_files, name="list-bulk-files")
+start_bulk_file = task(stages.start_bulk_file, name="start-bulk-file", task_run_name="start-{bulk_file.name}")
+finish_bulk_file = task(stages.finish_bulk_file, name="finish-bulk-file", task_run_name="finish-{bulk_file.name}")
 compare = task(stages.compare_claims, name="compare-claims")
 export = task(stages.export_records, name="export-records")
 evidence_report = task(stages.write_evidence_report, name="evidence-report")
@@ -42,11 +52,24 @@ def nightly(config_path: str | None = None, settings: Settings | None = None) ->
         return Failed(message=str(exc))
 
 
+mark_failed = task(stages.mark_failed, name="mark-run-failed")
+
+
 def _run(settings: Settings):
-    started = time.monotonic()
-    logger = get_run_logger()
     run = open_run(settings)
+    try:
+        return _stages(settings, run, time.monotonic())
+    except Exception as exc:
+        # the run's row says why it stopped (a full disk, a broken model); what it stored stays stored
+        mark_failed(settings, run.run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _stages(settings: Settings, run: stages.RunContext, started: float):
+    logger = get_run_logger()
     articles = ingest_articles(settings)
+    nlp_version = stages.current_nlp_version(settings)
+    bulk_totals = load_bulk_files(settings, run.run_id, nlp_version)
     error = None
     harvest, archived = None, []
     try:
@@ -56,18 +79,17 @@ def _run(settings: Settings):
     except EutilsError as exc:
         error = str(exc)
         logger.error("PubMed harvest failed; storing the article results only: %s", error)
-    nlp_version = stages.current_nlp_version(settings)
     records = list(harvest.records.values()) if harvest else []
-    changed_articles, changed_records = select_changed(settings, articles, records, nlp_version)
-    logger.info("NLP needed for %d/%d articles and %d/%d records", len(changed_articles), len(articles),
-                len(changed_records), len(records))
-    analysed = run_nlp(settings, changed_articles, changed_records)
+    plan = plan_changes(settings, articles, records, nlp_version)
+    logger.info("NLP needed for %d/%d articles and %d/%d records", len(plan.articles), len(articles),
+                len(plan.records), len(records))
+    batches = stages.nlp_batches(plan.articles, plan.records, settings.execution.batch_docs)
+    nlp_totals = analyse_and_store(settings, run.run_id, nlp_version, batches, len(batches)) + bulk_totals
     results = RunResults(
         run_id=run.run_id,
         nlp_version=nlp_version,
         articles=articles,
         records=records,
-        analysed=analysed,
         deleted_pmids=harvest.deleted if harvest else [],
         failed_pmids=harvest.failed if harvest else {},
         fetched_pmids=list(harvest.records) if harvest else [],
@@ -78,13 +100,13 @@ def _run(settings: Settings):
         watermark=harvest.watermark if harvest else None,
     )
     status = "failed" if error else "succeeded"
-    counts = load(settings, results, status=status, error=error)
+    counts = finish_run(settings, results, plan, nlp_totals.claims, status=status, error=error)
     compared = compare(settings)
     exported = export(settings)
     report = evidence_report(settings)
     create_markdown_artifact(key="exoclaims-evidence-report", markdown=report.markdown,
                              description="exosome-claims evidence report")
-    summary = run_summary_markdown(results, counts, status, error, time.monotonic() - started)
+    summary = run_summary_markdown(results, counts, status, error, time.monotonic() - started, nlp_totals)
     create_markdown_artifact(key="exoclaims-run-summary", markdown=summary, description="exosome-claims nightly run")
     logger.info("run %s %s: %d new, %d updated, %d unchanged, %d deleted, %d failed records; %d articles; %d claims; "
                 "%d verdicts, %d evidence links; exports in %s; report %s", run.run_id, status, counts.records_new,
@@ -93,6 +115,65 @@ def _run(settings: Settings):
     if error:
         return Failed(message=error)
     return counts
+
+
+def analyse_and_store(settings: Settings, run_id: str, nlp_version: str, batches: Iterable[stages.NlpBatch],
+                      total: int | None = None) -> NlpTotals:
+    """The NLP stage: one task per batch on the task runner named in ``[execution]``, each batch stored as
+    soon as it is done, in order. ``batches`` may be a stream (a bulk file being read): at most two batches
+    per worker are in flight, so memory stays bounded whatever the corpus size."""
+    totals = NlpTotals()
+    logger = get_run_logger()
+    window = 2 * settings.execution.worker_count
+    in_flight: deque = deque()
+
+    def store_oldest():
+        batch, future = in_flight.popleft()
+        analysed = future.result()
+        totals.add(analysed, store_batch(settings, run_id, nlp_version, batch, analysed))
+        logger.info("%s: stored NLP batch %d%s (%d documents, %d deletions)", batch.source, batch.index + 1,
+                    f"/{total}" if total else "", len(batch), len(batch.deleted_pmids))
+
+    with ExitStack() as stack:
+        runner = None
+        for batch in batches:
+            if runner is None:  # started on the first batch: a run with nothing to analyse starts no workers
+                runner = stack.enter_context(task_runner(settings.execution))
+            in_flight.append((batch, runner.submit(analyse_batch, {"settings": settings, "batch": batch})))
+            if len(in_flight) >= window:
+                store_oldest()
+        while in_flight:
+            store_oldest()
+    return totals
+
+
+def load_bulk_files(settings: Settings, run_id: str, nlp_version: str) -> NlpTotals:
+    """The bulk source: each pending baseline/update file, in order, streamed through the NLP stage and
+    marked done once all its batches are stored (a file a killed run left half-loaded is read again; its
+    stored batches are unchanged and skip NLP)."""
+    totals = NlpTotals()
+    for bulk_file in pending_bulk_files(settings):
+        start_bulk_file(settings, bulk_file, run_id)
+        reader = stages.BulkFileReader(settings, bulk_file, nlp_version)
+        totals += analyse_and_store(settings, run_id, nlp_version, reader)
+        finish_bulk_file(settings, bulk_file, run_id, reader.records_kept, reader.deletions)
+    return totals
+
+
+def task_runner(execution: ExecutionSettings):
+    """The Prefect task runner named in ``[execution]``."""
+    if execution.task_runner == "threads":
+        return ThreadPoolTaskRunner(max_workers=execution.worker_count)
+    if execution.task_runner == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:
+            raise RuntimeError('[execution] task_runner = "dask" needs prefect-dask: uv sync --extra dask') from exc
+        if execution.dask_address:
+            return DaskTaskRunner(address=execution.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": execution.worker_count, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return ProcessPoolTaskRunner(max_workers=execution.worker_count, initializer=exit_with_parent)
 
 
 def nightly_deployment(settings: Settings, config_path: str | None, timezone: str):

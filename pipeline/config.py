@@ -85,6 +85,31 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class BulkSettings:
+    """NLM's baseline and update files as a second source (pipeline/pubmed/bulk.py)."""
+
+    directory: Path | None = None  # None = no bulk source
+    topic: tuple[tuple[str, ...], ...] = ()  # term groups a kept record must all match (pipeline/pubmed/topic.py)
+
+
+TASK_RUNNERS = ("processes", "threads", "dask")
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How the NLP stage's batches run (docs/performance.md#execution)."""
+
+    task_runner: str = "processes"  # a local process pool; "threads" = the flow's own process; "dask" = prefect-dask
+    workers: int = 0  # processes, threads or local Dask workers; 0 = one per CPU core
+    dask_address: str = ""  # an existing Dask scheduler ("tcp://host:8786"); "" = start a local cluster
+    batch_docs: int = 200  # documents per NLP task
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     cron: str = "0 2 * * *"
     timezone: str = "local"
@@ -99,6 +124,8 @@ class Settings:
     schedule: ScheduleSettings
     exports: ExportSettings = field(default_factory=ExportSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+    bulk: BulkSettings = field(default_factory=BulkSettings)
 
     def with_overrides(self, **sections) -> "Settings":
         return replace(self, **sections)
@@ -181,5 +208,23 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         path=_path(env.get("EXOCLAIMS_REPORT") or rep.get("path", "data/reports/evidence-report.html"), Path.cwd()
                    if env.get("EXOCLAIMS_REPORT") else base),
     )
+    exe = raw.get("execution", {})
+    execution = ExecutionSettings(
+        task_runner=env.get("EXOCLAIMS_TASK_RUNNER") or exe.get("task_runner", "processes"),
+        workers=int(exe.get("workers", 0)),
+        dask_address=env.get("EXOCLAIMS_DASK_ADDRESS") or exe.get("dask_address", ""),
+        batch_docs=int(exe.get("batch_docs", 200)),
+    )
+    if execution.task_runner not in TASK_RUNNERS:
+        raise ValueError(f"{config_path}: [execution] task_runner must be one of {', '.join(TASK_RUNNERS)}, "
+                         f"not {execution.task_runner!r}")
+    if execution.batch_docs < 1 or execution.workers < 0:
+        raise ValueError(f"{config_path}: [execution] batch_docs must be >= 1 and workers >= 0")
+    blk = raw.get("bulk", {})
+    bulk_dir = env.get("EXOCLAIMS_BULK_DIR") or blk.get("directory", "")
+    bulk = BulkSettings(
+        directory=_path(bulk_dir, Path.cwd() if env.get("EXOCLAIMS_BULK_DIR") else base) if bulk_dir else None,
+        topic=tuple(tuple(group) for group in blk.get("topic", ())),
+    )
     return Settings(pubmed=pubmed, articles=articles, nlp=nlp, storage=storage, schedule=schedule, exports=exports,
-                    report=report)
+                    report=report, execution=execution, bulk=bulk)

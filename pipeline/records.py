@@ -152,3 +152,25 @@ class AnalysedDoc:
     sentences: tuple[Sentence, ...]
     entities: tuple[Entity, ...]
     claims: tuple[Claim, ...]
+
+
+@dataclass
+class NlpTotals:
+    """What the NLP stage did in one run, for the run summary."""
+
+    documents: int = 0
+    claims: int = 0
+    claims_by_type: dict[str, int] = field(default_factory=dict)
+
+    def add(self, analysed: list[AnalysedDoc], claims_stored: int) -> None:
+        self.documents += len(analysed)
+        self.claims += claims_stored
+        for doc in analysed:
+            for claim in doc.claims:
+                self.claims_by_type[claim.claim_type] = self.claims_by_type.get(claim.claim_type, 0) + 1
+
+    def __add__(self, other: "NlpTotals") -> "NlpTotals":
+        by_type = dict(self.claims_by_type)
+        for name, n in other.claims_by_type.items():
+            by_type[name] = by_type.get(name, 0) + n
+        return NlpTotals(self.documents + other.documents, self.claims + other.claims, by_type)

@@ -21,9 +21,12 @@ from pipeline.articles.ingest import ArticleFetchError, fetch_article_url, read_
 from pipeline.config import NlpSettings, Settings
 from pipeline.nlp.analyse import analyse_docs, unit_from_article, unit_from_record
 from pipeline.nlp.loader import build_pipeline, load_sentence_roles, pipeline_version
+from pipeline.pubmed import bulk
 from pipeline.pubmed.archive import ResponseArchive
+from pipeline.pubmed.bulk import BulkFile
 from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
+from pipeline.pubmed.topic import TopicFilter
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
 from pipeline.report.exports import ExportFiles, write_exports
 from pipeline.claims import extract
@@ -31,6 +34,7 @@ from pipeline.compare import evidence, stance, verdicts
 from pipeline.nlp import analyse
 from pipeline.report.html import write_report
 from pipeline.report.markdown import report_summary
+from pipeline.store import bulk_files as bulk_files_store
 from pipeline.store import comparison, db
 
 log = logging.getLogger(__name__)
@@ -109,19 +113,39 @@ def claim_rules_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def select_changed(settings: Settings, articles: list[Article], records: list[PubmedRecord],
-                   nlp_version: str) -> tuple[list[Article], list[PubmedRecord]]:
+def plan_changes(settings: Settings, articles: list[Article], records: list[PubmedRecord],
+                 nlp_version: str) -> db.LoadPlan:
     """Only documents whose content or NLP version changed since they were stored need work."""
     con = db.connect(settings.storage.db_path)
     try:
-        stored_articles = db.stored_versions(con, "articles", "article_id")
-        stored_records = db.stored_versions(con, "pubmed_articles", "pmid")
+        return db.plan_load(con, articles, records, nlp_version)
     finally:
         con.close()
-    changed_articles = [a for a in articles
-                        if stored_articles.get(a.article_id) != (db.content_hash(a), nlp_version)]
-    changed_records = [r for r in records if stored_records.get(r.pmid) != (db.content_hash(r), nlp_version)]
-    return changed_articles, changed_records
+
+
+@dataclass(frozen=True)
+class NlpBatch:
+    """One NLP task's documents."""
+
+    index: int
+    articles: tuple[Article, ...]
+    records: tuple[PubmedRecord, ...]
+    deleted_pmids: tuple[str, ...] = ()  # applied after the batch's documents are stored
+    source: str = "E-utilities"  # or the bulk file's name, for progress logs
+
+    def __len__(self) -> int:
+        return len(self.articles) + len(self.records)
+
+
+def nlp_batches(articles: list[Article], records: list[PubmedRecord], size: int) -> list[NlpBatch]:
+    """Split the documents to analyse into batches of ``size`` (articles first: they are few)."""
+    docs: list[Article | PubmedRecord] = [*articles, *records]
+    batches = []
+    for index, start in enumerate(range(0, len(docs), size)):
+        chunk = docs[start:start + size]
+        batches.append(NlpBatch(index, tuple(d for d in chunk if isinstance(d, Article)),
+                                tuple(d for d in chunk if isinstance(d, PubmedRecord))))
+    return batches
 
 
 def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRecord]) -> list[AnalysedDoc]:
@@ -132,12 +156,79 @@ def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRec
         return list(analyse_docs(nlp, units, batch_size=settings.nlp.batch_size, roles=role_classifier(settings.nlp)))
 
 
-def load_results(settings: Settings, results: db.RunResults, status: str = "succeeded",
-                 error: str | None = None) -> db.LoadCounts:
-    nlp = nlp_pipeline(settings.nlp)
+def analyse_batch(settings: Settings, batch: NlpBatch) -> list[AnalysedDoc]:
+    """NLP and claims for one batch; runs in whichever process or Dask worker the task runner picks (the
+    pipeline is loaded once per worker process)."""
+    return run_nlp(settings, list(batch.articles), list(batch.records))
+
+
+def store_batch(settings: Settings, run_id: str, nlp_version: str, batch: NlpBatch,
+                analysed: list[AnalysedDoc]) -> int:
+    """Write one analysed batch (one transaction); returns the claims written."""
     con = db.connect(settings.storage.db_path)
     try:
-        return db.load_run(con, results, nlp.get_pipe("exoclaims_concepts").lexicon, status=status, error=error)
+        return db.load_batch(con, run_id, nlp_version, batch.articles, batch.records, analysed, batch.deleted_pmids)
+    finally:
+        con.close()
+
+
+def pending_bulk_files(settings: Settings) -> list[BulkFile]:
+    """The configured bulk files not loaded yet, in the order they must be applied. Files loaded before are
+    checked by size only here (hashing a whole baseline every night would take an hour)."""
+    if settings.bulk.directory is None:
+        return []
+    con = db.connect(settings.storage.db_path)
+    try:
+        return bulk_files_store.pending_bulk_files(con, bulk.bulk_files(settings.bulk.directory), rehash_done=False)
+    finally:
+        con.close()
+
+
+def start_bulk_file(settings: Settings, bulk_file: BulkFile, run_id: str) -> None:
+    con = db.connect(settings.storage.db_path)
+    try:
+        bulk_files_store.mark_started(con, bulk_file, run_id)
+    finally:
+        con.close()
+
+
+def finish_bulk_file(settings: Settings, bulk_file: BulkFile, run_id: str, records_kept: int, deletions: int) -> None:
+    con = db.connect(settings.storage.db_path)
+    try:
+        bulk_files_store.mark_done(con, bulk_file, run_id, records_kept, deletions)
+    finally:
+        con.close()
+
+
+class BulkFileReader:
+    """The NLP batches of one bulk file, streamed: the records on the topic whose content or NLP version
+    changed, each batch with the deletions that follow its records in the file."""
+
+    def __init__(self, settings: Settings, bulk_file: BulkFile, nlp_version: str):
+        self.settings, self.bulk_file, self.nlp_version = settings, bulk_file, nlp_version
+        self.topic = TopicFilter(settings.bulk.topic)
+        self.records_read = self.records_kept = self.records_changed = self.deletions = 0
+
+    def __iter__(self):
+        for part in bulk.iter_file_batches(self.bulk_file, self.settings.execution.batch_docs):
+            kept = [r for r in part.records if self.topic.matches(r)]
+            plan = plan_changes(self.settings, [], kept, self.nlp_version)
+            self.records_read += len(part.records)
+            self.records_kept += len(kept)
+            self.records_changed += len(plan.records)
+            self.deletions += len(part.deleted_pmids)
+            yield NlpBatch(part.index, (), tuple(plan.records), part.deleted_pmids, source=self.bulk_file.name)
+        log.info("%s: %d records read, %d on the topic, %d through NLP, %d deletions", self.bulk_file.name,
+                 self.records_read, self.records_kept, self.records_changed, self.deletions)
+
+
+def finish_run(settings: Settings, results: db.RunResults, plan: db.LoadPlan, claims_loaded: int,
+               status: str = "succeeded", error: str | None = None) -> db.LoadCounts:
+    """The run's bookkeeping and watermark, after every batch is stored."""
+    lexicon = nlp_pipeline(settings.nlp).get_pipe("exoclaims_concepts").lexicon
+    con = db.connect(settings.storage.db_path)
+    try:
+        return db.finish_run(con, results, plan, claims_loaded, lexicon, status=status, error=error)
     finally:
         con.close()
 

@@ -33,4 +33,27 @@ def make_settings(tmp_path: Path, eutils_url: str, **pubmed_overrides):
     fast = dict(backoff_s=0.01, max_attempts=3, timeout_s=5, task_retries=0, task_retry_delay_s=0,
                 email="tests@example.org")
     pubmed = dataclasses.replace(settings.pubmed, **{**fast, **pubmed_overrides})
-    return dataclasses.replace(settings, pubmed=pubmed)
+    # the NLP stage in the test process: the fixtures are one batch, and starting worker processes (each
+    # loading the models) would only slow the suite; tests/flows/test_execution.py covers the other runners
+    execution = dataclasses.replace(settings.execution, task_runner="threads", workers=1)
+    return dataclasses.replace(settings, pubmed=pubmed, execution=execution)
+
+
+DOCUMENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims")
+COMPARISON_TABLES = ("evidence_links", "claim_verdicts", "article_conflict_pairs")
+
+
+def stored_rows(db_path: Path, tables=DOCUMENT_TABLES + COMPARISON_TABLES) -> dict:
+    """Every row of ``tables``, sorted, without the columns that say which run wrote it or when: two
+    databases built from the same input by different runs compare equal."""
+    import duckdb
+
+    out = {}
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        for table in tables:
+            columns = [name for name, kind in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall()
+                if not name.endswith("run_id") and not kind.startswith("TIMESTAMP")]
+            out[table] = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
+    return out

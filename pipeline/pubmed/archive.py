@@ -14,6 +14,11 @@ from pathlib import Path
 _SECRET_PARAMS = {"api_key", "email"}
 
 
+class ArchiveWriteError(OSError):
+    """A response could not be archived (a full disk, a read-only folder): the run stops before it stores
+    anything, since a stored record must always have its raw response on disk."""
+
+
 @dataclass
 class ResponseArchive:
     root: Path
@@ -23,13 +28,17 @@ class ResponseArchive:
     def save(self, utility: str, params: dict, body: bytes) -> dict:
         digest = hashlib.sha256(body).hexdigest()
         folder = self.root / dt.date.today().isoformat() / self.run_id
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{len(self.entries):05d}-{utility}-{digest[:12]}.xml.gz"
         tmp = path.with_suffix(".tmp")
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             with gzip.open(tmp, "wb") as fh:
                 fh.write(body)
             os.replace(tmp, path)
+        except OSError as exc:
+            raise ArchiveWriteError(exc.errno, f"cannot write the raw-response archive in {folder}: "
+                                    f"{exc.strerror or exc}; nothing from this run was stored, earlier runs' data "
+                                    "is intact: free some space and run again") from exc
         finally:
             if tmp.exists():
                 tmp.unlink()

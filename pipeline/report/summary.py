@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from pipeline.records import NlpTotals
 from pipeline.store.db import LoadCounts, RunResults
 
 
 def run_summary_markdown(results: RunResults, counts: LoadCounts, status: str, error: str | None,
-                         seconds: float) -> str:
-    claims = [c for a in results.analysed for c in a.claims]
-    by_type: dict[str, int] = {}
-    for claim in claims:
-        by_type[claim.claim_type] = by_type.get(claim.claim_type, 0) + 1
+                         seconds: float, nlp: NlpTotals) -> str:
+    by_type = nlp.claims_by_type
     lines = [
         f"# exosome-claims run `{results.run_id}`: {status}",
         "",
@@ -23,7 +21,7 @@ def run_summary_markdown(results: RunResults, counts: LoadCounts, status: str, e
         f"| deleted records | {counts.records_deleted} |",
         f"| records that failed to fetch (retried next run) | {len(results.failed_pmids)} |",
         f"| articles (re)processed | {counts.articles_loaded} |",
-        f"| documents through NLP | {len(results.analysed)} |",
+        f"| documents through NLP | {nlp.documents} |",
         f"| claims extracted | {counts.claims_loaded} |",
         f"| raw responses archived | {len(results.raw_responses)} |",
         f"| run time (s) | {seconds:.1f} |",

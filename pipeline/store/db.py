@@ -1,7 +1,9 @@
 """The DuckDB store: connection, run bookkeeping and the one transactional load per run.
 
-Every run's results are written in a single transaction: a run killed half-way leaves the previous
-state intact, and re-loading the same results changes nothing (rows are replaced per document).
+A run writes each batch of analysed documents in one transaction (a document and everything derived from
+it are replaced together), then its bookkeeping and watermark in a last one: a run killed half-way leaves
+every document either as it was or fully updated, and the next run, repeating the same search window, finds
+the finished batches unchanged and does only the rest. Re-loading the same results changes nothing.
 """
 
 from __future__ import annotations
@@ -90,9 +92,14 @@ def pending_failures(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT pmid FROM fetch_failures ORDER BY pmid").fetchall()]
 
 
-def stored_versions(con: duckdb.DuckDBPyConnection, table: str, key: str) -> dict[str, tuple[str, str]]:
-    """key → (content_sha256, nlp_version) for incremental processing."""
-    rows = con.execute(f"SELECT {key}, content_sha256, nlp_version FROM {table}").fetchall()
+def stored_versions(con: duckdb.DuckDBPyConnection, table: str, key: str,
+                    keys: Sequence[str] | None = None) -> dict[str, tuple[str, str]]:
+    """key → (content_sha256, nlp_version) for incremental processing; only ``keys`` when given."""
+    sql = f"SELECT {key}, content_sha256, nlp_version FROM {table}"
+    if keys is None:
+        rows = con.execute(sql).fetchall()
+    else:
+        rows = con.execute(f"{sql} WHERE {key} IN (SELECT unnest(?::VARCHAR[]))", [list(keys)]).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
@@ -153,7 +160,8 @@ def _pubmed_row(r: PubmedRecord, nlp_version: str, first_run: str, run_id: str) 
 
 @dataclass
 class RunResults:
-    """Everything one run hands to the store, loaded in one transaction."""
+    """Everything one run hands to the store. :func:`load_run` writes it in one transaction; the nightly flow
+    writes the analysed documents batch by batch (:func:`load_batch`) and the rest with :func:`finish_run`."""
 
     run_id: str
     nlp_version: str
@@ -180,90 +188,160 @@ class LoadCounts:
     claims_loaded: int
 
 
-def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: ConceptLexicon | None = None,
-             status: str = "succeeded", error: str | None = None) -> LoadCounts:
-    """Write one run's results atomically and close its ``runs`` row."""
-    existing = {r[0]: r[1] for r in con.execute("SELECT pmid, first_run_id FROM pubmed_articles").fetchall()}
-    stored = stored_versions(con, "pubmed_articles", "pmid")
-    stored_articles = stored_versions(con, "articles", "article_id")
-    version = results.nlp_version
-    # identical content already processed by the same NLP version is not rewritten: re-runs change nothing
-    records = [r for r in results.records if stored.get(r.pmid) != (content_hash(r), version)]
-    articles = [a for a in results.articles if stored_articles.get(a.article_id) != (content_hash(a), version)]
-    new = [r for r in records if r.pmid not in existing]
-    updated = sum(1 for r in records if r.pmid in existing and stored[r.pmid][0] != content_hash(r))
-    unchanged = len(results.records) - len(new) - updated
-    analysed_ids = {(a.source, a.doc_id) for a in results.analysed}
+@dataclass(frozen=True)
+class LoadPlan:
+    """What a run has to write: the documents whose content or NLP version changed since they were stored
+    (only these go through NLP), and how the records compare with the stored ones."""
+
+    articles: list[Article]
+    records: list[PubmedRecord]
+    records_new: int
+    records_updated: int
+    records_unchanged: int
+
+
+def plan_load(con: duckdb.DuckDBPyConnection, articles: Sequence[Article], records: Sequence[PubmedRecord],
+              nlp_version: str) -> LoadPlan:
+    """Compare ingested documents with the stored ones: identical content already processed by the same NLP
+    version is neither analysed nor rewritten, so re-runs change nothing."""
+    stored = stored_versions(con, "pubmed_articles", "pmid", [r.pmid for r in records])
+    stored_articles = stored_versions(con, "articles", "article_id", [a.article_id for a in articles])
+    changed_records = [r for r in records if stored.get(r.pmid) != (content_hash(r), nlp_version)]
+    changed_articles = [a for a in articles if stored_articles.get(a.article_id) != (content_hash(a), nlp_version)]
+    new = sum(1 for r in changed_records if r.pmid not in stored)
+    updated = sum(1 for r in changed_records if r.pmid in stored and stored[r.pmid][0] != content_hash(r))
+    return LoadPlan(changed_articles, changed_records, new, updated, len(records) - new - updated)
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, nlp_version: str, articles: Sequence[Article],
+               records: Sequence[PubmedRecord], analysed: Sequence[AnalysedDoc],
+               deleted_pmids: Sequence[str] = ()) -> int:
+    """Write one batch of documents (and the deletions that came with it) in one transaction; returns the
+    number of claims written. A run stores each batch as soon as its NLP is done, so a killed run keeps the
+    finished batches and the next run, seeing them unchanged, does only the rest."""
     con.execute("BEGIN TRANSACTION")
     try:
-        if lexicon is not None:
-            con.execute("DELETE FROM concepts")
-            insert_rows(con, "concepts", ("concept_id", "canonical_name", "label", "aliases"),
-                        [(c.concept_id, c.canonical_name, c.label, list(c.aliases)) for c in lexicon.concepts.values()])
-        article_ids = [a.article_id for a in articles]
-        if article_ids:
-            con.execute("DELETE FROM articles WHERE list_contains(?, article_id)", [article_ids])
-            insert_rows(con, "articles", ARTICLE_COLUMNS, [_article_row(a, version, results.run_id) for a in articles])
-        pmids = [r.pmid for r in records]
-        if pmids:
-            con.execute("DELETE FROM pubmed_articles WHERE list_contains(?, pmid)", [pmids])
-            insert_rows(con, "pubmed_articles", PUBMED_COLUMNS,
-                        [_pubmed_row(r, version, existing.get(r.pmid, results.run_id), results.run_id)
-                         for r in records])
-        deleted = [p for p in results.deleted_pmids if p in existing]
-        if results.deleted_pmids:
-            con.execute("DELETE FROM pubmed_articles WHERE list_contains(?, pmid)", [results.deleted_pmids])
-            _delete_docs(con, "pubmed", results.deleted_pmids)
-        for source in ("article", "pubmed"):
-            _delete_docs(con, source, [d for s, d in analysed_ids if s == source])
-        insert_rows(con, "sentences", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "section",
-                                       "role", "role_source"),
-                    [(s.source, s.doc_id, s.sentence_idx, s.start_char, s.end_char, s.text, s.section, s.role,
-                      s.role_source)
-                     for a in results.analysed for s in a.sentences])
-        insert_rows(con, "entities", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "label",
-                                      "concept_id", "canonical_name", "long_form", "model_label", "detectors"),
-                    [(e.source, e.doc_id, e.sentence_idx, e.start_char, e.end_char, e.text, e.label, e.concept_id,
-                      e.canonical_name, e.long_form, e.model_label, list(e.detectors))
-                     for a in results.analysed for e in a.entities])
-        claims = [c for a in results.analysed for c in a.claims]
-        insert_rows(con, "claims", ("claim_id", "source", "doc_id", "sentence_idx", "sentence", "claim_type",
-                                    "polarity", "certainty", "intervention", "outcome", "direction", "cues"),
-                    [(c.claim_id, c.source, c.doc_id, c.sentence_idx, c.sentence, c.claim_type, c.polarity,
-                      c.certainty, c.intervention, c.outcome, c.direction, list(c.cues)) for c in claims])
-        if results.fetched_pmids:
-            con.execute("DELETE FROM fetch_failures WHERE list_contains(?, pmid)", [results.fetched_pmids])
-        for pmid, message in results.failed_pmids.items():
-            con.execute("""
-                INSERT INTO fetch_failures VALUES (?, ?, ?, ?, 1)
-                ON CONFLICT (pmid) DO UPDATE SET error = excluded.error, last_run_id = excluded.last_run_id,
-                    attempts = fetch_failures.attempts + 1""", [pmid, message, results.run_id, results.run_id])
-        con.execute("DELETE FROM search_hits WHERE run_id = ?", [results.run_id])
-        insert_rows(con, "search_hits", ("run_id", "query", "pmid"),
-                    [(results.run_id, query, pmid) for query, pmids in results.query_pmids.items()
-                     for pmid in dict.fromkeys(pmids)])
-        for raw in results.raw_responses:
-            con.execute("INSERT OR IGNORE INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [raw["sha256"], results.run_id, raw["utility"], json.dumps(raw["request"]), raw["path"],
-                         raw["bytes"], raw["fetched_at"]])
-        counts = LoadCounts(
-            records_new=len(new),
-            records_updated=updated,
-            records_unchanged=unchanged,
-            records_deleted=len(deleted),
-            articles_loaded=len(articles),
-            claims_loaded=len(claims),
-        )
-        con.execute("""
-            UPDATE runs SET finished_at = now(), status = ?, records_found = ?, records_new = ?,
-                records_updated = ?, records_unchanged = ?, records_deleted = ?, records_failed = ?,
-                articles_loaded = ?, claims_loaded = ?, search_from = ?, watermark = ?, nlp_version = ?, error = ?
-            WHERE run_id = ?""",
-            [status, results.records_found, counts.records_new, counts.records_updated, counts.records_unchanged,
-             counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
-             results.search_from, results.watermark, results.nlp_version, error, results.run_id])
+        claims = _write_documents(con, run_id, nlp_version, articles, records, analysed)
+        _delete_records(con, deleted_pmids)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return claims
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPlan, claims_loaded: int,
+               lexicon: ConceptLexicon | None = None, status: str = "succeeded", error: str | None = None) -> LoadCounts:
+    """After the batches: deletions, fetch failures, PRISMA search hits, the raw-response index and the run's
+    row with its watermark, in one transaction. Until this commits the watermark does not move, so a run
+    killed before it is repeated from the same search window."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = _write_run(con, results, plan, claims_loaded, lexicon, status, error)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: ConceptLexicon | None = None,
+             status: str = "succeeded", error: str | None = None) -> LoadCounts:
+    """Write one run's documents and bookkeeping in a single transaction and close its ``runs`` row."""
+    plan = plan_load(con, results.articles, results.records, results.nlp_version)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        claims = _write_documents(con, results.run_id, results.nlp_version, plan.articles, plan.records,
+                                  results.analysed)
+        counts = _write_run(con, results, plan, claims, lexicon, status, error)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _delete_records(con: duckdb.DuckDBPyConnection, pmids: Sequence[str]) -> int:
+    """Remove deleted citations and everything derived from them; returns how many were stored."""
+    if not pmids:
+        return 0
+    pmids = list(pmids)
+    stored = con.execute("SELECT count(*) FROM pubmed_articles WHERE list_contains(?, pmid)", [pmids]).fetchone()[0]
+    con.execute("DELETE FROM pubmed_articles WHERE list_contains(?, pmid)", [pmids])
+    _delete_docs(con, "pubmed", pmids)
+    return stored
+
+
+def _write_documents(con: duckdb.DuckDBPyConnection, run_id: str, version: str, articles: Sequence[Article],
+                     records: Sequence[PubmedRecord], analysed: Sequence[AnalysedDoc]) -> int:
+    article_ids = [a.article_id for a in articles]
+    if article_ids:
+        con.execute("DELETE FROM articles WHERE list_contains(?, article_id)", [article_ids])
+        insert_rows(con, "articles", ARTICLE_COLUMNS, [_article_row(a, version, run_id) for a in articles])
+    pmids = [r.pmid for r in records]
+    if pmids:
+        first_runs = dict(con.execute("SELECT pmid, first_run_id FROM pubmed_articles WHERE list_contains(?, pmid)",
+                                      [pmids]).fetchall())
+        con.execute("DELETE FROM pubmed_articles WHERE list_contains(?, pmid)", [pmids])
+        insert_rows(con, "pubmed_articles", PUBMED_COLUMNS,
+                    [_pubmed_row(r, version, first_runs.get(r.pmid, run_id), run_id) for r in records])
+    analysed_ids = {(a.source, a.doc_id) for a in analysed}
+    for source in ("article", "pubmed"):
+        _delete_docs(con, source, [d for s, d in analysed_ids if s == source])
+    insert_rows(con, "sentences", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "section",
+                                   "role", "role_source"),
+                [(s.source, s.doc_id, s.sentence_idx, s.start_char, s.end_char, s.text, s.section, s.role,
+                  s.role_source)
+                 for a in analysed for s in a.sentences])
+    insert_rows(con, "entities", ("source", "doc_id", "sentence_idx", "start_char", "end_char", "text", "label",
+                                  "concept_id", "canonical_name", "long_form", "model_label", "detectors"),
+                [(e.source, e.doc_id, e.sentence_idx, e.start_char, e.end_char, e.text, e.label, e.concept_id,
+                  e.canonical_name, e.long_form, e.model_label, list(e.detectors))
+                 for a in analysed for e in a.entities])
+    claims = [c for a in analysed for c in a.claims]
+    insert_rows(con, "claims", ("claim_id", "source", "doc_id", "sentence_idx", "sentence", "claim_type",
+                                "polarity", "certainty", "intervention", "outcome", "direction", "cues"),
+                [(c.claim_id, c.source, c.doc_id, c.sentence_idx, c.sentence, c.claim_type, c.polarity,
+                  c.certainty, c.intervention, c.outcome, c.direction, list(c.cues)) for c in claims])
+    return len(claims)
+
+
+def _write_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPlan, claims_loaded: int,
+               lexicon: ConceptLexicon | None, status: str, error: str | None) -> LoadCounts:
+    if lexicon is not None:
+        con.execute("DELETE FROM concepts")
+        insert_rows(con, "concepts", ("concept_id", "canonical_name", "label", "aliases"),
+                    [(c.concept_id, c.canonical_name, c.label, list(c.aliases)) for c in lexicon.concepts.values()])
+    deleted = _delete_records(con, results.deleted_pmids)
+    if results.fetched_pmids:
+        con.execute("DELETE FROM fetch_failures WHERE list_contains(?, pmid)", [results.fetched_pmids])
+    for pmid, message in results.failed_pmids.items():
+        con.execute("""
+            INSERT INTO fetch_failures VALUES (?, ?, ?, ?, 1)
+            ON CONFLICT (pmid) DO UPDATE SET error = excluded.error, last_run_id = excluded.last_run_id,
+                attempts = fetch_failures.attempts + 1""", [pmid, message, results.run_id, results.run_id])
+    con.execute("DELETE FROM search_hits WHERE run_id = ?", [results.run_id])
+    insert_rows(con, "search_hits", ("run_id", "query", "pmid"),
+                [(results.run_id, query, pmid) for query, pmids in results.query_pmids.items()
+                 for pmid in dict.fromkeys(pmids)])
+    for raw in results.raw_responses:
+        con.execute("INSERT OR IGNORE INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [raw["sha256"], results.run_id, raw["utility"], json.dumps(raw["request"]), raw["path"],
+                     raw["bytes"], raw["fetched_at"]])
+    counts = LoadCounts(
+        records_new=plan.records_new,
+        records_updated=plan.records_updated,
+        records_unchanged=plan.records_unchanged,
+        records_deleted=deleted,
+        articles_loaded=len(plan.articles),
+        claims_loaded=claims_loaded,
+    )
+    con.execute("""
+        UPDATE runs SET finished_at = now(), status = ?, records_found = ?, records_new = ?,
+            records_updated = ?, records_unchanged = ?, records_deleted = ?, records_failed = ?,
+            articles_loaded = ?, claims_loaded = ?, search_from = ?, watermark = ?, nlp_version = ?, error = ?
+        WHERE run_id = ?""",
+        [status, results.records_found, counts.records_new, counts.records_updated, counts.records_unchanged,
+         counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
+         results.search_from, results.watermark, results.nlp_version, error, results.run_id])
     return counts

@@ -295,6 +295,26 @@ def _review(con: duckdb.DuckDBPyConnection) -> None:
         UNION ALL SELECT run_id, 10, 'screening', decision, count(*) FROM records WHERE retrieved GROUP BY ALL""")
 
 
+@migration(6, "PubMed baseline and update files loaded")
+def _bulk_files(con: duckdb.DuckDBPyConnection) -> None:
+    # One row per NLM file (pipeline/pubmed/bulk.py). NLM never rewrites a published file, so the sha256
+    # taken when it was loaded tells a re-downloaded, changed file from the one already applied.
+    con.execute("""
+        CREATE TABLE bulk_files (
+            name VARCHAR PRIMARY KEY,             -- pubmed25n0001.xml.gz
+            kind VARCHAR NOT NULL CHECK (kind IN ('baseline', 'update')),
+            number INTEGER NOT NULL,
+            size_bytes BIGINT,
+            sha256 VARCHAR,
+            records INTEGER,
+            deletions INTEGER,
+            run_id VARCHAR,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL CHECK (status IN ('loading', 'done'))
+        )""")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
