@@ -36,9 +36,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.results import machine, write_results  # noqa: E402
+from results import machine, write_results  # noqa: E402  (benchmarks/results.py, beside this script)
 
 STAGES = ("fetch-pubmed", "select-changed", "load-duckdb", "compare-claims", "export-records", "evidence-report")
 
@@ -55,12 +53,12 @@ class MemorySampler(threading.Thread):
         self.peak_self = 0
         self.peak_worker = 0
         self.peak_total = 0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self):
         import psutil
 
-        while not self._stop.is_set():
+        while not self._done.is_set():
             try:
                 own = self.process.memory_info().rss
                 workers = []
@@ -74,10 +72,10 @@ class MemorySampler(threading.Thread):
             self.peak_self = max(self.peak_self, own)
             self.peak_worker = max([self.peak_worker, *workers])
             self.peak_total = max(self.peak_total, own + sum(workers))
-            self._stop.wait(self.interval_s)
+            self._done.wait(self.interval_s)
 
     def stop(self) -> dict:
-        self._stop.set()
+        self._done.set()
         self.join()
         mib = 1024 * 1024
         return {"flow_process_mib": round(self.peak_self / mib), "largest_worker_mib": round(self.peak_worker / mib),
@@ -145,7 +143,7 @@ def _queries(db_path: Path, repeats: int = 3) -> dict:
     with duckdb.connect(str(db_path), read_only=True) as con:
         design = con.execute("SELECT study_design FROM pubmed_articles GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
                              ).fetchone()[0]
-        claim_id = con.execute("SELECT claim_id FROM verdicts ORDER BY supporting DESC NULLS LAST LIMIT 1").fetchone()
+        claim_id = con.execute("SELECT claim_id FROM verdicts ORDER BY n_supports DESC NULLS LAST, claim_id LIMIT 1").fetchone()
     params = {"design": design, "claim_id": claim_id[0] if claim_id else ""}
     out = {}
     for name, query in saved_queries().items():

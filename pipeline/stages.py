@@ -268,15 +268,19 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
                           (SELECT count(*) FROM article_conflict_pairs)""").fetchone())
             log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
             return counts
-        links = evidence.link_evidence(articles, literature, text_stance)
-        decided = verdicts.decide_verdicts(articles, links, comparison.journals(con))
-        conflicts = verdicts.find_conflicts(articles)
-        counts = comparison.replace_comparison(con, links, decided, conflicts, fingerprint)
+        journals = comparison.journals(con)
+        by_verdict: dict[str, int] = {}
+
+        def judged():
+            for article, links in evidence.iter_claim_links(articles, literature, text_stance):
+                verdict = verdicts.decide_claim(article, links, journals)
+                if verdict is not None:
+                    by_verdict[verdict.verdict] = by_verdict.get(verdict.verdict, 0) + 1
+                yield links, verdict
+
+        counts = comparison.replace_comparison(con, judged(), verdicts.find_conflicts(articles), fingerprint)
     finally:
         con.close()
-    by_verdict: dict[str, int] = {}
-    for v in decided:
-        by_verdict[v.verdict] = by_verdict.get(v.verdict, 0) + 1
     log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
              "between articles", len(articles), len(literature), counts.links, by_verdict, counts.conflicts)
     return counts

@@ -24,9 +24,10 @@ Where the facts do not decide (a literature claim with no direction), the text s
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, Sequence
+from typing import Callable, Iterable, Iterator, Literal, Sequence
 
 from pipeline.records import Claim
 
@@ -119,6 +120,7 @@ def benefit(claim: Claim) -> int | None:
     return sign
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked for every candidate pair; claims are frozen
 def safety_view(claim: Claim) -> Literal["safe", "harm"] | None:
     """Whether a claim says the intervention is safe or that it causes harm (None: neither)."""
     text = claim.sentence
@@ -301,20 +303,26 @@ def link_claim(article: Claim, literature: Iterable[LiteratureClaim],
     return links
 
 
-def link_evidence(article_claims: Iterable[Claim], literature: Sequence[LiteratureClaim],
-                  text_stance: TextStance | None = None) -> list[EvidenceLink]:
-    """Links for every article claim, literature indexed by intervention so the cost grows with
-    the number of candidate pairs, not with all pairs."""
+def iter_claim_links(article_claims: Iterable[Claim], literature: Sequence[LiteratureClaim],
+                     text_stance: TextStance | None = None) -> Iterator[tuple[Claim, list[EvidenceLink]]]:
+    """Each article claim with its links (none for a claim without an intervention), one claim at a time,
+    the literature indexed by intervention so the cost grows with the number of candidate pairs, not with
+    all pairs."""
     by_intervention: dict[str, list[LiteratureClaim]] = {}
     journals = {lit.journal for lit in literature if lit.journal}  # once, not per article claim
     for lit in literature:
         if lit.claim.intervention:
             key = "exosome" if lit.claim.intervention in EXOSOME_FAMILY else lit.claim.intervention
             by_intervention.setdefault(key, []).append(lit)
-    links: list[EvidenceLink] = []
     for article in article_claims:
         if article.intervention is None:
+            yield article, []
             continue
         key = "exosome" if article.intervention in EXOSOME_FAMILY else article.intervention
-        links.extend(link_claim(article, by_intervention.get(key, []), text_stance, journals))
-    return links
+        yield article, link_claim(article, by_intervention.get(key, []), text_stance, journals)
+
+
+def link_evidence(article_claims: Iterable[Claim], literature: Sequence[LiteratureClaim],
+                  text_stance: TextStance | None = None) -> list[EvidenceLink]:
+    """Links for every article claim."""
+    return [link for _, links in iter_claim_links(article_claims, literature, text_stance) for link in links]

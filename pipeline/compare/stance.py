@@ -18,12 +18,13 @@ Weights are trained by ``pipeline.compare.stance_train`` and shipped as ``stance
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -160,30 +161,33 @@ def _dense(claim: _Side, evidence: _Side) -> list[float]:
     return features
 
 
-def _hashed(claim: _Side, evidence: _Side) -> Iterable[str]:
-    """Names of the sparse features present in the pair; each is hashed into one weight row.
-
-    The evidence words are crossed with the claim's polarity (negated or not) because one passage
-    supports a claim and contradicts its negation, HealthVer's commonest pattern.
-    """
+def _claim_names(claim: _Side) -> Iterator[str]:
+    """The sparse features of the claim alone (its words and, crossed with its polarity, its stems)."""
     words = [t for t in claim.tokens if t != "?"]
     for word in words:
         yield f"c:{word}"
     for first, second in zip(words, words[1:]):
         yield f"cb:{first}_{second}"
-    for stem in claim.content - evidence.content:
-        yield f"miss:{stem}"
-    for stem in claim.content & evidence.content:
-        yield f"both:{stem}"
+    for stem in claim.content:
+        yield f"pc:{_polarity(claim)}|{stem}"
+
+
+def _evidence_names(evidence: _Side, polarity: str) -> Iterator[str]:
+    """The sparse features of the evidence, given the claim's polarity."""
     for stem in evidence.content:
         yield f"e:{stem}"
     for first, second in evidence.bigrams:
         yield f"eb:{first}_{second}"
-    polarity = "neg" if claim.negated else "pos"
     for stem in evidence.content:
         yield f"pe:{polarity}|{stem}"
-    for stem in claim.content:
-        yield f"pc:{polarity}|{stem}"
+
+
+def _pair_names(claim: _Side, evidence: _Side) -> Iterator[str]:
+    """The sparse features that need both texts."""
+    for stem in claim.content - evidence.content:
+        yield f"miss:{stem}"
+    for stem in claim.content & evidence.content:
+        yield f"both:{stem}"
     claim_classes = [n for n in _CUE_NAMES if claim.cues[n]] or ["none"]
     evidence_classes = [n for n in _CUE_NAMES if evidence.cues[n]] or ["none"]
     for c in claim_classes:
@@ -197,8 +201,41 @@ def _hashed(claim: _Side, evidence: _Side) -> Iterable[str]:
             yield f"cx:{stem}|{e}"
 
 
+def _polarity(claim: _Side) -> str:
+    return "neg" if claim.negated else "pos"
+
+
+def _hashed(claim: _Side, evidence: _Side) -> Iterable[str]:
+    """Names of the sparse features present in the pair; each is hashed into one weight row.
+
+    The evidence words are crossed with the claim's polarity (negated or not) because one passage
+    supports a claim and contradicts its negation, HealthVer's commonest pattern.
+    """
+    yield from _claim_names(claim)
+    yield from _evidence_names(evidence, _polarity(claim))
+    yield from _pair_names(claim, evidence)
+
+
+@functools.lru_cache(maxsize=1 << 20)
 def _bucket(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & ((1 << HASH_BITS) - 1)
+
+
+# The comparison scores every article claim against hundreds of literature claims and each literature claim
+# against many article claims: each text is read, and its one-sided features hashed, once.
+@functools.lru_cache(maxsize=1 << 16)
+def _side(text: str) -> _Side:
+    return _Side.of(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _claim_buckets(text: str) -> np.ndarray:
+    return np.fromiter((_bucket(n) for n in _claim_names(_side(text))), dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _evidence_buckets(text: str, polarity: str) -> np.ndarray:
+    return np.fromiter((_bucket(n) for n in _evidence_names(_side(text), polarity)), dtype=np.int64)
 
 
 N_DENSE = len(_dense(_Side.of(""), _Side.of("")))
@@ -213,9 +250,10 @@ class PairFeatures:
 
     @classmethod
     def of(cls, claim: str, evidence: str) -> "PairFeatures":
-        c, e = _Side.of(claim), _Side.of(evidence)
-        return cls(dense=np.asarray(_dense(c, e), dtype=np.float64),
-                   hashed=np.unique(np.fromiter((_bucket(n) for n in _hashed(c, e)), dtype=np.int64)))
+        c, e = _side(claim), _side(evidence)
+        pair = np.fromiter((_bucket(n) for n in _pair_names(c, e)), dtype=np.int64)
+        hashed = np.concatenate([_claim_buckets(claim), _evidence_buckets(evidence, _polarity(c)), pair])
+        return cls(dense=np.asarray(_dense(c, e), dtype=np.float64), hashed=np.unique(hashed))
 
 
 @dataclass(frozen=True)

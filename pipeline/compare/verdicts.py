@@ -145,8 +145,15 @@ def decide_verdicts(article_claims: Iterable[Claim], links: Iterable[EvidenceLin
     for link in links:
         by_claim.setdefault(link.article_claim_id, []).append(link)
     journals = list(known_journals)
-    return [decide_verdict(claim, by_claim.get(claim.claim_id, []), journals)
-            for claim in article_claims if claim.claim_type in CHECKABLE_TYPES]
+    decided = (decide_claim(claim, by_claim.get(claim.claim_id, []), journals) for claim in article_claims)
+    return [verdict for verdict in decided if verdict is not None]
+
+
+def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = ()) -> ClaimVerdict | None:
+    """The verdict of one article claim from its links; None for claims that are not checkable."""
+    if claim.claim_type not in CHECKABLE_TYPES:
+        return None
+    return decide_verdict(claim, links, known_journals)
 
 
 # -- articles against each other ----------------------------------------------------------------

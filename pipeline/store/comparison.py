@@ -70,21 +70,34 @@ class ComparisonCounts:
     conflicts: int
 
 
-def replace_comparison(con: duckdb.DuckDBPyConnection, links: Sequence[EvidenceLink], verdicts: Sequence[ClaimVerdict],
+LINK_COLUMNS = ("article_claim_id", "literature_claim_id", "pmid", "stance", "score", "evidence_level", "design",
+                "reason", "method", "text_stance", "text_probability")
+VERDICT_COLUMNS = ("claim_id", "verdict", "best_evidence_level", "best_design", "n_supports", "n_contradicts",
+                   "n_unrelated", "supporting_pmids", "contradicting_pmids", "reason")
+_CHUNK_ROWS = 50_000
+
+
+def replace_comparison(con: duckdb.DuckDBPyConnection,
+                       judged: Iterable[tuple[Sequence[EvidenceLink], ClaimVerdict | None]],
                        conflicts: Sequence[ArticleConflict], fingerprint: str) -> ComparisonCounts:
-    """Replace every link, verdict and conflict in one transaction."""
+    """Replace every link, verdict and conflict in one transaction. ``judged`` yields each article claim's
+    links with its verdict (None for claims that get none); links are written as they come, so memory
+    holds a few thousand links, not all of them."""
+    n_links, verdicts, pending = 0, [], []
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("evidence_links", "claim_verdicts", "article_conflict_pairs", "comparison_state"):
             con.execute(f"DELETE FROM {table}")
-        insert_rows(con, "evidence_links", ("article_claim_id", "literature_claim_id", "pmid", "stance", "score",
-                                            "evidence_level", "design", "reason", "method", "text_stance",
-                                            "text_probability"),
-                    [(k.article_claim_id, k.literature_claim_id, k.pmid, k.stance, k.score, k.evidence_level,
-                      k.design, k.reason, k.method, k.text_stance, k.text_probability) for k in links])
-        insert_rows(con, "claim_verdicts", ("claim_id", "verdict", "best_evidence_level", "best_design", "n_supports",
-                                            "n_contradicts", "n_unrelated", "supporting_pmids",
-                                            "contradicting_pmids", "reason"),
+        for links, verdict in judged:
+            pending.extend((k.article_claim_id, k.literature_claim_id, k.pmid, k.stance, k.score, k.evidence_level,
+                            k.design, k.reason, k.method, k.text_stance, k.text_probability) for k in links)
+            if len(pending) >= _CHUNK_ROWS:
+                n_links += insert_rows(con, "evidence_links", LINK_COLUMNS, pending)
+                pending = []
+            if verdict is not None:
+                verdicts.append(verdict)
+        n_links += insert_rows(con, "evidence_links", LINK_COLUMNS, pending)
+        insert_rows(con, "claim_verdicts", VERDICT_COLUMNS,
                     [(v.claim_id, v.verdict, v.best_evidence_level, v.best_design, v.n_supports, v.n_contradicts,
                       v.n_unrelated, list(v.supporting_pmids), list(v.contradicting_pmids), v.reason)
                      for v in verdicts])
@@ -96,4 +109,4 @@ def replace_comparison(con: duckdb.DuckDBPyConnection, links: Sequence[EvidenceL
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return ComparisonCounts(len(links), len(verdicts), len(conflicts))
+    return ComparisonCounts(n_links, len(verdicts), len(conflicts))
