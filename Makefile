@@ -51,7 +51,7 @@ clean-data:
 CORPORA ?= ../shared/corpora
 TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 SPACY_TRAIN := $(TRAIN_ENV) $(PY) -m spacy train --code pipeline/models/registry.py
-MODEL_VERSION ?= 0.1.0
+MODEL_VERSION ?= 0.2.0
 NER_CORPORA := bc5cdr ncbi bionlp13cg
 VECTORS := training/corpus/vectors/model
 # per-corpus settings that differ from training/configs/ner.cfg (chosen on the dev splits, docs/models.md)
@@ -111,5 +111,5 @@ models-package: models-train
 
 models: models-package models-eval
 
-models-eval: install training/corpus/conversion.json
+models-eval: install training/corpus/conversion.json training/corpus/sentence_roles/train.spacy
 	$(PY) -m pipeline.models.report $(CORPORA) docs/models.md

@@ -17,6 +17,8 @@ import time
 import warnings
 from pathlib import Path
 
+from results import write_results  # benchmarks/results.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -99,8 +101,7 @@ def main() -> None:
     results = run(args.model, args.repeat, args.processes)
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results("nlp_speed", results, args.out)
     print(json.dumps(results, indent=2))
 
 

@@ -13,14 +13,17 @@ class ModelSpec:
     dev: str
     description: str
     published: str  # scispaCy's published test-split figure for the same corpus, for docs/models.md
+    abstracts: str = ""  # the corpus's original PubTator file (under ../shared/corpora): the dev abstracts
 
 
 NER_MODELS = (
     ModelSpec("en_exoclaims_ner_bc5cdr", "ner", "mtl2016/BC5CDR-IOB/train.tsv", "mtl2016/BC5CDR-IOB/devel.tsv",
-              "chemicals and diseases (BioCreative V CDR)", "en_ner_bc5cdr_md: 84.28 F1 (test)"),
+              "chemicals and diseases (BioCreative V CDR)", "en_ner_bc5cdr_md: 84.28 F1 (test)",
+              abstracts="bc5cdr-pubtator/CDR_DevelopmentSet.PubTator.txt"),
     ModelSpec("en_exoclaims_ner_ncbi", "ner", "mtl2016/NCBI-disease-IOB/train.tsv",
               "mtl2016/NCBI-disease-IOB/devel.tsv", "diseases (NCBI-disease)",
-              "no shipped scispaCy model; scispaCy paper (Neumann et al. 2019, Table 5): 81.65 F1 (test)"),
+              "no shipped scispaCy model; scispaCy paper (Neumann et al. 2019, Table 5): 81.65 F1 (test)",
+              abstracts="ncbi-disease-original/NCBIdevelopset_corpus.txt"),
     ModelSpec("en_exoclaims_ner_bionlp13cg", "ner", "mtl2016/BioNLP13CG-IOB/train.tsv",
               "mtl2016/BioNLP13CG-IOB/devel.tsv",
               "genes/gene products, cells, tissues, organs, cancer, chemicals, organisms (BioNLP13CG)",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
@@ -159,3 +159,34 @@ def _conll_sentence(rows: list[list[str]], label_map: dict[str, str] | None) -> 
 def parsed_doc(vocab: Vocab, sentence: ConllSentence) -> Doc:
     return Doc(vocab, words=list(sentence.words), tags=list(sentence.tags), heads=list(sentence.heads),
                deps=list(sentence.deps), spaces=[True] * (len(sentence.words) - 1) + [False])
+
+
+def abstract_sizes(sentences: Sequence[IobSentence], original: Path) -> list[int]:
+    """Sizes of the runs of consecutive sentences of an IOB file that belong to one abstract of ``original``
+    (the corpus's PubTator file: ``PMID|t|title``, ``PMID|a|abstract``), matched on their text without
+    whitespace. The IOB copies keep no document boundaries; only the text of ``original`` is read."""
+    texts, title = [], ""
+    for line in original.read_text(encoding="utf-8").splitlines():
+        head = line[:30]
+        if "|t|" in head:
+            title = line.split("|t|", 1)[1]
+        elif "|a|" in head:
+            texts.append("".join((title + line.split("|a|", 1)[1]).split()))
+    assignment, previous = [], None
+    for sentence in sentences:
+        text = "".join(sentence.tokens)
+        if previous is not None and text in texts[previous]:
+            assignment.append(previous)
+            continue
+        found = [i for i, t in enumerate(texts) if text in t]
+        if not found:
+            raise ValueError(f"dev sentence not found in {original}: {sentence.text[:80]!r}")
+        previous = found[0]
+        assignment.append(previous)
+    sizes: list[int] = []
+    for i, doc_id in enumerate(assignment):
+        if i and doc_id == assignment[i - 1]:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+    return sizes

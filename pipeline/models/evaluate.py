@@ -56,16 +56,36 @@ def choose_model(names: Sequence[str], gold_labels: set[str]) -> str:
     return best
 
 
+def _join(sentences: Sequence[IobSentence], sizes: Sequence[int]) -> list[tuple[str, list[tuple[int, int, str]]]]:
+    """Runs of ``sizes`` consecutive sentences joined by a space into one text each, with their entities'
+    offsets in that text."""
+    units, start = [], 0
+    for size in sizes:
+        texts, entities, offset = [], [], 0
+        for sentence in sentences[start:start + size]:
+            entities += [(s + offset, e + offset, label) for s, e, label in sentence.entity_offsets()]
+            texts.append(sentence.text)
+            offset += len(sentence.text) + 1
+        units.append((" ".join(texts), entities))
+        start += size
+    if start != len(sentences):
+        raise ValueError(f"the group sizes cover {start} sentences, the file has {len(sentences)}")
+    return units
+
+
 def evaluate_ner_file(path: Path | str, model: str | None = None, candidates: Sequence[str] = (),
-                      batch_size: int = 256) -> dict:
+                      batch_size: int = 256, groups: Sequence[int] | None = None) -> dict:
     """Score one NER model on an IOB file (token TAB tag, blank line between sentences).
 
     Without ``model``, the candidate whose labels best match the file's is used. Predicted labels
     the file does not annotate at all are left out of the score (and listed), so a model that also
-    finds, say, organisms is not penalised on a corpus that never marks them.
+    finds, say, organisms is not penalised on a corpus that never marks them. Each sentence is one
+    text, unless ``groups`` gives the sizes of runs of consecutive sentences to run as one text (the
+    sentences of one abstract: the pipeline runs on whole abstracts).
     """
     sentences: list[IobSentence] = list(read_iob(path))
-    gold = [(i, s, e, label.lower()) for i, sent in enumerate(sentences) for s, e, label in sent.entity_offsets()]
+    units = _join(sentences, groups or [1] * len(sentences))
+    gold = [(i, s, e, label.lower()) for i, (_, entities) in enumerate(units) for s, e, label in entities]
     gold_labels = {g[3] for g in gold}
     if model is None:
         if not candidates:
@@ -74,14 +94,15 @@ def evaluate_ner_file(path: Path | str, model: str | None = None, candidates: Se
     nlp = _load(model)
     predicted: list[Span] = []
     ignored: Counter = Counter()
-    for i, doc in enumerate(nlp.pipe((s.text for s in sentences), batch_size=batch_size)):
+    for i, doc in enumerate(nlp.pipe((text for text, _ in units), batch_size=batch_size)):
         for ent in doc.ents:
             label = ent.label_.lower()
             if label in gold_labels:
                 predicted.append((i, ent.start_char, ent.end_char, label))
             else:
                 ignored[label] += 1
-    result = {"file": str(path), "model": model, "sentences": len(sentences), **score_spans(gold, predicted)}
+    result = {"file": str(path), "model": model, "sentences": len(sentences), "texts": len(units),
+              **score_spans(gold, predicted)}
     result["ignored_predicted_labels"] = dict(ignored)
     return result
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import spacy
 
+from pipeline.models import gazetteer
 from pipeline.models.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL, ModelSpec
 from pipeline.nlp.sentence_roles import PRIORS_FILE
 
@@ -50,10 +51,26 @@ def assemble_core(tagger_dir: Path, parser_dir: Path, out: Path) -> Path:
     return out
 
 
-def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path, extra_files: tuple[str, ...] = ()) -> Path:
+def add_train_gazetteer(nlp, train_docbin: Path) -> None:
+    """Put the training gazetteer (built from ``train_docbin`` only) right after the NER component."""
+    if gazetteer.FACTORY in nlp.pipe_names:
+        nlp.remove_pipe(gazetteer.FACTORY)
+    component = nlp.add_pipe(gazetteer.FACTORY, after="ner",
+                             config={**gazetteer.SHIPPED_SETTINGS, "labels": sorted(nlp.get_pipe("ner").labels)})
+    component.set_data(gazetteer.build_gazetteer_from_docbin(train_docbin, nlp.vocab))
+
+
+def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path, extra_files: tuple[str, ...] = (),
+                  gazetteer_train: Path | None = None) -> Path:
     """Write ``dest/<spec.name>``: a spaCy model package of ``model_dir`` with our metadata;
-    ``extra_files`` of ``model_dir`` that spaCy does not know about are copied along."""
+    ``extra_files`` of ``model_dir`` that spaCy does not know about are copied along. With
+    ``gazetteer_train`` (a training DocBin) the NER model gets the training gazetteer, whose code ships
+    inside the package."""
     nlp = spacy.load(model_dir)
+    code_paths = []
+    if gazetteer_train is not None:
+        add_train_gazetteer(nlp, gazetteer_train)
+        code_paths = [Path(gazetteer.__file__)]
     lang, _, short_name = spec.name.partition("_")
     meta = dict(nlp.meta)
     meta.update({"lang": lang, "name": short_name, "version": version, "description": spec.description,
@@ -68,7 +85,7 @@ def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path, ex
         shutil.copy(model_dir / name, staging / "model" / name)
     package = importlib.import_module("spacy.cli.package").package
     package(staging / "model", staging, name=short_name, version=version, create_sdist=False, force=True,
-            silent=True)
+            silent=True, code_paths=code_paths)
     target = dest / spec.name
     shutil.rmtree(target, ignore_errors=True)
     shutil.move(str(staging / f"{spec.name}-{version}"), target)
@@ -77,11 +94,12 @@ def package_model(model_dir: Path, spec: ModelSpec, version: str, dest: Path, ex
     return target
 
 
-def package_all(trained: Path, dest: Path, version: str) -> list[Path]:
+def package_all(trained: Path, dest: Path, version: str, corpus_dir: Path = Path("training/corpus")) -> list[Path]:
     out = []
     for spec in NER_MODELS:
         corpus = spec.name.rsplit("_", 1)[1]
-        out.append(package_model(trained / f"ner_{corpus}" / "model-best", spec, version, dest))
+        out.append(package_model(trained / f"ner_{corpus}" / "model-best", spec, version, dest,
+                                 gazetteer_train=corpus_dir / corpus / "train.spacy"))
     core = assemble_core(trained / "tagger" / "model-best", trained / "parser" / "model-best", trained / "core")
     out.append(package_model(core, CORE_MODEL, version, dest))
     out.append(package_model(trained / "sentence_roles" / "model-best", SENTENCE_ROLES_MODEL, version, dest,

@@ -94,7 +94,24 @@ def add_ner_model(nlp: Language, model_name: str) -> None:
         if hasattr(source.get_pipe(ner_name), "model") and _listens(source, ner_name):
             source.replace_listeners("tok2vec", ner_name, ["model.tok2vec"])
         nlp.add_pipe(ner_name, name=name, source=source)
+        for editor in _entity_editors(source, ner_name):
+            nlp.add_pipe(editor, name=f"{editor}_{model_name}", source=source)
         nlp.add_pipe("exoclaims_keep_entities", name=f"keep_{name}", config={"detector": model_name})
+
+
+# components a model package may put right after its NER to post-edit the entities (docs/models.md)
+ENTITY_EDITORS = ("exoclaims_train_gazetteer",)
+
+
+def _entity_editors(source: Language, ner_name: str) -> list[str]:
+    """The entity-editing components that follow ``ner_name`` in its package, in order."""
+    names = source.pipe_names
+    editors = []
+    for name in names[names.index(ner_name) + 1:]:
+        if source.get_pipe_meta(name).factory not in ENTITY_EDITORS:
+            break
+        editors.append(name)
+    return editors
 
 
 def _listens(source: Language, component: str) -> bool:

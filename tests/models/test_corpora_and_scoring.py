@@ -56,3 +56,18 @@ def test_genia_treebank_labels_map_to_ud2():
     assert sentence.words[:3] == ("Generation", "of", "CD1+RelB+")
     assert sentence.deps.count("ROOT") == 1 and "dobj" not in sentence.deps
     assert sentence.heads[0] == 0  # the root points at itself
+
+
+def test_sentences_scored_as_whole_abstracts_keep_their_entities_in_place(tmp_path):
+    from pipeline.models.evaluate import _join
+
+    iob = tmp_path / "dev.tsv"
+    iob.write_text("Aspirin\tB-Chemical\nhelps\tO\n\nHeadache\tB-Disease\nstops\tO\n\nNaproxen\tB-Chemical\n\n")
+    sentences = list(read_iob(iob))
+    units = _join(sentences, [2, 1])
+    assert units[0] == ("Aspirin helps Headache stops", [(0, 7, "Chemical"), (14, 22, "Disease")])
+    assert units[1] == ("Naproxen", [(0, 8, "Chemical")])
+    text, entities = units[0]
+    assert [text[s:e] for s, e, _ in entities] == ["Aspirin", "Headache"]
+    with pytest.raises(ValueError, match="cover 2 sentences, the file has 3"):
+        _join(sentences, [2])

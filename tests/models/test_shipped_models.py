@@ -104,3 +104,21 @@ def test_models_eval_picks_the_disease_only_model_for_a_disease_only_file(tmp_pa
     assert choose_model(names, {"disease"}) == "en_exoclaims_ner_ncbi"
     assert choose_model(names, {"chemical", "disease"}) == "en_exoclaims_ner_bc5cdr"
     assert choose_model(names, {"cell", "gene_or_gene_product"}) == "en_exoclaims_ner_bionlp13cg"
+
+
+def test_a_short_form_defined_once_is_found_again_later_in_the_abstract(nlp):
+    """The training gazetteer shipped after each NER model: a chemical's abbreviation, defined in one sentence,
+    is labelled where the abstract uses it again, in the package and in the project's pipeline."""
+    abstract = ("Rats were given streptozotocin (STZ) to induce diabetes. Four weeks after STZ, the animals lost "
+                "weight.")
+    package = _load("en_exoclaims_ner_bc5cdr")
+    assert package.pipe_names == ["ner", "exoclaims_train_gazetteer"]
+    assert [(e.text, e.label_) for e in package(abstract).ents if e.text == "STZ"] == [("STZ", "Chemical")] * 2
+    names = nlp.pipe_names
+    for spec in NER_MODELS:
+        ner = names.index(f"ner_{spec.name}")
+        assert names[ner + 1:ner + 3] == [f"exoclaims_train_gazetteer_{spec.name}", f"keep_ner_{spec.name}"]
+    from pipeline.nlp.model_entities import model_entities
+
+    found = [e.label for e in model_entities(nlp(abstract)) if e.text == "STZ" and e.detector == "en_exoclaims_ner_bc5cdr"]
+    assert found == ["Chemical", "Chemical"]

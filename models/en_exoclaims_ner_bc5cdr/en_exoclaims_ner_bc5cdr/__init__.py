@@ -1,7 +1,7 @@
 from pathlib import Path
 from spacy.util import load_model_from_init_py, get_model_meta
 
-
+from . import gazetteer
 
 __version__ = get_model_meta(Path(__file__).parent)['version']
 
