@@ -42,6 +42,30 @@ EVIDENCE_LEVELS = {
     "other": 8,
 }
 
+# How the designs are named to people: in tables, charts and exports ...
+DESIGN_LABELS = {
+    "systematic_review": "Systematic review",
+    "rct": "Randomised controlled trial",
+    "non_randomised_clinical": "Non-randomised clinical study",
+    "case_series_or_report": "Case series or case report",
+    "animal": "Animal study",
+    "in_vitro": "In vitro study",
+    "narrative_review": "Narrative review",
+    "other": "Other design",
+}
+# ... and inside a sentence ("the strongest evidence is an RCT")
+DESIGN_PHRASES = {
+    "systematic_review": "a systematic review", "rct": "an RCT", "non_randomised_clinical": "a clinical study",
+    "case_series_or_report": "a case report", "animal": "an animal study", "in_vitro": "an in-vitro study",
+    "narrative_review": "a review", "other": "another kind of record",
+}
+
+
+def design_label(design: str) -> str:
+    """The display name of a design code; unknown codes are shown with spaces for underscores."""
+    return DESIGN_LABELS.get(design, design.replace("_", " "))
+
+
 # Checked in this order; the first publication type that matches decides.
 _PUB_TYPE_DESIGNS = [
     ({"Systematic Review", "Meta-Analysis"}, "systematic_review"),

@@ -21,15 +21,11 @@ from pipeline.compare.evidence import (
     LONG_TERM, EvidenceLink, benefit, cited_journal, doubts_evidence, related_outcome, requires_human_evidence,
     safety_view, same_intervention,
 )
+from pipeline.compare.study_design import DESIGN_PHRASES
 from pipeline.records import Claim
 
 Verdict = Literal["supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed"]
 CHECKABLE_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "background")
-DESIGN_NAMES = {
-    "systematic_review": "a systematic review", "rct": "an RCT", "non_randomised_clinical": "a clinical study",
-    "case_series_or_report": "a case report", "animal": "an animal study", "in_vitro": "an in-vitro study",
-    "narrative_review": "a review", "other": "another kind of record",
-}
 MAX_PMIDS_IN_REASON = 3
 
 
@@ -85,7 +81,7 @@ def decide_verdict(claim: Claim, links: Sequence[EvidenceLink], known_journals: 
     best = _best([link for link in (best_support, best_contra) if link is not None])
 
     def design(link: EvidenceLink) -> str:
-        return DESIGN_NAMES.get(link.design, link.design)
+        return DESIGN_PHRASES.get(link.design, link.design)
 
     if best_support is None and best_contra is None:
         verdict: Verdict = "not addressed"

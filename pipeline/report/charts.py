@@ -12,6 +12,7 @@ from collections import defaultdict
 from html import escape
 from typing import Mapping, Sequence
 
+from pipeline.compare.study_design import design_label
 from pipeline.report.collect import DESIGNS, UNCLASSIFIED, YearDesignCount
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), strongest design first
@@ -26,10 +27,6 @@ MAX_FILLED_YEARS = 80  # a wider span shows only the years that have records
 WIDTH, PLOT_HEIGHT = 760, 240
 LEFT, RIGHT, TOP = 56, 16, 16
 LEGEND_ROW, CHAR_WIDTH = 20, 7
-
-
-def design_label(design: str) -> str:
-    return design.replace("_", " ")
 
 
 def design_colour(design: str) -> str:

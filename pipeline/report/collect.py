@@ -50,7 +50,9 @@ class Assertion:
     n_supports: int
     n_contradicts: int
     reason: str | None
-    evidence: tuple[EvidenceRef, ...]
+    evidence: tuple[EvidenceRef, ...]  # the strongest records on each side, at most MAX_EVIDENCE_SHOWN per side
+    records_total: int = 0  # records behind the verdict, shown or not
+    records_against: int = 0  # of which contradict it (or both support and contradict)
 
 
 @dataclass(frozen=True)
@@ -129,35 +131,59 @@ def _articles(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, str
         ORDER BY article_id""").fetchall()
 
 
-def _evidence(con: duckdb.DuckDBPyConnection) -> dict[str, list[EvidenceRef]]:
+# A verdict on a large corpus can rest on thousands of records; the report lists the strongest of each side
+# (all of them are in the database and the exports).
+MAX_EVIDENCE_SHOWN = 25
+
+
+def _evidence(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[EvidenceRef]], dict[str, tuple[int, int]]]:
+    """Per claim: the strongest records on each side (supporting; contradicting or both), strongest first,
+    and (records behind the verdict, records against it)."""
     rows = con.execute("""
-        WITH behind AS (
-            SELECT claim_id, unnest(pmids) AS pmid, generate_subscripts(pmids, 1) AS ord,
-                   supporting_pmids, contradicting_pmids
-            FROM verdicts)
-        SELECT b.claim_id, b.pmid, p.study_design, p.pub_year, p.title,
-               CASE WHEN list_contains(b.supporting_pmids, b.pmid) AND list_contains(b.contradicting_pmids, b.pmid)
-                    THEN 'both'
-                    WHEN list_contains(b.contradicting_pmids, b.pmid) THEN 'contradicts'
-                    ELSE 'supports' END AS stance
-        FROM behind b LEFT JOIN pubmed_articles p ON p.pmid = b.pmid
-        ORDER BY b.claim_id, coalesce(p.evidence_level, 99), b.ord""").fetchall()
+        WITH refs AS (
+            SELECT claim_id, unnest(supporting_pmids) AS pmid, 0 AS side,
+                   generate_subscripts(supporting_pmids, 1) AS ord
+            FROM claim_verdicts
+            UNION ALL
+            SELECT claim_id, unnest(contradicting_pmids), 1, 1000000 + generate_subscripts(contradicting_pmids, 1)
+            FROM claim_verdicts),
+        merged AS (
+            SELECT claim_id, pmid,
+                   CASE WHEN min(side) <> max(side) THEN 'both' WHEN min(side) = 1 THEN 'contradicts'
+                        ELSE 'supports' END AS stance,
+                   min(ord) AS ord
+            FROM refs GROUP BY claim_id, pmid),
+        ranked AS (
+            SELECT m.claim_id, m.pmid, p.study_design, p.pub_year, p.title, m.stance,
+                   coalesce(p.evidence_level, 99) AS level, m.ord,
+                   row_number() OVER (PARTITION BY m.claim_id, m.stance = 'supports'
+                                      ORDER BY coalesce(p.evidence_level, 99), m.ord) AS rank,
+                   count(*) OVER (PARTITION BY m.claim_id) AS total,
+                   count(*) FILTER (WHERE m.stance <> 'supports') OVER (PARTITION BY m.claim_id) AS against
+            FROM merged m LEFT JOIN pubmed_articles p ON p.pmid = m.pmid)
+        SELECT claim_id, pmid, study_design, pub_year, title, stance, total, against
+        FROM ranked WHERE rank <= ?
+        ORDER BY claim_id, level, ord""", [MAX_EVIDENCE_SHOWN]).fetchall()
     evidence: dict[str, list[EvidenceRef]] = {}
-    for claim_id, pmid, design, year, title, stance in rows:
+    totals: dict[str, tuple[int, int]] = {}
+    for claim_id, pmid, design, year, title, stance, total, against in rows:
         evidence.setdefault(claim_id, []).append(EvidenceRef(pmid, design, year, title, stance))
-    return evidence
+        totals[claim_id] = (total, against)
+    return evidence, totals
 
 
 def _assertions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Assertion]]:
-    evidence = _evidence(con)
+    evidence, totals = _evidence(con)
     rows = con.execute("""
         SELECT article_id, claim_id, sentence_idx, sentence, claim_type, polarity, certainty, verdict, best_design,
                coalesce(n_supports, 0), coalesce(n_contradicts, 0), reason
         FROM verdicts ORDER BY article_id, sentence_idx, claim_id""").fetchall()
     by_article: dict[str, list[Assertion]] = {}
     for article_id, claim_id, *fields in rows:
+        total, against = totals.get(claim_id, (0, 0))
         by_article.setdefault(article_id, []).append(
-            Assertion(claim_id, *fields, evidence=tuple(evidence.get(claim_id, ()))))
+            Assertion(claim_id, *fields, evidence=tuple(evidence.get(claim_id, ())), records_total=total,
+                      records_against=against))
     return by_article
 
 

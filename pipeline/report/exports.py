@@ -28,18 +28,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.compare.study_design import design_label
 from pipeline.report.prisma import prisma_csv
 
-DESIGN_LABELS = {
-    "systematic_review": "Systematic review",
-    "rct": "Randomised controlled trial",
-    "non_randomised_clinical": "Non-randomised clinical study",
-    "case_series_or_report": "Case series or case report",
-    "animal": "Animal study",
-    "in_vitro": "In vitro study",
-    "narrative_review": "Narrative review",
-    "other": "Other design",
-}
 FORMATS = {"ris": "records.ris", "bibtex": "records.bib", "csv": "records.csv"}
 CSV_COLUMNS = ("pmid", "doi", "title", "authors", "journal", "year", "pub_date", "study_design", "evidence_level",
                "population", "sample_size", "pub_types", "is_retracted", "has_abstract", "screening_decision",
@@ -95,7 +86,7 @@ class ExportRecord:
 
     @property
     def design_label(self) -> str | None:
-        return DESIGN_LABELS.get(self.study_design, self.study_design) if self.study_design else None
+        return design_label(self.study_design) if self.study_design else None
 
 
 @dataclass(frozen=True)

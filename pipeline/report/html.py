@@ -13,7 +13,8 @@ import re
 from html import escape
 from pathlib import Path
 
-from pipeline.report.charts import design_colour, design_label, heatmap_table, year_design_chart
+from pipeline.compare.study_design import design_label
+from pipeline.report.charts import design_colour, heatmap_table, year_design_chart
 from pipeline.report.collect import (
     VERDICTS, ArticleReport, Assertion, EvidenceRef, ReportData, claim_types, read_report,
 )
@@ -51,6 +52,7 @@ li.assertion { margin: .8rem 0; }
 blockquote.sentence { margin: .3rem 0; padding: .1rem .7rem; border-left: 3px solid #d0d7de; }
 p.reason { margin: .2rem 0; color: #59636e; }
 ul.evidence { margin: .2rem 0; padding-left: 1.2rem; font-size: .9rem; }
+p.more { margin: .1rem 0 0 1.2rem; font-size: .85rem; color: #57606a; }
 .stance-contradicts .stance { color: #cf222e; }
 .stance-supports .stance { color: #1a7f37; }
 svg.chart { max-width: 100%; height: auto; font-size: 11px; }
@@ -101,6 +103,9 @@ def _assertion(article_no: int, a: Assertion) -> str:
     tags = [a.claim_type] + [t for t in (a.certainty, a.polarity) if t in ("hedged", "negated")]
     evidence = (f'<ul class="evidence">{"".join(_evidence_item(r) for r in a.evidence)}</ul>' if a.evidence
                 else "")
+    if len(a.evidence) < a.records_total:
+        evidence += (f'<p class="more">The strongest {len(a.evidence)} of {a.records_total} records are listed; '
+                     f'all are in the database (<code>evidence_links</code>) and the exports.</p>')
     return (f'<li class="assertion" id="a{article_no}-{a.sentence_idx}-{_slug(a.claim_id)[:12]}" '
             f'data-claim-id="{escape(a.claim_id)}" data-verdict="{escape(a.verdict)}">'
             f'{verdict_badge(a.verdict)} {" ".join(f"<span class=tag>{escape(t)}</span>" for t in tags)}'

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from pipeline.report.charts import design_label
+from pipeline.compare.study_design import design_label
 from pipeline.report.collect import VERDICTS, ReportData, claim_types, read_report
 from pipeline.report.html import PUBMED_URL
 
@@ -63,17 +63,18 @@ def report_markdown(data: ReportData, html_path: Path | str | None = None) -> st
                          + " | ".join(str(tally[v]) for v in VERDICTS) + " |")
         lines.append("")
     against = {a.claim_id: [r.pmid for r in a.evidence if r.stance in ("contradicts", "both")] for a in assertions}
-    contradicted = sorted((a for a in assertions if against[a.claim_id] and a.verdict in ("contradicted", "mixed")),
-                          key=lambda a: (-len(against[a.claim_id]), a.verdict != "contradicted", a.claim_id))
+    contradicted = sorted((a for a in assertions if a.records_against and a.verdict in ("contradicted", "mixed")),
+                          key=lambda a: (-a.records_against, a.verdict != "contradicted", a.claim_id))
     if contradicted:
         titles = {a.claim_id: article.title or article.article_id for article in data.articles
                   for a in article.assertions}
         lines += ["## Most contradicted assertions", ""]
         for a in contradicted[:TOP_CONTRADICTED]:
             pmids = against[a.claim_id]
+            more = f" and {a.records_against - len(pmids)} more" if a.records_against > len(pmids) else ""
             lines.append(f"1. **{_md(a.verdict)}**: “{_md(a.sentence, MAX_SENTENCE)}” ({_md(titles[a.claim_id], 60)}); "
-                         f"contradicted by {len(pmids)} record{'s' if len(pmids) != 1 else ''}: "
-                         f"{', '.join(_pmid(p) for p in pmids)}")
+                         f"contradicted by {a.records_against} record{'s' if a.records_against != 1 else ''}: "
+                         f"{', '.join(_pmid(p) for p in pmids)}{more}")
         lines.append("")
     return "\n".join(lines)
 

@@ -283,3 +283,24 @@ def test_console_check_sees_what_the_csp_blocks(chromium, seeded_db, tmp_path):
     errors = open_page(chromium, path)
     assert any("Content Security Policy" in e["message"] for e in errors), errors
     assert_no_alert(chromium)
+
+
+def test_a_verdict_resting_on_thousands_of_records_lists_the_strongest_of_each_side(tmp_path):
+    """On a large corpus one assertion can rest on thousands of records: the page lists the strongest 25 that
+    support it and the strongest 25 against it, and says how many there are."""
+    supporting = [str(100000 + i) for i in range(3000)]
+    against = [str(200000 + i) for i in range(40)] + supporting[:2]  # two records have claims on both sides
+    records = [(p, f"support {p}", 2020, "animal", 5, True, False) for p in supporting[:-1]]
+    records += [(supporting[-1], "the one trial", 2024, "rct", 2, True, False)]
+    records += [(p, f"against {p}", 2022, "in_vitro", 6, True, False) for p in against[:40]]
+    path = make_db(tmp_path / "big.duckdb", ARTICLES[:1], CLAIMS[:1],
+                   [("c1", "mixed", 2, "rct", 3000, 42, 0, supporting, against, "mixed evidence")], records)
+    (assertion,) = read_report(path).assertions
+    assert (assertion.records_total, assertion.records_against) == (3040, 42)
+    shown = [r.pmid for r in assertion.evidence]
+    assert len(shown) == 50 and shown[0] == supporting[-1]  # the RCT first: strongest evidence level
+    assert sum(r.stance in ("contradicts", "both") for r in assertion.evidence) == 25
+    assert {r.stance for r in assertion.evidence if r.pmid in supporting[:2]} == {"both"}
+    page = render_html(read_report(path))
+    assert "The strongest 50 of 3040 records are listed" in page
+    assert "contradicted by 42 records" in report_markdown(read_report(path))
