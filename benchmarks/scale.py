@@ -2,6 +2,7 @@
 and the saved analyst queries on the largest database.
 
     .venv/bin/python benchmarks/scale.py --sizes 1000 10000 50000 [--nlp shipped|lexicon] [--workers 2]
+    .venv/bin/python benchmarks/scale.py --sizes 50000 --keep-other-sizes   # re-measure one size
 
 Each size gets a fresh DuckDB file and a loopback E-utilities server serving that many generated records in
 the real PubmedArticleSet format (``pipeline.testing.synthetic``), plus the five seed articles. The real
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import statistics
@@ -235,8 +237,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-docs", type=int, default=200)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--keep-other-sizes", action="store_true",
+                        help="keep the runs of other sizes already in the result file (re-measure one size)")
     args = parser.parse_args(argv)
     out = args.out or ROOT / "benchmarks" / "results" / f"scale_{args.nlp}.json"
+    kept = []
+    if args.keep_other_sizes and out.exists():
+        kept = [r for r in json.loads(out.read_text())["runs"] if r["records"] not in args.sizes]
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     logging.getLogger("pipeline").setLevel(logging.WARNING)
 
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> dict:
                 result["saved_queries"] = _queries(Path(tmp) / "exoclaims.duckdb")
                 runs.append(result)
                 print(f"  {size}: {result['total_s']} s, {result['records_per_s']}", file=sys.stderr, flush=True)
-            figures = _figures(runs, args)
+            figures = _figures(sorted(kept + runs, key=lambda r: r["records"]), args)
             write_results(f"scale_{args.nlp}", figures, out)  # after every size: a long run that stops keeps the rest
     print(out)
     return figures

@@ -15,6 +15,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from pipeline import stages
 from pipeline.config import ExecutionSettings, Settings, load_settings
+from pipeline.pubmed.bulk import BulkFileError
 from pipeline.pubmed.eutils import EutilsError
 from pipeline.records import NlpTotals
 from pipeline.report.summary import run_summary_markdown
@@ -69,27 +70,28 @@ def _stages(settings: Settings, run: stages.RunContext, started: float):
     logger = get_run_logger()
     articles = ingest_articles(settings)
     nlp_version = stages.current_nlp_version(settings)
-    bulk_totals = load_bulk_files(settings, run.run_id, nlp_version)
-    error = None
+    bulk_totals, bulk_error = load_bulk_files(settings, run.run_id, nlp_version)
+    errors = [bulk_error] if bulk_error else []
     harvest, archived = None, []
     try:
         harvest, archived = fetch_pubmed.with_options(
             retries=settings.pubmed.task_retries, retry_delay_seconds=settings.pubmed.task_retry_delay_s,
         )(settings, run)
     except EutilsError as exc:
-        error = str(exc)
-        logger.error("PubMed harvest failed; storing the article results only: %s", error)
+        errors.append(str(exc))
+        logger.error("PubMed harvest failed; storing the article results only: %s", exc)
+    error = "; ".join(errors) or None
     records = list(harvest.records.values()) if harvest else []
     plan = plan_changes(settings, articles, records, nlp_version)
     logger.info("NLP needed for %d/%d articles and %d/%d records", len(plan.articles), len(articles),
                 len(plan.records), len(records))
     batches = stages.nlp_batches(plan.articles, plan.records, settings.execution.batch_docs)
     nlp_totals = analyse_and_store(settings, run.run_id, nlp_version, batches, len(batches)) + bulk_totals
+    # the documents are stored batch by batch; the bookkeeping needs ids and counts only, and passing the
+    # records to a task would make Prefect hash all of them for its cache key
     results = RunResults(
         run_id=run.run_id,
         nlp_version=nlp_version,
-        articles=articles,
-        records=records,
         deleted_pmids=harvest.deleted if harvest else [],
         failed_pmids=harvest.failed if harvest else {},
         fetched_pmids=list(harvest.records) if harvest else [],
@@ -147,17 +149,23 @@ def analyse_and_store(settings: Settings, run_id: str, nlp_version: str, batches
     return totals
 
 
-def load_bulk_files(settings: Settings, run_id: str, nlp_version: str) -> NlpTotals:
+def load_bulk_files(settings: Settings, run_id: str, nlp_version: str) -> tuple[NlpTotals, str | None]:
     """The bulk source: each pending baseline/update file, in order, streamed through the NLP stage and
     marked done once all its batches are stored (a file a killed run left half-loaded is read again; its
-    stored batches are unchanged and skip NLP)."""
+    stored batches are unchanged and skip NLP). A file that cannot be used (checksum mismatch, corrupt gzip,
+    out of order) stops the bulk source at that file, since later updates must not overtake it, and is
+    returned as the error; the E-utilities harvest still runs."""
     totals = NlpTotals()
-    for bulk_file in pending_bulk_files(settings):
-        start_bulk_file(settings, bulk_file, run_id)
-        reader = stages.BulkFileReader(settings, bulk_file, nlp_version)
-        totals += analyse_and_store(settings, run_id, nlp_version, reader)
-        finish_bulk_file(settings, bulk_file, run_id, reader.records_kept, reader.deletions)
-    return totals
+    try:
+        for bulk_file in pending_bulk_files(settings):
+            start_bulk_file(settings, bulk_file, run_id)
+            reader = stages.BulkFileReader(settings, bulk_file, nlp_version)
+            totals += analyse_and_store(settings, run_id, nlp_version, reader)
+            finish_bulk_file(settings, bulk_file, run_id, reader.records_kept, reader.deletions)
+    except BulkFileError as exc:
+        get_run_logger().error("bulk files: %s; the files after it wait for the next run", exc)
+        return totals, f"bulk files: {exc}"
+    return totals, None
 
 
 def task_runner(execution: ExecutionSettings):

@@ -281,6 +281,7 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
         counts = comparison.replace_comparison(con, judged(), verdicts.find_conflicts(articles), fingerprint)
     finally:
         con.close()
+        stance.clear_text_caches()
     log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
              "between articles", len(articles), len(literature), counts.links, by_verdict, counts.conflicts)
     return counts

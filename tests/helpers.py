@@ -43,9 +43,10 @@ DOCUMENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "clai
 COMPARISON_TABLES = ("evidence_links", "claim_verdicts", "article_conflict_pairs")
 
 
-def stored_rows(db_path: Path, tables=DOCUMENT_TABLES + COMPARISON_TABLES) -> dict:
+def stored_rows(db_path: Path, tables=DOCUMENT_TABLES + COMPARISON_TABLES, *, provenance: bool = False) -> dict:
     """Every row of ``tables``, sorted, without the columns that say which run wrote it or when: two
-    databases built from the same input by different runs compare equal."""
+    databases built from the same input by different runs compare equal. With ``provenance`` those columns
+    are kept, to show that a run left the rows of the same database untouched."""
     import duckdb
 
     out = {}
@@ -54,6 +55,6 @@ def stored_rows(db_path: Path, tables=DOCUMENT_TABLES + COMPARISON_TABLES) -> di
             columns = [name for name, kind in con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
                 "ORDER BY ordinal_position", [table]).fetchall()
-                if not name.endswith("run_id") and not kind.startswith("TIMESTAMP")]
+                if provenance or not (name.endswith("run_id") or kind.startswith("TIMESTAMP"))]
             out[table] = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
     return out

@@ -1,4 +1,7 @@
 -- What is the verdict on every article assertion, with the records behind it? (claim_id feeds evidence_for_assertion)
-SELECT article_title, verdict, best_design, pmids, sentence, reason, claim_id
+-- The strongest 25 records per side and the counts; every record: evidence_for_assertion, or verdicts.pmids.
+SELECT article_title, verdict, best_design, n_supports, n_contradicts,
+       list_distinct(list_concat(supporting_pmids[1:25], contradicting_pmids[1:25])) AS strongest_pmids,
+       sentence, reason, claim_id
 FROM verdicts
 ORDER BY article_id, best_evidence_level NULLS LAST, sentence_idx;

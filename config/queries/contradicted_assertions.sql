@@ -1,5 +1,7 @@
 -- Which article assertions does the literature contradict (fully or in part), and by which PMIDs?
-SELECT article_title, verdict, sentence, contradicting_pmids, supporting_pmids, best_design, reason, claim_id
+-- The strongest 25 records per side and the counts; every record: evidence_for_assertion, or the verdicts view.
+SELECT article_title, verdict, sentence, n_contradicts, contradicting_pmids[1:25] AS strongest_contradicting_pmids,
+       n_supports, supporting_pmids[1:25] AS strongest_supporting_pmids, best_design, reason, claim_id
 FROM verdicts
 WHERE verdict IN ('contradicted', 'mixed')
 ORDER BY verdict = 'mixed', best_evidence_level NULLS LAST, article_id, sentence_idx;

@@ -120,7 +120,9 @@ def benefit(claim: Claim) -> int | None:
     return sign
 
 
-@functools.lru_cache(maxsize=1 << 16)  # asked for every candidate pair; claims are frozen
+# asked for every candidate pair; claims are frozen. Unbounded for the reason given in stance.py; emptied by
+# iter_claim_links when a comparison ends.
+@functools.lru_cache(maxsize=None)
 def safety_view(claim: Claim) -> Literal["safe", "harm"] | None:
     """Whether a claim says the intervention is safe or that it causes harm (None: neither)."""
     text = claim.sentence
@@ -135,11 +137,13 @@ def safety_view(claim: Claim) -> Literal["safe", "harm"] | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)  # per pair, on the same article claim each time; emptied with safety_view
 def doubts_evidence(claim: Claim) -> bool:
     """Claims that evidence is missing or thin: "no rigorous human studies", "limited long-term data"."""
     return claim.claim_type == "evidence" and (claim.polarity == "negated" or bool(DOUBTED_EVIDENCE.search(claim.sentence)))
 
 
+@functools.lru_cache(maxsize=None)
 def requires_human_evidence(claim: Claim) -> bool:
     """Claims about what studies in people show; animal and cell studies do not bear on them."""
     return claim.claim_type in ("evidence", "comparative") and bool(HUMAN_EVIDENCE.search(claim.sentence))
@@ -314,12 +318,16 @@ def iter_claim_links(article_claims: Iterable[Claim], literature: Sequence[Liter
         if lit.claim.intervention:
             key = "exosome" if lit.claim.intervention in EXOSOME_FAMILY else lit.claim.intervention
             by_intervention.setdefault(key, []).append(lit)
-    for article in article_claims:
-        if article.intervention is None:
-            yield article, []
-            continue
-        key = "exosome" if article.intervention in EXOSOME_FAMILY else article.intervention
-        yield article, link_claim(article, by_intervention.get(key, []), text_stance, journals)
+    try:
+        for article in article_claims:
+            if article.intervention is None:
+                yield article, []
+                continue
+            key = "exosome" if article.intervention in EXOSOME_FAMILY else article.intervention
+            yield article, link_claim(article, by_intervention.get(key, []), text_stance, journals)
+    finally:
+        for cached in (safety_view, doubts_evidence, requires_human_evidence):
+            cached.cache_clear()
 
 
 def link_evidence(article_claims: Iterable[Claim], literature: Sequence[LiteratureClaim],

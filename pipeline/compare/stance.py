@@ -221,21 +221,29 @@ def _bucket(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & ((1 << HASH_BITS) - 1)
 
 
-# The comparison scores every article claim against hundreds of literature claims and each literature claim
-# against many article claims: each text is read, and its one-sided features hashed, once.
-@functools.lru_cache(maxsize=1 << 16)
+# The comparison scores every article claim against thousands of literature claims, the literature in the
+# same order each time: each text is read, and its one-sided features hashed, once. The caches are unbounded
+# because an LRU smaller than the literature would miss on every call of that cyclic pattern (at 50k records
+# it held a quarter of the claims); the comparison empties them when it is done (clear_text_caches).
+@functools.lru_cache(maxsize=None)
 def _side(text: str) -> _Side:
     return _Side.of(text)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=None)
 def _claim_buckets(text: str) -> np.ndarray:
     return np.fromiter((_bucket(n) for n in _claim_names(_side(text))), dtype=np.int64)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=None)
 def _evidence_buckets(text: str, polarity: str) -> np.ndarray:
     return np.fromiter((_bucket(n) for n in _evidence_names(_side(text), polarity)), dtype=np.int64)
+
+
+def clear_text_caches() -> None:
+    """Forget the features of the texts seen so far (about 8 KB per text)."""
+    for cached in (_side, _claim_buckets, _evidence_buckets, _bucket):
+        cached.cache_clear()
 
 
 N_DENSE = len(_dense(_Side.of(""), _Side.of("")))

@@ -4,8 +4,10 @@ the NLP stage, applies their deletions, and loads each file once."""
 import dataclasses
 
 import duckdb
+import pytest
+from prefect.exceptions import FailedRun
 
-from helpers import make_settings, stored_rows
+from helpers import FIXTURES, make_settings, stored_rows
 
 from flows.nightly import nightly
 from pipeline.config import BulkSettings, ExecutionSettings, load_settings
@@ -13,7 +15,7 @@ from pipeline.pubmed.parse import parse_pubmed_xml
 from pipeline.pubmed.topic import TopicFilter
 from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import LoopbackEutils
-from pipeline.testing.synthetic import bulk_name, synthetic_article, write_bulk_layout, write_pubmed_set
+from pipeline.testing.synthetic import DEFAULT_START_PMID, bulk_name, synthetic_article, write_bulk_layout, write_pubmed_set
 
 
 def _settings(tmp_path, server, bulk_dir):
@@ -72,3 +74,33 @@ def test_baseline_and_update_files_are_loaded_once_in_order_with_their_deletions
             loaded = con.execute("SELECT count(*) FROM bulk_files WHERE status = 'done'").fetchone()[0]
         assert victim not in pmids and derived == 0 and loaded == 4
         assert pmids == set(stored) - {victim} or revised not in expected
+
+
+def test_a_bad_bulk_file_stops_the_bulk_source_at_that_file_but_not_the_eutilities_harvest(tmp_path):
+    bulk_dir = tmp_path / "pubmed"
+    first, second, update = write_bulk_layout(bulk_dir, records=30, files=2, updates=1)
+    checksum = second.with_name(second.name + ".md5")
+    good_checksum = checksum.read_text()
+    checksum.write_text(f"MD5({second.name})= {'0' * 32}\n")  # a download that went wrong
+    with LoopbackEutils.start(FIXTURES / "pubmed") as server:
+        settings = _settings(tmp_path, server, bulk_dir)
+        with pytest.raises(FailedRun, match=rf"bulk files: .*{second.name}: MD5 .* does not match"):
+            nightly(settings=settings)
+        with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
+            files = dict(con.execute("SELECT name, status FROM bulk_files").fetchall())
+            fixture_records = con.execute("SELECT count(*) FROM pubmed_articles WHERE CAST(pmid AS BIGINT) < ?",
+                                          [DEFAULT_START_PMID]).fetchone()[0]
+            status, error, watermark = con.execute(
+                "SELECT status, error, watermark FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        # the file before it is loaded, the bad one is not (it is read again next run), the update after it
+        # waits; E-utilities went on
+        assert files[first.name] == "done" and files.get(second.name) != "done" and update.name not in files
+        assert fixture_records == 8 and watermark is not None
+        assert status == "failed" and second.name in error
+
+        checksum.write_text(good_checksum)  # fetched again
+        nightly(settings=settings)
+        with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
+            files = dict(con.execute("SELECT name, status FROM bulk_files").fetchall())
+            status = con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+        assert files == {first.name: "done", second.name: "done", update.name: "done"} and status == "succeeded"

@@ -11,7 +11,7 @@ import textwrap
 import duckdb
 import pytest
 
-from helpers import FIXTURES, PROJECT, make_settings
+from helpers import FIXTURES, PROJECT, make_settings, stored_rows
 from prefect.exceptions import FailedRun
 
 from flows.nightly import nightly
@@ -28,8 +28,7 @@ def _db(settings):
 
 
 def _snapshot(settings) -> dict:
-    with _db(settings) as con:
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in CONTENT_TABLES}
+    return stored_rows(settings.storage.db_path, CONTENT_TABLES, provenance=True)
 
 
 def _latest_summary_artifact() -> str:
