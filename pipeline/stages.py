@@ -228,6 +228,8 @@ def finish_run(settings: Settings, results: db.RunResults, plan: db.LoadPlan, cl
     lexicon = nlp_pipeline(settings.nlp).get_pipe("exoclaims_concepts").lexicon
     con = db.connect(settings.storage.db_path)
     try:
+        if redecided := db.refresh_study_designs(con):
+            log.info("study-design rules changed: decided the design of %d stored records again", redecided)
         return db.finish_run(con, results, plan, claims_loaded, lexicon, status=status, error=error)
     finally:
         con.close()

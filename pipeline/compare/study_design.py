@@ -14,18 +14,25 @@ Decided from the strongest signal available, in this order:
    cells because most animal papers also report some culture work, and by the labels' rule any
    in vivo animal experiment makes a paper an animal study; but an animal named only as the source
    of cells or tissue ("cultured rat aortic smooth muscle cells") does not count as an animal subject.
-4. Whatever remains (methods, software, chemistry, physics, genetics without a clinical design) is
+4. A record with none of these signals but the vocabulary of molecular and cell biology (kinases,
+   splicing, chromatin, apoptosis, ...) is ``in_vitro``: records not yet indexed with MeSH, and bench
+   papers that never say "cultured" or "in vitro", would otherwise fall through.
+5. Whatever remains (methods, software, chemistry, physics, genetics without a clinical design) is
    ``other``.
 
 The signal that decided is returned with the result so an analyst can audit it. The rules were
-written against the ``dev`` half of ``tests/fixtures/study_design/labels.csv`` and are scored on its
-``heldout`` half by :mod:`pipeline.compare.study_design_eval`.
+written against the ``dev`` half of ``tests/fixtures/study_design/labels.csv`` and the first SciFact set
+(text only), and are scored on its ``heldout`` half and on a second, fresh SciFact set by
+:mod:`pipeline.compare.study_design_eval`.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 from pipeline.records import PubmedRecord
@@ -104,6 +111,18 @@ _REVIEW_TEXT = re.compile(
     r"\bwe (review|summari[sz]e|provide an overview|give an overview|discuss)\b|"
     r"\b(article|paper) (reviews|discusses|summari[sz]es)\b|"
     r"\breview(s|ed|ing)? (of )?the (relevant |recent |current |published )?literature\b|\bnarrative review\b", re.I)
+# A genome-wide "meta-analysis" pools the authors' own cohorts; with no search of the literature stated
+# it is a study of people, not a systematic review.
+_GENOME_WIDE = re.compile(r"\b(genome-wide|GWAS|loci|consorti(um|a))\b", re.I)
+_LITERATURE_SEARCH = re.compile(r"\b(systematic(ally)?|search strategy|searched|literature)\b", re.I)
+# Papers that present a tool, database or other resource ("We present a toolbox ...") are `other`, even
+# when they also "discuss" it.
+_RESOURCE = re.compile(
+    r"\bwe (present|describe|introduce|developed|have developed|report) (a|an|the) ([\w-]+ ){0,3}?"
+    r"(software|tool|toolbox|toolkit|package|database|web ?server|server|platform|library|program|pipeline|"
+    r"resource|catalog(ue)?|atlas)\b|"
+    r"\b(open[- ]source|freely available|web-based) ([\w-]+ ){0,2}?(software|tool|toolbox|toolkit|package|library|"
+    r"platform|program|database)\b", re.I)
 # MeSH headings NLM assigns for the design of a study of people (not for the topic).
 _HUMAN_DESIGN_MESH = {
     "Cohort Studies", "Case-Control Studies", "Cross-Sectional Studies", "Retrospective Studies",
@@ -112,8 +131,12 @@ _HUMAN_DESIGN_MESH = {
 }
 _HUMAN_DESIGN_TEXT = re.compile(
     r"\b(cohort|case-control|cross-sectional|retrospective(ly)?|prospective(ly)?|longitudinal|population-based|"
-    r"questionnaires?|surveys?|interviews|were (enrolled|recruited)|enrolled|recruited|epidemiologic(al)?|"
-    r"medical records|registry)\b", re.I)
+    r"questionnaires?|surveys?|interviews|focus groups?|qualitative (study|research|analysis)|epidemiologic(al)?|"
+    r"medical records|registry|genome-wide association|GWAS)\b|"
+    # people enrolled or recruited; "monocytes were recruited" and "recruitment of splicing factors" are not
+    rf"\b({_PEOPLE})\b(?:\s+[\w-]+){{0,6}}?\s+(were|was|had been) (enrolled|recruited|included|divided|allocated|"
+    r"assigned|followed)\b|"
+    rf"\b(enrolled|recruited)\s+(?:[\w-]+\s+){{0,3}}?({_NUMBER}|{_PEOPLE})\b", re.I)
 _PARTICIPANT_COUNT = re.compile(rf"\b({_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?({_PEOPLE})\b", re.I)
 _PEOPLE_IN_TITLE = re.compile(rf"\b(in|among|of|for) (\w+[ -]){{0,3}}({_PEOPLE})\b", re.I)
 
@@ -122,7 +145,7 @@ _SPECIES = (r"mice|mouse|murine|rats?|rabbits?|dogs?|canine|cats?|feline|pigs?|p
             r"guinea pigs?|hamsters?|ferrets?|gerbils?|zebrafish|xenopus|frogs?|tadpoles?|quails?|chickens?|chicks?|"
             r"birds?|drosophila|flies|nematodes?|C57BL/6|Sprague-Dawley|Wistar|larvae|animals?")
 # A species word followed by what was taken from it names the source of lab material, not a subject.
-_SOURCE_WORDS = (r"cells?|neurons?|mitochondria|microsomes|hepatocytes|myocytes|cardiomyocytes|macrophages|"
+_SOURCE_WORDS = (r"genomes?|viruse?s?|circovirus|counterparts?|orthologu?es?|homologu?es?|products?|origin|cells?|neurons?|mitochondria|microsomes|hepatocytes|myocytes|cardiomyocytes|macrophages|"
                  r"fibroblasts|tissues?|slices?|brains?|plasma|serum|sera|blood|membranes?|homogenates?|"
                  r"spermatozoa|sperm|oocytes?|embryos?|islets|organs?|cultures?|cDNA|genes?|proteins?|"
                  r"receptors?|enzymes?|antibod(y|ies)|liver|heart|aorta|testis|testes|kidney|muscle|skin")
@@ -168,6 +191,16 @@ _COMPUTATIONAL_MESH = {"Computational Biology", "Computer Simulation", "Algorith
                        "Models, Theoretical", "Sequence Alignment", "Molecular Docking Simulation",
                        "Databases, Factual", "Databases, Genetic"}
 _COMPUTATIONAL_TEXT = re.compile(r"\b(in[- ]silico|algorithms?|software|simulations?|computational)\b", re.I)
+# The vocabulary of molecular and cell biology: a bench paper that never says "cultured" or "in vitro"
+# (signalling, splicing, chromatin, yeast genetics) still talks about these. Counted as distinct terms.
+_BENCH_VOCABULARY = re.compile(
+    r"\b(proteins?|kinases?|phosphorylat\w+|signal{1,2}ing|transcription(al)?|transcripts?|mRNAs?|apoptosis|apoptotic|"
+    r"mutants?|yeast|saccharomyces|escherichia|e\. coli|bacteria|enzymes?|enzymatic|chromatin|histones?|"
+    r"methylation|splicing|ribosom\w+|residues|promoters?|ligands?|cytokines?|fibroblasts|stem cells|"
+    r"mitochondri\w+|microtubules?|kinetochores?|autophagy|knockdown|inhibitors?|activation|substrates?|"
+    r"gene expression|cells|receptors?|antibod(y|ies)|assays?|splice variants?|DNA replication|neutrali[sz]ation)\b",
+    re.I)
+BENCH_TERMS_NEEDED = 3
 _HUMAN_WORDS = re.compile(r"\b(patients?|participants|volunteers|men|women|humans?|clinical|children|adults|"
                           r"individuals|families|people|elderly)\b", re.I)
 
@@ -206,6 +239,15 @@ def _animal_subjects(text: str) -> list[str]:
             if not _SOURCE_AFTER.search(m.group(2)) and not _CITED_AFTER.match(m.group(2))]
 
 
+def _pooled_cohorts(match: re.Match[str], text: str) -> bool:
+    return (match.group(0).lower().startswith("meta") and bool(_GENOME_WIDE.search(text))
+            and not _LITERATURE_SEARCH.search(text))
+
+
+def _singular(term: str) -> str:
+    return term[:-1] if term.endswith("s") and not term.endswith(("sis", "ss")) else term
+
+
 def _quote(match: re.Match[str]) -> str:
     return repr(match.group(0)[:60])
 
@@ -217,11 +259,15 @@ def _design(title: str, abstract: str, pub_types: set[str], mesh: set[str]) -> t
         hit = sorted(pub_types & types)
         if hit:
             return candidate, f"publication type: {hit[0]}"
-    if match := _SYSTEMATIC.search(text):
+    if (match := _SYSTEMATIC.search(text)) and not _pooled_cohorts(match, text):
         return "systematic_review", f"text: {_quote(match)}"
     if "Review" in pub_types:
         return "narrative_review", "publication type: Review"
-    if match := _REVIEW_TITLE.search(title) or _REVIEW_TEXT.search(abstract):
+    if match := _REVIEW_TITLE.search(title):
+        return "narrative_review", f"title: {_quote(match)}"
+    if match := _RESOURCE.search(abstract):
+        return "other", f"text: {_quote(match)} (a tool or resource)"
+    if match := _REVIEW_TEXT.search(abstract):
         return "narrative_review", f"text: {_quote(match)}"
     if match := _RCT.search(text):
         return "rct", f"text: {_quote(match)}"
@@ -235,7 +281,9 @@ def _design(title: str, abstract: str, pub_types: set[str], mesh: set[str]) -> t
     lab_text = _IN_VITRO_TEXT.search(text)
     computational = sorted(mesh & _COMPUTATIONAL_MESH) or _COMPUTATIONAL_TEXT.findall(text)
     # NLM tags every indexed study of people "Humans"; only unindexed records fall back on the text.
-    people_study = "Humans" in mesh if mesh else not subjects
+    # Without MeSH a stray species word ("animal fats") must not outweigh a counted group of people.
+    people_study = "Humans" in mesh if mesh else (
+        not subjects or (not in_vivo and bool(_PARTICIPANT_COUNT.search(text))))
 
     design_mesh = sorted(mesh & _HUMAN_DESIGN_MESH)
     if design_mesh and people_study:
@@ -255,6 +303,9 @@ def _design(title: str, abstract: str, pub_types: set[str], mesh: set[str]) -> t
         return "non_randomised_clinical", f"title: {_quote(match)}"
     if animal_mesh and "Humans" not in mesh:
         return "animal", "MeSH: Animals"
+    bench_terms = sorted({_singular(m.group(0).lower()) for m in _BENCH_VOCABULARY.finditer(text)})
+    if len(bench_terms) >= BENCH_TERMS_NEEDED and not computational:
+        return "in_vitro", f"text: molecular/cell biology terms {', '.join(bench_terms[:4])}"
     return "other", "no design signal"
 
 
@@ -290,3 +341,10 @@ def classify_text(title: str, abstract: str, pub_types: Iterable[str], mesh_desc
     population = _population(design, mesh, f"{title}\n{abstract}")
     size = sample_size(abstract) if population == "human" else None
     return StudyDesign(design, EVIDENCE_LEVELS[design], population, size, signal)
+
+
+@functools.lru_cache(maxsize=1)
+def rules_version() -> str:
+    """Changes whenever these rules change; stored records decided by other rules are decided again
+    (:func:`pipeline.store.db.refresh_study_designs`)."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import duckdb
 
-from pipeline.compare.study_design import classify_study
+from pipeline.compare.study_design import classify_study, classify_text, rules_version
 from pipeline.nlp.lexicon import ConceptLexicon
 from pipeline.records import AnalysedDoc, Article, PubmedRecord
 from pipeline.store.locking import DatabaseBusy, wait_for_unlock
@@ -141,7 +141,7 @@ PUBMED_COLUMNS = ("pmid", "version", "title", "abstract", "abstract_sections", "
                   "authors", "doi", "pmcid", "language", "pub_types", "mesh_terms", "mesh_major_terms", "mesh_ids",
                   "keywords", "comments_corrections", "is_retracted", "has_abstract", "is_book", "date_revised",
                   "content_sha256", "nlp_version", "first_run_id", "updated_run_id",
-                  "study_design", "evidence_level", "population", "sample_size", "design_signal")
+                  "study_design", "evidence_level", "population", "sample_size", "design_signal", "design_rules")
 
 
 def _pubmed_row(r: PubmedRecord, nlp_version: str, first_run: str, run_id: str) -> tuple:
@@ -155,7 +155,37 @@ def _pubmed_row(r: PubmedRecord, nlp_version: str, first_run: str, run_id: str) 
         json.dumps([dataclasses.asdict(c) for c in r.comments_corrections]),
         r.is_retracted, r.has_abstract, r.is_book, r.date_revised, content_hash(r), nlp_version, first_run, run_id,
         design.design, design.evidence_level, design.population, design.sample_size, design.signal,
+        rules_version(),
     )
+
+
+def refresh_study_designs(con: duckdb.DuckDBPyConnection) -> int:
+    """Decide again, from the stored columns, the design of every record whose design was decided by other
+    study-design rules than the running code's (an upgrade, or a database from before migration 7), in one
+    transaction; returns how many records were decided again."""
+    version = rules_version()
+    rows = con.execute("""SELECT pmid, title, abstract, pub_types, mesh_terms FROM pubmed_articles
+                          WHERE design_rules IS DISTINCT FROM ?""", [version]).fetchall()
+    if not rows:
+        return 0
+    decided = [(pmid, *dataclasses.astuple(classify_text(title or "", abstract or "", pub_types or [],
+                                                        mesh_terms or [])))
+               for pmid, title, abstract, pub_types, mesh_terms in rows]
+    columns = list(zip(*decided))  # pmid, design, evidence_level, population, sample_size, signal
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("""
+            UPDATE pubmed_articles AS p SET study_design = d.design, evidence_level = d.level,
+                population = d.population, sample_size = d.size, design_signal = d.signal, design_rules = ?
+            FROM (SELECT unnest(?::VARCHAR[]) AS pmid, unnest(?::VARCHAR[]) AS design, unnest(?::INTEGER[]) AS level,
+                         unnest(?::VARCHAR[]) AS population, unnest(?::INTEGER[]) AS size,
+                         unnest(?::VARCHAR[]) AS signal) AS d
+            WHERE p.pmid = d.pmid""", [version, *map(list, columns)])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(decided)
 
 
 @dataclass

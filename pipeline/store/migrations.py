@@ -315,6 +315,12 @@ def _bulk_files(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+@migration(7, "the version of the study-design rules that decided each record")
+def _design_rules(con: duckdb.DuckDBPyConnection) -> None:
+    # NULL for the records stored so far: the next run decides their designs again with its rules
+    con.execute("ALTER TABLE pubmed_articles ADD COLUMN design_rules VARCHAR")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

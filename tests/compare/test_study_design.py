@@ -1,7 +1,7 @@
 import pytest
 
 from helpers import FIXTURES, shared_path
-from pipeline.compare.study_design import EVIDENCE_LEVELS, classify_study, sample_size
+from pipeline.compare.study_design import EVIDENCE_LEVELS, classify_study, classify_text, sample_size
 from pipeline.pubmed.parse import parse_pubmed_xml
 
 
@@ -28,6 +28,34 @@ def test_evidence_levels_rank_human_rct_above_case_report_above_preclinical_abov
     assert levels["systematic_review"] < levels["rct"] < levels["case_series_or_report"] < levels["animal"] \
         < levels["narrative_review"]
     assert levels["in_vitro"] < levels["narrative_review"]
+
+
+@pytest.mark.parametrize("title, abstract, design", [
+    # bench work that never says "cultured" or "in vitro" (records without MeSH, e.g. not yet indexed)
+    ("Hypoxia regulates mRNA translation.", "Hypoxia inhibits translation through AMPK kinase activation and "
+     "mTOR; mutation of the TSC2 gene confers a growth advantage to cells.", "in_vitro"),
+    # recruitment of cells or factors is not a clinical design; recruitment of people is
+    ("Splicing enhancers in exon definition.", "Enhancers assist the recruitment of splicing factors; "
+     "monocytes were recruited to the site.", "other"),
+    ("Sleep and mood.", "Forty adults were recruited from a sleep clinic and followed for a year.",
+     "non_randomised_clinical"),
+    ("Barriers to research participation.", "This qualitative study reports themes from focus group "
+     "discussions with community providers.", "non_randomised_clinical"),
+    # a genome-wide meta-analysis of the authors' own cohorts is not a systematic review
+    ("Loci influencing LDL cholesterol.", "A genome-wide association meta-analysis of 20 cohorts found 30 loci.",
+     "non_randomised_clinical"),
+    ("Statins and stroke.", "We searched MEDLINE and EMBASE; a meta-analysis of 12 trials followed.",
+     "systematic_review"),
+    # a tool paper that "discusses" itself
+    ("An open chemical toolbox.", "We discuss, for the first time, an open-source chemical toolbox for "
+     "converting file formats.", "other"),
+    # without MeSH a stray species word does not outweigh a counted group of people
+    ("Knowledge of heart disease: a cross-sectional survey.", "A sample of 172 young men and women completed a "
+     "questionnaire on diet, including animal fats.", "non_randomised_clinical"),
+])
+def test_text_only_rules(title, abstract, design):
+    result = classify_text(title, abstract, [], [])
+    assert result.design == design, result.signal
 
 
 def test_sample_size_from_the_abstract():

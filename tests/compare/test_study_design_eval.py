@@ -29,9 +29,14 @@ LABELS = FIXTURES / "study_design" / "labels.csv"
 HELDOUT_DESIGN_FLOOR = 0.80
 DEV_DESIGN_FLOOR = 0.93
 SCIFACT_LABELS = FIXTURES / "study_design" / "scifact_labels.csv"
-# Fresh SciFact set, text only (no pub types, no MeSH), scored once: design 0.5375, population 0.6375 (n=80).
-SCIFACT_DESIGN_FLOOR = 0.50
-SCIFACT_POPULATION_FLOOR = 0.60
+SCIFACT_LABELS_2 = FIXTURES / "study_design" / "scifact_labels_2.csv"
+# SciFact abstracts, text only (no pub types, no MeSH). Set 1 (n=80) was fresh at 0.5375 / 0.6375 and the
+# text-only rules were then written from its errors: 0.675 / 0.70. Set 2 (n=100), labelled blind by another
+# labeller afterwards and scored once with those rules: 0.60 / 0.67 (0.49 / 0.57 with the rules before them).
+SCIFACT_SETS = {
+    "set1": (SCIFACT_LABELS, 80, 0.62, 0.65),
+    "set2": (SCIFACT_LABELS_2, 100, 0.55, 0.62),
+}
 
 
 def test_labels_file_is_valid_and_holds_no_record_text():
@@ -110,26 +115,35 @@ def test_cli_prints_json(capsys, tmp_path):
     assert report["n_scored"] >= 8 and "design_accuracy" in report["all"]
 
 
-def test_scifact_labels_file_is_valid_and_holds_no_record_text():
-    labels = load_scifact_labels(SCIFACT_LABELS)
-    assert len(labels) == 80
+@pytest.mark.parametrize("name", SCIFACT_SETS)
+def test_scifact_labels_file_is_valid_and_holds_no_record_text(name):
+    path, size, _, _ = SCIFACT_SETS[name]
+    labels = load_scifact_labels(path)
+    assert len(labels) == size
     assert len({label.pmid for label in labels}) == len(labels)
     assert {label.population for label in labels} <= set(POPULATIONS)
-    with open(SCIFACT_LABELS, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8") as fh:
         assert next(csv.reader(fh)) == ["doc_id", "design", "population", "note"]
     assert all(len(label.note) <= 100 for label in labels), "notes are short justifications, not copied text"
 
 
-def test_scifact_text_only_accuracy_and_every_doc_id_found():
+def test_the_second_scifact_set_is_fresh():
+    first = {label.pmid for label in load_scifact_labels(SCIFACT_LABELS)}
+    assert not first & {label.pmid for label in load_scifact_labels(SCIFACT_LABELS_2)}
+
+
+@pytest.mark.parametrize("name", SCIFACT_SETS)
+def test_scifact_text_only_accuracy_and_every_doc_id_found(name):
+    path, size, design_floor, population_floor = SCIFACT_SETS[name]
     corpus = SHARED / "corpora" / "scifact" / "corpus.jsonl.gz"
     if not corpus.is_file():
         pytest.skip(f"needs {corpus} (the SciFact corpus in ../shared is not beside this checkout)")
-    report = evaluate_scifact(SCIFACT_LABELS, SHARED)
+    report = evaluate_scifact(path, SHARED)
     assert report["unavailable"] is False
     assert report["not_found"] == []
-    assert report["n_scored"] == report["n_labelled"] == 80
-    assert report["all"]["design_accuracy"] >= SCIFACT_DESIGN_FLOOR
-    assert report["all"]["population_accuracy"] >= SCIFACT_POPULATION_FLOOR
+    assert report["n_scored"] == report["n_labelled"] == size
+    assert report["all"]["design_accuracy"] >= design_floor
+    assert report["all"]["population_accuracy"] >= population_floor
 
 
 def test_scifact_without_corpus_is_reported_unavailable(tmp_path):

@@ -131,3 +131,26 @@ def test_upgrade_from_schema_1_backfills_study_design(tmp_path, monkeypatch):
     row = con.execute("SELECT study_design, evidence_level, population, sample_size, design_signal "
                       "FROM pubmed_articles").fetchone()
     assert row == ("rct", 2, "human", 60, "publication type: Randomized Controlled Trial")
+
+
+def test_designs_decided_by_older_rules_are_decided_again(tmp_path, monkeypatch):
+    from pipeline.compare import study_design
+
+    con = db.connect(tmp_path / "exoclaims.duckdb")
+    con.execute("""INSERT INTO pubmed_articles (pmid, version, title, abstract, pub_types, mesh_terms, study_design,
+                       evidence_level, design_signal, design_rules)
+                   VALUES ('1', 1, 'Exosomes for hair loss: a randomised trial', '60 men with AGA were treated.',
+                           ['Randomized Controlled Trial'], ['Humans'], 'other', 8, 'no design signal', 'old-rules'),
+                          ('2', 1, 'Hair cycle', 'Mice were injected with exosomes.', [], ['Animals', 'Mice'],
+                           'animal', 5, 'MeSH: Mice', ?)""", [study_design.rules_version()])
+    assert db.refresh_study_designs(con) == 1  # only the record decided by other rules
+    rows = con.execute("SELECT pmid, study_design, evidence_level, sample_size, design_rules FROM pubmed_articles "
+                       "ORDER BY pmid").fetchall()
+    assert rows == [("1", "rct", 2, 60, study_design.rules_version()),
+                    ("2", "animal", 5, None, study_design.rules_version())]
+    assert db.refresh_study_designs(con) == 0  # nothing left to decide: a no-op run does no work
+
+    # a database from before migration 7 has no rules version on its records: all are decided again
+    con.execute("UPDATE pubmed_articles SET design_rules = NULL")
+    assert db.refresh_study_designs(con) == 2
+    con.close()
