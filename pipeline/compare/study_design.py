@@ -145,7 +145,8 @@ _SPECIES = (r"mice|mouse|murine|rats?|rabbits?|dogs?|canine|cats?|feline|pigs?|p
             r"guinea pigs?|hamsters?|ferrets?|gerbils?|zebrafish|xenopus|frogs?|tadpoles?|quails?|chickens?|chicks?|"
             r"birds?|drosophila|flies|nematodes?|C57BL/6|Sprague-Dawley|Wistar|larvae|animals?")
 # A species word followed by what was taken from it names the source of lab material, not a subject.
-_SOURCE_WORDS = (r"genomes?|viruse?s?|circovirus|counterparts?|orthologu?es?|homologu?es?|products?|origin|cells?|neurons?|mitochondria|microsomes|hepatocytes|myocytes|cardiomyocytes|macrophages|"
+_SOURCE_WORDS = (r"genomes?|viruse?s?|circovirus|counterparts?|orthologu?es?|homologu?es?|products?|origin|"
+                 r"cells?|neurons?|mitochondria|microsomes|hepatocytes|myocytes|cardiomyocytes|macrophages|"
                  r"fibroblasts|tissues?|slices?|brains?|plasma|serum|sera|blood|membranes?|homogenates?|"
                  r"spermatozoa|sperm|oocytes?|embryos?|islets|organs?|cultures?|cDNA|genes?|proteins?|"
                  r"receptors?|enzymes?|antibod(y|ies)|liver|heart|aorta|testis|testes|kidney|muscle|skin")
@@ -245,6 +246,8 @@ def _pooled_cohorts(match: re.Match[str], text: str) -> bool:
 
 
 def _singular(term: str) -> str:
+    if term.endswith("ies"):
+        return term[:-3] + "y"
     return term[:-1] if term.endswith("s") and not term.endswith(("sis", "ss")) else term
 
 
