@@ -104,6 +104,7 @@ def current_nlp_version(settings: Settings) -> str:
     return pipeline_version(nlp, settings.nlp.model, models) + f"+claims:{claim_rules_version()}"
 
 
+@functools.cache  # the code this process runs, even if the files change under a served deployment
 def claim_rules_version() -> str:
     """Changes whenever the code that turns NLP output into sentences, entities and claims changes, so
     stored documents are processed again with the new rules."""
@@ -235,6 +236,7 @@ def finish_run(settings: Settings, results: db.RunResults, plan: db.LoadPlan, cl
         con.close()
 
 
+@functools.cache  # the code this process runs, even if the files change under a served deployment
 def comparison_method_version() -> str:
     """Changes whenever the linking or verdict rules or the stance model change, so stored verdicts
     are recomputed."""

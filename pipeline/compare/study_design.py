@@ -117,12 +117,12 @@ _GENOME_WIDE = re.compile(r"\b(genome-wide|GWAS|loci|consorti(um|a))\b", re.I)
 _LITERATURE_SEARCH = re.compile(r"\b(systematic(ally)?|search strategy|searched|literature)\b", re.I)
 # Papers that present a tool, database or other resource ("We present a toolbox ...") are `other`, even
 # when they also "discuss" it.
+_TOOL_NOUNS = (r"(software|tool|toolbox|toolkit|package|database|web ?server|server|platform|library|program|"
+               r"pipeline|resource|catalog(ue)?|atlas)")
 _RESOURCE = re.compile(
     r"\bwe (present|describe|introduce|developed|have developed|report) (a|an|the) ([\w-]+ ){0,3}?"
-    r"(software|tool|toolbox|toolkit|package|database|web ?server|server|platform|library|program|pipeline|"
-    r"resource|catalog(ue)?|atlas)\b|"
-    r"\b(open[- ]source|freely available|web-based) ([\w-]+ ){0,2}?(software|tool|toolbox|toolkit|package|library|"
-    r"platform|program|database)\b", re.I)
+    + _TOOL_NOUNS + r"\b|"
+    r"\b(open[- ]source|freely available|web-based) ([\w-]+ ){0,2}?" + _TOOL_NOUNS + r"\b", re.I)
 # MeSH headings NLM assigns for the design of a study of people (not for the topic).
 _HUMAN_DESIGN_MESH = {
     "Cohort Studies", "Case-Control Studies", "Cross-Sectional Studies", "Retrospective Studies",
@@ -347,6 +347,7 @@ def classify_text(title: str, abstract: str, pub_types: Iterable[str], mesh_desc
 
 
 @functools.lru_cache(maxsize=1)
+@functools.cache  # the rules this process runs: read once, not from a file edited since (and not per record)
 def rules_version() -> str:
     """Changes whenever these rules change; stored records decided by other rules are decided again
     (:func:`pipeline.store.db.refresh_study_designs`)."""

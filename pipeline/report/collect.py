@@ -153,17 +153,19 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[EvidenceRe
                         ELSE 'supports' END AS stance,
                    min(ord) AS ord
             FROM refs GROUP BY claim_id, pmid),
+        totals AS (
+            SELECT claim_id, count(*) AS total, count(*) FILTER (WHERE stance <> 'supports') AS against
+            FROM merged GROUP BY claim_id),
+        -- rank on narrow rows and read titles for the few kept: sorting every record's title with it made
+        -- this query 6 times slower on a 50k-record corpus
         ranked AS (
-            SELECT m.claim_id, m.pmid, p.study_design, p.pub_year, p.title, m.stance,
-                   coalesce(p.evidence_level, 99) AS level, m.ord,
-                   row_number() OVER (PARTITION BY m.claim_id, m.stance = 'supports'
-                                      ORDER BY coalesce(p.evidence_level, 99), m.ord) AS rank,
-                   count(*) OVER (PARTITION BY m.claim_id) AS total,
-                   count(*) FILTER (WHERE m.stance <> 'supports') OVER (PARTITION BY m.claim_id) AS against
-            FROM merged m LEFT JOIN pubmed_articles p ON p.pmid = m.pmid)
-        SELECT claim_id, pmid, study_design, pub_year, title, stance, total, against
-        FROM ranked WHERE rank <= ?
-        ORDER BY claim_id, level, ord""", [MAX_EVIDENCE_SHOWN]).fetchall()
+            SELECT m.claim_id, m.pmid, m.stance, coalesce(p.evidence_level, 99) AS level, m.ord
+            FROM merged m LEFT JOIN (SELECT pmid, evidence_level FROM pubmed_articles) p ON p.pmid = m.pmid
+            QUALIFY row_number() OVER (PARTITION BY m.claim_id, m.stance = 'supports'
+                                       ORDER BY coalesce(p.evidence_level, 99), m.ord) <= ?)
+        SELECT r.claim_id, r.pmid, p.study_design, p.pub_year, p.title, r.stance, t.total, t.against
+        FROM ranked r JOIN totals t USING (claim_id) LEFT JOIN pubmed_articles p ON p.pmid = r.pmid
+        ORDER BY r.claim_id, r.level, r.ord""", [MAX_EVIDENCE_SHOWN]).fetchall()
     evidence: dict[str, list[EvidenceRef]] = {}
     totals: dict[str, tuple[int, int]] = {}
     for claim_id, pmid, design, year, title, stance, total, against in rows:

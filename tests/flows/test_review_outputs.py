@@ -14,6 +14,7 @@ from helpers import FIXTURES, PROJECT, make_settings
 
 from flows.nightly import nightly
 from pipeline.cli import main
+from pipeline.compare import evidence, stance
 from pipeline.report import query as q
 from pipeline.report.prisma import prisma_counts
 
@@ -50,6 +51,10 @@ def test_a_fresh_run_writes_the_exports_and_every_saved_query_and_guide_query_ru
                                                                                    monkeypatch):
     settings = make_settings(tmp_path, eutils_server.base_url)
     nightly(settings=settings)
+    # the comparison (run in this process) keeps ~8 KB of features per literature claim while it runs: none is left
+    cached = (stance._side, stance._claim_buckets, stance._evidence_buckets, evidence.safety_view,
+              evidence.doubts_evidence, evidence.requires_human_evidence)
+    assert [f.cache_info().currsize for f in cached] == [0] * len(cached)
     exports = tmp_path / "exports"
     assert sorted(p.name for p in exports.iterdir()) == ["prisma_counts.csv", "records.bib", "records.csv",
                                                          "records.ris"]
@@ -101,6 +106,24 @@ def test_a_fresh_run_writes_the_exports_and_every_saved_query_and_guide_query_ru
     assert proc.returncode == 0, proc.stderr
     contradicted = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert contradicted and {r["verdict"] for r in contradicted} <= {"contradicted", "mixed"}
+    assert list(contradicted[0]) == ["article_title", "verdict", "sentence", "n_contradicting_records",
+                                     "strongest_contradicting_pmids", "n_supporting_records",
+                                     "strongest_supporting_pmids", "best_design", "reason", "claim_id"]
+
+    # the verdict queries list the strongest records per side with the full counts beside them
+    saved = q.saved_queries()
+    overview = q.run_query(settings.storage.db_path, saved["assertion_verdicts"].sql, wait_s=0)
+    assert overview.columns == ("article_title", "verdict", "best_design", "n_supporting_records",
+                                "n_contradicting_records", "strongest_pmids", "sentence", "reason", "claim_id")
+    con = duckdb.connect(str(settings.storage.db_path), read_only=True)
+    full = {claim_id: (set(supporting), set(contradicting)) for claim_id, supporting, contradicting in con.execute(
+        "SELECT claim_id, supporting_pmids, contradicting_pmids FROM verdicts").fetchall()}
+    con.close()
+    assert len(overview.rows) == len(full)
+    for row in map(dict, (zip(overview.columns, r) for r in overview.rows)):
+        supporting, contradicting = full[row["claim_id"]]
+        assert (row["n_supporting_records"], row["n_contradicting_records"]) == (len(supporting), len(contradicting))
+        assert set(row["strongest_pmids"]) == supporting | contradicting  # all of them: fewer than 25 per side
 
 
 def test_screening_survives_reruns_and_record_updates_and_prisma_counts_duplicates(tmp_path, eutils_server,
