@@ -34,6 +34,10 @@ def test_evidence_levels_rank_human_rct_above_case_report_above_preclinical_abov
     # bench work that never says "cultured" or "in vitro" (records without MeSH, e.g. not yet indexed)
     ("Hypoxia regulates mRNA translation.", "Hypoxia inhibits translation through AMPK kinase activation and "
      "mTOR; mutation of the TSC2 gene confers a growth advantage to cells.", "in_vitro"),
+    # two bench terms are enough when the authors report work of their own, not otherwise
+    ("A receptor that captures virus.", "Here we show that the lectin receptor binds virus on mature dendritic "
+     "cells.", "in_vitro"),
+    ("A receptor that captures virus.", "The lectin receptor binds virus on mature dendritic cells.", "other"),
     # recruitment of cells or factors is not a clinical design; recruitment of people is
     ("Splicing enhancers in exon definition.", "Enhancers assist the recruitment of splicing factors; "
      "monocytes were recruited to the site.", "other"),
