@@ -29,8 +29,11 @@ CHECKABLE_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative",
 MAX_PMIDS_IN_REASON = 3
 
 
+TIER_NAMES = ("human studies", "preclinical studies", "reviews or other records")
+
+
 def tier(evidence_level: int) -> int:
-    """0: human studies, 1: preclinical, 2: reviews and other records."""
+    """0: human studies, 1: preclinical, 2: reviews and other records (names in ``TIER_NAMES``)."""
     return 0 if evidence_level <= 4 else 1 if evidence_level <= 6 else 2
 
 
@@ -116,10 +119,12 @@ def decide_verdict(claim: Claim, links: Sequence[EvidenceLink], known_journals: 
                       f"{_records(contra_pmids)} of weaker design against")
         else:
             verdict = "mixed"
+            # the tier decides, not the level: a systematic review does not outweigh an RCT of the other side
             reason = (f"{_records(support_pmids)} {_agree(support_pmids, 'supports', 'support')} it "
                       f"({_cite(support_pmids)}) and {_records(contra_pmids)} "
-                      f"{_agree(contra_pmids, 'contradicts', 'contradict')} it ({_cite(contra_pmids)}) at the same "
-                      "level of evidence")
+                      f"{_agree(contra_pmids, 'contradicts', 'contradict')} it ({_cite(contra_pmids)}); both sides "
+                      f"have {TIER_NAMES[support_tier]} (best for: {design(best_support)}, best against: "
+                      f"{design(best_contra)})")
     return ClaimVerdict(
         claim_id=claim.claim_id,
         verdict=verdict,

@@ -5,7 +5,7 @@ import pytest
 from pipeline.compare.evidence import (
     LiteratureClaim, benefit, cited_journal, fact_stance, link_claim, link_evidence, safety_view,
 )
-from pipeline.compare.study_design import EVIDENCE_LEVELS
+from pipeline.compare.study_design import DESIGN_PHRASES, EVIDENCE_LEVELS
 from pipeline.compare.verdicts import conflict_reason, decide_verdict, decide_verdicts, find_conflicts
 from pipeline.records import Claim
 
@@ -169,6 +169,12 @@ def test_stronger_design_wins_and_equal_designs_are_mixed():
     rct_growth = lit("Exosomes increased hair growth versus placebo.", "rct", pmid="21")
     mixed = _verdict(article, [RCT_NO_EFFECT, rct_growth])
     assert (mixed.verdict, mixed.n_supports, mixed.n_contradicts) == ("mixed", 1, 1)
+    # the reason names the tier that tied and each side's strongest design, so differing levels read right
+    review_growth = lit("Exosomes increased hair growth across the included trials.", "systematic_review", pmid="22")
+    tied = _verdict(article, [RCT_NO_EFFECT, review_growth])
+    assert tied.verdict == "mixed" and tied.best_design == "systematic_review"
+    assert "both sides have human studies" in tied.reason
+    assert DESIGN_PHRASES["systematic_review"] in tied.reason and DESIGN_PHRASES["rct"] in tied.reason
 
 
 def test_verdict_not_addressed_says_why():
