@@ -27,13 +27,11 @@ from pipeline.records import Claim
 Verdict = Literal["supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed"]
 CHECKABLE_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "background")
 MAX_PMIDS_IN_REASON = 3
-
-
-TIER_NAMES = ("human studies", "preclinical studies", "reviews or other records")
+TIER_NAMES = ("human studies", "preclinical studies", "reviews or other records")  # as reasons name them
 
 
 def tier(evidence_level: int) -> int:
-    """0: human studies, 1: preclinical, 2: reviews and other records (names in ``TIER_NAMES``)."""
+    """The evidence tier of a level: an index into ``TIER_NAMES`` (0 human, 1 preclinical, 2 the rest)."""
     return 0 if evidence_level <= 4 else 1 if evidence_level <= 6 else 2
 
 
