@@ -181,6 +181,33 @@ def cmd_query(args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from pipeline.config import load_settings
+    from pipeline.nlp.encoder import ModelMissing, sentence_encoder
+    from pipeline.report import query as q
+    from pipeline.store.search import SEARCH_COLUMNS, NoEmbeddings, search_literature
+
+    settings = load_settings(args.config)
+    try:
+        encoder = sentence_encoder(settings.encoder.package, settings.encoder.thread_count,
+                                   settings.encoder.batch_size)
+        con = q.open_read_only(settings.storage.db_path, args.wait, lambda m: print(m, file=sys.stderr))
+        try:
+            hits = search_literature(con, encoder, " ".join(args.text), args.limit)
+        finally:
+            con.close()
+    except q.DatabaseBusy as exc:
+        print(f"exoclaims search: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY
+    except (q.QueryError, ModelMissing, NoEmbeddings, ValueError) as exc:
+        print(f"exoclaims search: {exc}", file=sys.stderr)
+        return 1
+    result = q.QueryResult(SEARCH_COLUMNS, ("VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "DOUBLE"),
+                           [tuple(getattr(h, c) for c in SEARCH_COLUMNS) for h in hits])
+    sys.stdout.write(q.render(result, args.format, args.max_width))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -311,6 +338,18 @@ def main(argv: list[str] | None = None) -> int:
                        help="how long to wait while a run holds the file (default 120)")
     query.add_argument("--max-width", type=int, default=60, help="table format: cut longer cells (default 60)")
     query.set_defaults(fn=cmd_query)
+    search = sub.add_parser(
+        "search", help="the literature nearest in meaning to a question or assertion: one row per record (PMID, "
+                       "title, design, year, its closest sentence, cosine similarity), best first",
+        description="Encode TEXT with the pipeline's sentence encoder and rank the stored abstracts by the cosine "
+                    "similarity of their closest sentence (DuckDB's array_cosine_similarity). Words need not match.")
+    search.add_argument("text", nargs="+", help="a question, an assertion, or a few words")
+    search.add_argument("--limit", type=int, default=10, help="records to show (default 10)")
+    search.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    search.add_argument("--max-width", type=int, default=60, help="table format: cut longer cells (default 60)")
+    search.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                        help="how long to wait while a run holds the file (default 120)")
+    search.set_defaults(fn=cmd_search)
     export = sub.add_parser(
         "export", help="stored records as RIS, BibTeX or CSV with design, evidence level, screening decision and "
                        "the article claims they back (the nightly run writes all of them to [exports] directory)")

@@ -110,6 +110,28 @@ class ExecutionSettings:
 
 
 @dataclass(frozen=True)
+class EncoderSettings:
+    """The sentence encoder (pipeline/nlp/encoder.py): embeddings for search and evidence retrieval."""
+
+    package: str = "exoclaims_minilm"  # an installed ONNX model package
+    threads: int = 0  # onnxruntime intra-op threads in the flow process; 0 = one per CPU core
+    batch_size: int = 32  # texts per ONNX call
+    chunk: int = 2048  # texts encoded and stored per transaction
+
+    @property
+    def thread_count(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """How evidence candidates are chosen for each article assertion (docs/analyst-guide.md)."""
+
+    max_candidates: int = 30  # at most this many literature claims per assertion, the most similar first
+    min_similarity: float = 0.55  # a literature claim sharing no concept is a candidate from this cosine up
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     cron: str = "0 2 * * *"
     timezone: str = "local"
@@ -126,6 +148,8 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     bulk: BulkSettings = field(default_factory=BulkSettings)
+    encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    compare: CompareSettings = field(default_factory=CompareSettings)
 
     def with_overrides(self, **sections) -> "Settings":
         return replace(self, **sections)
@@ -226,5 +250,21 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         directory=_path(bulk_dir, Path.cwd() if env.get("EXOCLAIMS_BULK_DIR") else base) if bulk_dir else None,
         topic=tuple(tuple(group) for group in blk.get("topic", ())),
     )
+    enc = raw.get("encoder", {})
+    encoder = EncoderSettings(
+        package=env.get("EXOCLAIMS_ENCODER") or enc.get("package", EncoderSettings.package),
+        threads=int(enc.get("threads", EncoderSettings.threads)),
+        batch_size=int(enc.get("batch_size", EncoderSettings.batch_size)),
+        chunk=int(enc.get("chunk", EncoderSettings.chunk)),
+    )
+    if encoder.threads < 0 or encoder.batch_size < 1 or encoder.chunk < 1:
+        raise ValueError(f"{config_path}: [encoder] threads must be >= 0, batch_size and chunk >= 1")
+    cmp = raw.get("compare", {})
+    compare = CompareSettings(
+        max_candidates=int(cmp.get("max_candidates", CompareSettings.max_candidates)),
+        min_similarity=float(cmp.get("min_similarity", CompareSettings.min_similarity)),
+    )
+    if compare.max_candidates < 1 or not -1.0 <= compare.min_similarity <= 1.0:
+        raise ValueError(f"{config_path}: [compare] max_candidates must be >= 1 and min_similarity in [-1, 1]")
     return Settings(pubmed=pubmed, articles=articles, nlp=nlp, storage=storage, schedule=schedule, exports=exports,
-                    report=report, execution=execution, bulk=bulk)
+                    report=report, execution=execution, bulk=bulk, encoder=encoder, compare=compare)

@@ -35,7 +35,8 @@ from pipeline.nlp import analyse
 from pipeline.report.html import write_report
 from pipeline.report.markdown import report_summary
 from pipeline.store import bulk_files as bulk_files_store
-from pipeline.store import comparison, db
+from pipeline.nlp.encoder import SentenceEncoder, sentence_encoder
+from pipeline.store import comparison, db, embeddings
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,41 @@ def finish_run(settings: Settings, results: db.RunResults, plan: db.LoadPlan, cl
         con.close()
 
 
+def encoder(settings: Settings) -> SentenceEncoder:
+    """The process's sentence encoder, loaded once (``[encoder]`` in the config)."""
+    return sentence_encoder(settings.encoder.package, settings.encoder.thread_count, settings.encoder.batch_size)
+
+
+@dataclass(frozen=True)
+class EmbeddingCounts:
+    encoded: int  # distinct sentence texts encoded by this call
+    model_version: str
+
+
+def embed_sentences(settings: Settings) -> EmbeddingCounts:
+    """Encode every stored sentence text that has no vector from the current encoder yet, a chunk per
+    transaction; earlier encoders' vectors are dropped. A second call encodes nothing."""
+    model = encoder(settings)
+    con = db.connect(settings.storage.db_path)
+    try:
+        embeddings.fill_text_hashes(con)
+        if dropped := embeddings.drop_other_versions(con, model.version):
+            log.info("dropped %d sentence embeddings of earlier encoders", dropped)
+        todo = embeddings.count_missing(con, model.version)
+        if not todo:
+            log.info("every sentence already has an embedding from %s", model.version)
+            return EmbeddingCounts(0, model.version)
+        log.info("encoding %d sentence texts with %s (%d threads)", todo, model.version, settings.encoder.thread_count)
+        done = 0
+        for chunk in embeddings.missing_texts(con, model.version, settings.encoder.chunk):
+            vectors = model.embed([text for _, text in chunk])
+            done += embeddings.store_embeddings(con, model.version, [h for h, _ in chunk], vectors)
+            log.info("encoded %d/%d sentence texts", done, todo)
+        return EmbeddingCounts(done, model.version)
+    finally:
+        con.close()
+
+
 @functools.cache  # the code this process runs, even if the files change under a served deployment
 def comparison_method_version() -> str:
     """Changes whenever the linking or verdict rules or the stance model change, so stored verdicts
@@ -265,7 +301,10 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
     try:
         articles = comparison.article_claims(con)
         literature = comparison.literature_claims(con)
-        fingerprint = comparison.inputs_fingerprint(articles, literature, comparison_method_version())
+        model_version = encoder(settings).version
+        policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
+        fingerprint = comparison.inputs_fingerprint(
+            articles, literature, f"{comparison_method_version()}|{model_version}|{policy}")
         if fingerprint == comparison.stored_fingerprint(con):
             counts = comparison.ComparisonCounts(*con.execute(
                 """SELECT (SELECT count(*) FROM evidence_links), (SELECT count(*) FROM claim_verdicts),
@@ -273,10 +312,11 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
             log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
             return counts
         journals = comparison.journals(con)
+        similarities = comparison.similarities(con, model_version)
         by_verdict: dict[str, int] = {}
 
         def judged():
-            for article, links in evidence.iter_claim_links(articles, literature, text_stance):
+            for article, links in evidence.iter_claim_links(articles, literature, text_stance, similarities, policy):
                 verdict = verdicts.decide_claim(article, links, journals)
                 if verdict is not None:
                     by_verdict[verdict.verdict] = by_verdict.get(verdict.verdict, 0) + 1

@@ -92,9 +92,45 @@ class EvidenceLink:
     method: Literal["facts", "text"]
     text_stance: str | None = None  # what the text classifier reads, for every pair (None: not run)
     text_probability: float | None = None
+    similarity: float | None = None  # cosine of the two sentences' embeddings (None: no embeddings)
+    text_probabilities: tuple[float, float, float] | None = None  # supports, contradicts, unrelated
 
 
-TextStance = Callable[[Sequence[tuple[str, str]]], list[tuple[str, float]]]
+# (claim, evidence) pairs → (label, probability) or (label, probability, (p_supports, p_contradicts, p_unrelated))
+TextStance = Callable[[Sequence[tuple[str, str]]], list[tuple]]
+
+
+@dataclass(frozen=True)
+class CandidatePolicy:
+    """At most ``max_candidates`` literature claims per assertion, the most similar first; a literature claim
+    that shares no concept with the assertion is a candidate from ``min_similarity`` up."""
+
+    max_candidates: int = 30
+    min_similarity: float = 0.55
+
+
+@dataclass(frozen=True)
+class Similarities:
+    """Cosine similarities of article claims to literature claims, from stored sentence embeddings."""
+
+    article_ids: dict[str, int]
+    article_vectors: "object"  # (n_article, d) float32 array
+    literature_ids: dict[str, int]
+    literature_vectors: "object"  # (n_literature, d) float32 array
+
+    def to_literature(self, article_claim_id: str, literature: Sequence[LiteratureClaim]):
+        """Cosine with each of ``literature``, in its order (NaN where either side has no vector); None when
+        the article claim has no vector."""
+        import numpy as np
+
+        row = self.article_ids.get(article_claim_id)
+        if row is None:
+            return None
+        rows = np.array([self.literature_ids.get(lit.claim.claim_id, -1) for lit in literature], dtype=np.int64)
+        sims = np.full(len(literature), np.nan, dtype=np.float32)
+        known = rows >= 0
+        sims[known] = self.literature_vectors[rows[known]] @ self.article_vectors[row]
+        return sims
 
 
 # -- what a claim asserts ----------------------------------------------------------------------
@@ -278,21 +314,47 @@ def link_claim(article: Claim, literature: Iterable[LiteratureClaim],
     pool = candidates(article, literature)
     if journals is None:
         journals = {lit.journal for lit in literature if lit.journal}
+    return link_pool(article, _cited_journal_only(article, pool, journals), text_stance)
+
+
+def _cited_journal_only(article: Claim, pool: list[LiteratureClaim], journals: Iterable[str]) -> list[LiteratureClaim]:
     journal = cited_journal(article.sentence, journals)
     if journal:
-        pool = [lit for lit in pool if _fold(lit.journal) == _fold(journal)]
-    decided = [(lit, fact_stance(article, lit)) for lit in pool]
-    readings: list[tuple[str, float] | tuple[None, None]] = [(None, None)] * len(pool)
+        return [lit for lit in pool if _fold(lit.journal) == _fold(journal)]
+    return pool
+
+
+def _reading(reading: tuple) -> tuple[str | None, float | None, tuple[float, float, float] | None]:
+    if len(reading) == 3 and reading[2] is not None:
+        return reading[0], reading[1], tuple(round(float(p), 4) for p in reading[2])
+    return reading[0], reading[1], None
+
+
+def link_pool(article: Claim, pool: Sequence[LiteratureClaim], text_stance: TextStance | None = None,
+              similarities: Sequence[float | None] | None = None,
+              by_concept: Sequence[bool] | None = None) -> list[EvidenceLink]:
+    """Links for an already chosen pool. ``by_concept[i]`` False marks a semantic neighbour that shares no
+    concept with the assertion: the facts of two claims about different things do not compare, so only a
+    confident text-stance reading makes it count."""
+    readings: list[tuple] = [(None, None)] * len(pool)
     if text_stance is not None and pool:
         readings = text_stance([(article.sentence, lit.claim.sentence) for lit in pool])
     links = []
-    for (lit, fs), (text_label, probability) in zip(decided, readings):
+    for i, (lit, reading) in enumerate(zip(pool, readings)):
+        text_label, probability, probabilities = _reading(reading)
+        similarity = None if similarities is None or similarities[i] is None else round(float(similarities[i]), 4)
+        concept = True if by_concept is None else bool(by_concept[i])
+        if concept:
+            fs = fact_stance(article, lit)
+        else:
+            fs = FactStance(None, f"{NEIGHBOUR} (cosine {similarity:.2f})" if similarity is not None else NEIGHBOUR)
         method: Literal["facts", "text"] = "facts"
         stance, reason = fs.stance, fs.reason
         if stance is None:
             stance = "unrelated"
-            # the text decides only where both claims are about the same outcome but state no direction
-            if fs.reason == NO_DIRECTION and text_label in ("supports", "contradicts") \
+            # the text decides only where the facts cannot: both claims about the same outcome but without
+            # a direction, or a neighbour found by meaning rather than by concept
+            if (fs.reason == NO_DIRECTION or not concept) and text_label in ("supports", "contradicts") \
                     and probability >= CLAIM_TEXT_CLASSIFIER_MIN:
                 stance, method = text_label, "text"
                 reason = f"{fs.reason}; the text classifier reads it as {text_label} (p={probability:.2f})"
@@ -303,28 +365,78 @@ def link_claim(article: Claim, literature: Iterable[LiteratureClaim],
             reason += " (hedged)"
         links.append(EvidenceLink(article.claim_id, lit.claim.claim_id, lit.pmid, stance, score, lit.evidence_level,
                                   lit.design, reason, method, text_label,
-                                  None if probability is None else round(float(probability), 3)))
+                                  None if probability is None else round(float(probability), 3),
+                                  similarity, probabilities))
     return links
 
 
+NEIGHBOUR = "found by meaning, sharing no concept with the assertion"
+
+
+def _signature(lit: LiteratureClaim) -> tuple:
+    """What ``candidates`` looks at in a literature claim: claims alike in it are candidates together."""
+    return (lit.claim.intervention, lit.claim.outcome, safety_view(lit.claim) is not None, lit.is_retracted)
+
+
+def choose_pool(article: Claim, literature: Sequence[LiteratureClaim], groups: dict[tuple, list[int]],
+                journals: Iterable[str], policy: CandidatePolicy, similarities: Sequence[float] | None
+                ) -> tuple[list[int], list[bool]]:
+    """Indices into ``literature`` of the assertion's candidates, best first, at most
+    ``policy.max_candidates``, and whether each shares a concept with it. The concept rules are checked
+    once per group of alike literature claims (``groups``), so the cost grows with the groups, not the
+    claims; ranking is by similarity, else by strength of design."""
+    import numpy as np
+
+    concept = set()
+    for members in groups.values():
+        if candidates(article, [literature[members[0]]]):
+            concept.update(members)
+    if concept:
+        pool = _cited_journal_only(article, [literature[i] for i in sorted(concept)], journals)
+        kept = {lit.claim.claim_id for lit in pool}
+        concept = {i for i in concept if literature[i].claim.claim_id in kept}
+    chosen = set(concept)
+    if similarities is not None:
+        sims = np.asarray(similarities, dtype=np.float32)
+        near = np.flatnonzero(np.nan_to_num(sims, nan=-2.0) >= policy.min_similarity)
+        chosen.update(int(i) for i in near if not literature[i].is_retracted)
+        cited = cited_journal(article.sentence, journals)
+        if cited:
+            chosen = {i for i in chosen if _fold(literature[i].journal) == _fold(cited)}
+
+        def rank(i: int):
+            value = sims[i]
+            return (-(float(value) if not np.isnan(value) else -2.0), literature[i].evidence_level, i)
+    else:
+        def rank(i: int):
+            return (0.0, literature[i].evidence_level, i)
+    ordered = sorted(chosen, key=rank)[:policy.max_candidates]
+    return ordered, [i in concept for i in ordered]
+
+
 def iter_claim_links(article_claims: Iterable[Claim], literature: Sequence[LiteratureClaim],
-                     text_stance: TextStance | None = None) -> Iterator[tuple[Claim, list[EvidenceLink]]]:
-    """Each article claim with its links (none for a claim without an intervention), one claim at a time,
-    the literature indexed by intervention so the cost grows with the number of candidate pairs, not with
-    all pairs."""
-    by_intervention: dict[str, list[LiteratureClaim]] = {}
+                     text_stance: TextStance | None = None, similarities: Similarities | None = None,
+                     policy: CandidatePolicy | None = None) -> Iterator[tuple[Claim, list[EvidenceLink]]]:
+    """Each article claim with its links, one claim at a time: at most ``policy.max_candidates`` per claim
+    (the concept candidates and, with ``similarities``, the semantic neighbours, most similar first), so the
+    comparison grows with assertions × K. Without a policy every concept candidate is linked (unbounded)."""
     journals = {lit.journal for lit in literature if lit.journal}  # once, not per article claim
-    for lit in literature:
-        if lit.claim.intervention:
-            key = "exosome" if lit.claim.intervention in EXOSOME_FAMILY else lit.claim.intervention
-            by_intervention.setdefault(key, []).append(lit)
+    groups: dict[tuple, list[int]] = {}
+    for i, lit in enumerate(literature):
+        if lit.claim.intervention or similarities is not None:
+            groups.setdefault(_signature(lit), []).append(i)
+    unbounded = CandidatePolicy(max_candidates=len(literature) or 1, min_similarity=2.0)
     try:
         for article in article_claims:
-            if article.intervention is None:
+            if article.intervention is None and similarities is None:
                 yield article, []
                 continue
-            key = "exosome" if article.intervention in EXOSOME_FAMILY else article.intervention
-            yield article, link_claim(article, by_intervention.get(key, []), text_stance, journals)
+            sims = similarities.to_literature(article.claim_id, literature) if similarities is not None else None
+            chosen, by_concept = choose_pool(article, literature, groups, journals, policy or unbounded, sims)
+            pool = [literature[i] for i in chosen]
+            yield article, link_pool(article, pool, text_stance,
+                                     None if sims is None else [None if sims[i] != sims[i] else float(sims[i])
+                                                                for i in chosen], by_concept)
     finally:
         for cached in (safety_view, doubts_evidence, requires_human_evidence):
             cached.cache_clear()

@@ -13,10 +13,11 @@ from typing import Sequence
 
 import duckdb
 
-from pipeline.compare.evidence import EvidenceLink, LiteratureClaim
+from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, Similarities
 from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict
 from pipeline.records import Claim
 from pipeline.store.db import insert_rows
+from pipeline.store.embeddings import claim_vectors
 
 _CLAIM_COLUMNS = ("claim_id, source, doc_id, sentence_idx, sentence, claim_type, polarity, certainty, intervention, "
                   "outcome, direction, cues")
@@ -42,6 +43,15 @@ def literature_claims(con: duckdb.DuckDBPyConnection) -> list[LiteratureClaim]:
         FROM claims c JOIN pubmed_articles p ON c.source = 'pubmed' AND p.pmid = c.doc_id
         ORDER BY p.pmid, c.sentence_idx""").fetchall()
     return [LiteratureClaim(_claim(r[:12]), *r[12:]) for r in rows]
+
+
+def similarities(con: duckdb.DuckDBPyConnection, model_version: str) -> Similarities | None:
+    """The stored embeddings of article and literature claim sentences; None when there are none (the
+    comparison then falls back to the concept rules alone)."""
+    articles, literature = claim_vectors(con, "article", model_version), claim_vectors(con, "pubmed", model_version)
+    if not articles.claim_ids or not literature.claim_ids:
+        return None
+    return Similarities(articles.index(), articles.matrix, literature.index(), literature.matrix)
 
 
 def journals(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -71,7 +81,8 @@ class ComparisonCounts:
 
 
 LINK_COLUMNS = ("article_claim_id", "literature_claim_id", "pmid", "stance", "score", "evidence_level", "design",
-                "reason", "method", "text_stance", "text_probability")
+                "reason", "method", "text_stance", "text_probability", "similarity", "text_p_supports",
+                "text_p_contradicts", "text_p_unrelated")
 VERDICT_COLUMNS = ("claim_id", "verdict", "best_evidence_level", "best_design", "n_supports", "n_contradicts",
                    "n_unrelated", "supporting_pmids", "contradicting_pmids", "reason")
 _CHUNK_ROWS = 50_000
@@ -90,7 +101,8 @@ def replace_comparison(con: duckdb.DuckDBPyConnection,
             con.execute(f"DELETE FROM {table}")
         for links, verdict in judged:
             pending.extend((k.article_claim_id, k.literature_claim_id, k.pmid, k.stance, k.score, k.evidence_level,
-                            k.design, k.reason, k.method, k.text_stance, k.text_probability) for k in links)
+                            k.design, k.reason, k.method, k.text_stance, k.text_probability, k.similarity,
+                            *(k.text_probabilities or (None, None, None))) for k in links)
             if len(pending) >= _CHUNK_ROWS:
                 n_links += insert_rows(con, "evidence_links", LINK_COLUMNS, pending)
                 pending = []

@@ -9,6 +9,7 @@ import duckdb
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[tuple[int, str, Migration]] = []
+EMBEDDING_DIMENSIONS = 384
 
 
 def migration(version: int, name: str):
@@ -319,6 +320,25 @@ def _bulk_files(con: duckdb.DuckDBPyConnection) -> None:
 def _design_rules(con: duckdb.DuckDBPyConnection) -> None:
     # NULL for the records stored so far: the next run decides their designs again with its rules
     con.execute("ALTER TABLE pubmed_articles ADD COLUMN design_rules VARCHAR")
+
+
+@migration(8, "sentence embeddings, their similarity and the stance probabilities on evidence links")
+def _embeddings(con: duckdb.DuckDBPyConnection) -> None:
+    # Keyed by the text's hash and the encoder's version, not by sentence: the same sentence in two records
+    # (or again after its record was re-processed) is encoded once, and a new encoder re-encodes everything.
+    con.execute("ALTER TABLE sentences ADD COLUMN text_sha256 VARCHAR")
+    con.execute("UPDATE sentences SET text_sha256 = sha256(text)")
+    con.execute(f"""
+        CREATE TABLE sentence_embeddings (
+            text_sha256 VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            embedding FLOAT[{EMBEDDING_DIMENSIONS}] NOT NULL,
+            embedded_at TIMESTAMP,
+            PRIMARY KEY (text_sha256, model_version)
+        )""")
+    con.execute("ALTER TABLE evidence_links ADD COLUMN similarity DOUBLE")
+    for label in ("supports", "contradicts", "unrelated"):
+        con.execute(f"ALTER TABLE evidence_links ADD COLUMN text_p_{label} DOUBLE")
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
