@@ -40,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 from results import machine, write_results  # noqa: E402  (benchmarks/results.py, beside this script)
 
-STAGES = ("fetch-pubmed", "select-changed", "load-duckdb", "compare-claims", "export-records", "evidence-report")
+STAGES = ("fetch-pubmed", "select-changed", "load-duckdb", "embed-sentences", "compare-claims", "export-records",
+          "evidence-report")
 
 
 class MemorySampler(threading.Thread):
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> dict:
                 runs.append(result)
                 print(f"  {size}: {result['total_s']} s, {result['records_per_s']}", file=sys.stderr, flush=True)
             figures = _figures(sorted(kept + runs, key=lambda r: r["records"]), args)
-            write_results(f"scale_{args.nlp}", figures, out)  # after every size: a long run that stops keeps the rest
+            write_results(out.stem, figures, out)  # after every size: a long run that stops keeps the rest
     print(out)
     return figures
 
