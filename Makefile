@@ -66,7 +66,8 @@ NER_OPTS_bionlp13cg := --training.max_epochs 30
 ENCODER_DIR := models/exoclaims_minilm/exoclaims_minilm
 models-encoder: models-install
 	$(TRAIN_ENV) $(PY) -m pipeline.models.encoder_export $(ENCODER_DIR) \
-	  --queries tests/fixtures/search/paraphrase_queries.tsv --records tests/fixtures/literature/pubmed_records.xml
+	  --queries tests/fixtures/search/paraphrase_queries.tsv --records tests/fixtures/literature/pubmed_records.xml \
+	  --scifact $(CORPORA)/scifact
 	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-minilm
 
 models-install: install

@@ -115,7 +115,7 @@ class EncoderSettings:
 
     package: str = "exoclaims_minilm"  # an installed ONNX model package
     threads: int = 0  # onnxruntime intra-op threads in the flow process; 0 = one per CPU core
-    batch_size: int = 32  # texts per ONNX call
+    batch_size: int = 8  # texts per ONNX call (small batches were fastest on one core)
     chunk: int = 2048  # texts encoded and stored per transaction
 
     @property
