@@ -20,7 +20,7 @@ from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import Fault
 
 CONTENT_TABLES = ("pubmed_articles", "articles", "sentences", "entities", "claims", "fetch_failures",
-                  "evidence_links", "claim_verdicts", "article_conflict_pairs")
+                  "evidence_links", "claim_verdicts", "article_conflict_pairs", "sentence_embeddings")
 
 
 def _db(settings):
