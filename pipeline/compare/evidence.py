@@ -29,18 +29,18 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal, Sequence
 
+from pipeline.compare import domain
 from pipeline.records import Claim
 
 Stance = Literal["supports", "contradicts", "unrelated"]
 
-EXOSOME_FAMILY = frozenset({"MESH:D055354", "MESH:D058953", "EXO:exosome_therapy"})
-HAIR_OUTCOMES = frozenset({"EXO:hair_growth", "EXO:hair_density", "EXO:anagen", "EXO:telogen", "MESH:D006197",
-                           "MESH:D018859", "MESH:D000505", "EXO:androgenetic_alopecia", "MESH:D000506"})
+# domain knowledge from config/lexicon/evidence.toml (pipeline/compare/domain.py), not written here
+EXOSOME_FAMILY = domain.exosome_family()
+HAIR_OUTCOMES = domain.related_hair_outcomes()
 # outcomes where "more" is bad: an increase in them is a harm, a decrease a benefit
-HARMFUL_OUTCOMES = frozenset({"MESH:D000505", "EXO:androgenetic_alopecia", "MESH:D000506", "EXO:telogen",
-                              "MESH:D009369", "MESH:D009362"})
-HUMAN_DESIGNS = frozenset({"systematic_review", "rct", "non_randomised_clinical", "case_series_or_report"})
-PRECLINICAL_DESIGNS = frozenset({"animal", "in_vitro"})
+HARMFUL_OUTCOMES = domain.load().harmful_outcomes
+HUMAN_DESIGNS = domain.load().human_designs
+PRECLINICAL_DESIGNS = domain.load().preclinical_designs
 HUMAN_EVIDENCE = re.compile(r"\b(clinical(ly)?|human|humans|patients?|trials?|participants|people|volunteers|men|women|"
                             r"dermatologists?|real[- ]world)\b", re.I)
 SAFE_WORDS = re.compile(r"\b(safe|safely|safety profile|well[- ]tolerated|tolerated|no (serious |significant |major )?"

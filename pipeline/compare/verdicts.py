@@ -10,12 +10,15 @@ reviews or other records (7-8). The rules, in order:
 3. only contradicting links: **contradicted**;
 4. both: the side with the stronger tier wins (a human RCT against a mouse study); equal tiers give
    **mixed**.
+
+The nightly comparison passes the claims' frames, and :mod:`pipeline.compare.graded` decides instead: per
+record, by directness, with a certainty and the key PMIDs. These tier rules remain for callers without frames.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
 
 from pipeline.compare.evidence import (
     LONG_TERM, EvidenceLink, benefit, cited_journal, doubts_evidence, related_outcome, requires_human_evidence,
@@ -24,7 +27,11 @@ from pipeline.compare.evidence import (
 from pipeline.compare.study_design import DESIGN_PHRASES
 from pipeline.records import Claim
 
-Verdict = Literal["supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed"]
+if TYPE_CHECKING:
+    from pipeline.claims.frames import Frame
+
+Verdict = Literal["supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed",
+                  "not checkable"]
 CHECKABLE_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "background")
 MAX_PMIDS_IN_REASON = 3
 TIER_NAMES = ("human studies", "preclinical studies", "reviews or other records")  # as reasons name them
@@ -47,6 +54,8 @@ class ClaimVerdict:
     supporting_pmids: tuple[str, ...]
     contradicting_pmids: tuple[str, ...]
     reason: str
+    certainty: str | None = None  # GRADE-style: high, moderate, low, very low (framed verdicts; None otherwise)
+    key_pmids: tuple[str, ...] = ()  # the few records that decide, strongest first
 
 
 def _best(links: Sequence[EvidenceLink]) -> EvidenceLink | None:
@@ -148,10 +157,16 @@ def decide_verdicts(article_claims: Iterable[Claim], links: Iterable[EvidenceLin
     return [verdict for verdict in decided if verdict is not None]
 
 
-def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = ()) -> ClaimVerdict | None:
-    """The verdict of one article claim from its links; None for claims that are not checkable."""
+def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = (),
+                 frames: Mapping[str, Frame] | None = None) -> ClaimVerdict | None:
+    """The verdict of one article claim from its links; None for recommendations. With the claims' ``frames``
+    (:mod:`pipeline.claims.frames`) the framed rules decide (:func:`pipeline.compare.graded.decide_framed`):
+    directness, record-level weighing and certainty; without them the tier rules of this module."""
     if claim.claim_type not in CHECKABLE_TYPES:
         return None
+    if frames is not None and claim.claim_id in frames:
+        from pipeline.compare.graded import decide_framed
+        return decide_framed(claim, links, frames, known_journals)
     return decide_verdict(claim, links, known_journals)
 
 

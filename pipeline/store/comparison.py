@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence
 
 import duckdb
 
+from pipeline.claims.frames import Frame, RecordFacts, assertion_frame, evidence_frame
+from pipeline.compare import domain as domain_config
 from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, Similarities
 from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict
 from pipeline.records import Claim
@@ -73,6 +75,29 @@ def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
+def claim_frames(con: duckdb.DuckDBPyConnection, articles: Iterable[Claim],
+                 literature: Iterable[LiteratureClaim]) -> dict[str, Frame]:
+    """The frame of every article and literature claim (pipeline/claims/frames.py), from the claims, the concept
+    ids found in their sentences and their records; an article claim that names no intervention is taken to be
+    about the family the comparison folds together (the topic of the articles: "this therapy")."""
+    concepts = {(r[0], r[1], r[2]): tuple(r[3]) for r in con.execute(
+        """SELECT source, doc_id, sentence_idx, list(DISTINCT concept_id) FROM entities
+           WHERE concept_id IS NOT NULL GROUP BY ALL""").fetchall()}
+    records = {r[0]: RecordFacts(r[0], r[1] or "other", r[2] or "", r[3] or "", r[4]) for r in con.execute(
+        "SELECT pmid, study_design, title, abstract, sample_size FROM pubmed_articles").fetchall()}
+    topic = domain_config.load().same_intervention
+    frames = {}
+    for claim in articles:
+        frames[claim.claim_id] = assertion_frame(
+            claim, concepts.get((claim.source, claim.doc_id, claim.sentence_idx), ()), topic)
+    for lit in literature:
+        claim = lit.claim
+        record = records.get(lit.pmid) or RecordFacts(lit.pmid, lit.design)
+        frames[claim.claim_id] = evidence_frame(claim, record, concepts.get((claim.source, claim.doc_id,
+                                                                              claim.sentence_idx), ()))
+    return frames
+
+
 @dataclass(frozen=True)
 class ComparisonCounts:
     links: int
@@ -84,20 +109,25 @@ LINK_COLUMNS = ("article_claim_id", "literature_claim_id", "pmid", "stance", "sc
                 "reason", "method", "text_stance", "text_probability", "similarity", "text_p_supports",
                 "text_p_contradicts", "text_p_unrelated")
 VERDICT_COLUMNS = ("claim_id", "verdict", "best_evidence_level", "best_design", "n_supports", "n_contradicts",
-                   "n_unrelated", "supporting_pmids", "contradicting_pmids", "reason")
+                   "n_unrelated", "supporting_pmids", "contradicting_pmids", "reason", "certainty", "key_pmids")
+FRAME_COLUMNS = ("claim_id", "source", "checkable", "not_checkable_reason", "asserts", "outcomes", "population",
+                 "intervention", "comparator", "long_term", "follow_up_weeks", "strength", "safety", "claims_studies",
+                 "single_study", "pmid", "design", "sample_size", "controlled", "sponsor", "lacking",
+                 "reviews_randomised", "finding", "domain_version")
 _CHUNK_ROWS = 50_000
 
 
 def replace_comparison(con: duckdb.DuckDBPyConnection,
                        judged: Iterable[tuple[Sequence[EvidenceLink], ClaimVerdict | None]],
-                       conflicts: Sequence[ArticleConflict], fingerprint: str) -> ComparisonCounts:
+                       conflicts: Sequence[ArticleConflict], fingerprint: str,
+                       frames: Mapping[str, Frame] | None = None) -> ComparisonCounts:
     """Replace every link, verdict and conflict in one transaction. ``judged`` yields each article claim's
     links with its verdict (None for claims that get none); links are written as they come, so memory
     holds a few thousand links, not all of them."""
     n_links, verdicts, pending = 0, [], []
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("evidence_links", "claim_verdicts", "article_conflict_pairs", "comparison_state"):
+        for table in ("evidence_links", "claim_verdicts", "article_conflict_pairs", "comparison_state", "claim_frames"):
             con.execute(f"DELETE FROM {table}")
         for links, verdict in judged:
             pending.extend((k.article_claim_id, k.literature_claim_id, k.pmid, k.stance, k.score, k.evidence_level,
@@ -111,8 +141,17 @@ def replace_comparison(con: duckdb.DuckDBPyConnection,
         n_links += insert_rows(con, "evidence_links", LINK_COLUMNS, pending)
         insert_rows(con, "claim_verdicts", VERDICT_COLUMNS,
                     [(v.claim_id, v.verdict, v.best_evidence_level, v.best_design, v.n_supports, v.n_contradicts,
-                      v.n_unrelated, list(v.supporting_pmids), list(v.contradicting_pmids), v.reason)
+                      v.n_unrelated, list(v.supporting_pmids), list(v.contradicting_pmids), v.reason, v.certainty,
+                      list(v.key_pmids))
                      for v in verdicts])
+        if frames:
+            version = domain_config.load().version
+            insert_rows(con, "claim_frames", FRAME_COLUMNS,
+                        [(f.claim_id, "pubmed" if f.pmid else "article", f.checkable, f.not_checkable_reason, f.asserts,
+                          list(f.outcomes), f.population, f.intervention, f.comparator, f.long_term, f.follow_up_weeks,
+                          f.strength, f.safety, f.claims_studies, f.single_study, f.pmid, f.design, f.sample_size,
+                          f.controlled, f.sponsor, f.lacking, f.reviews_randomised, f.finding, version)
+                         for f in frames.values()])
         insert_rows(con, "article_conflict_pairs", ("claim_id_a", "claim_id_b", "article_id_a", "article_id_b",
                                                     "reason"),
                     [(c.claim_id_a, c.claim_id_b, c.doc_id_a, c.doc_id_b, c.reason) for c in conflicts])

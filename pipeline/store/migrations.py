@@ -341,6 +341,53 @@ def _embeddings(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE evidence_links ADD COLUMN text_p_{label} DOUBLE")
 
 
+@migration(9, "claim frames, and certainty and key PMIDs of verdicts")
+def _frames(con: duckdb.DuckDBPyConnection) -> None:
+    # What each claim asserts (article claims) or can speak to (abstract claims), on the domain of
+    # config/lexicon/evidence.toml; recomputed by the comparison stage with the links and verdicts
+    con.execute("""
+        CREATE TABLE claim_frames (
+            claim_id VARCHAR PRIMARY KEY,
+            source VARCHAR,
+            checkable BOOLEAN,
+            not_checkable_reason VARCHAR,
+            asserts VARCHAR,                 -- effect | safety | content | evidence_lacking
+            outcomes VARCHAR[],              -- outcome keys, most specific level found: hair_growth/density
+            population VARCHAR,              -- people | animals | cells | unstated
+            intervention VARCHAR,            -- family/source: exosomes/msc, secretome, ...
+            comparator VARCHAR,
+            long_term BOOLEAN,
+            follow_up_weeks DOUBLE,
+            strength VARCHAR,                -- asserted | hedged
+            safety VARCHAR,                  -- safe | harm
+            claims_studies BOOLEAN,
+            single_study BOOLEAN,
+            pmid VARCHAR,
+            design VARCHAR,
+            sample_size INTEGER,
+            controlled BOOLEAN,
+            sponsor BOOLEAN,
+            lacking BOOLEAN,
+            reviews_randomised BOOLEAN,
+            finding BOOLEAN,                 -- false: a hedged background sentence, not the study's finding
+            domain_version VARCHAR
+        )""")
+    con.execute("ALTER TABLE claim_verdicts ADD COLUMN certainty VARCHAR")
+    con.execute("ALTER TABLE claim_verdicts ADD COLUMN key_pmids VARCHAR[]")
+    # the view's `certainty` is the claim's (asserted | hedged); the evidence's is `certainty_of_evidence`
+    con.execute("DROP VIEW verdicts")
+    con.execute("""
+        CREATE VIEW verdicts AS
+        SELECT v.claim_id, c.doc_id AS article_id, a.title AS article_title, c.sentence_idx, c.sentence,
+               c.claim_type, c.polarity, c.certainty, c.intervention, c.outcome, c.direction,
+               v.verdict, v.best_evidence_level, v.best_design, v.n_supports, v.n_contradicts, v.n_unrelated,
+               list_distinct(list_concat(v.supporting_pmids, v.contradicting_pmids)) AS pmids,
+               v.supporting_pmids, v.contradicting_pmids, v.reason,
+               v.certainty AS certainty_of_evidence, v.key_pmids
+        FROM claim_verdicts v
+        JOIN claims c ON c.claim_id = v.claim_id
+        LEFT JOIN articles a ON a.article_id = c.doc_id""")
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,0 +1,274 @@
+"""Assertion and evidence frames: what exactly a claim asserts, and what exactly a study can speak to.
+
+A :class:`Frame` places a claim on the domain of ``config/lexicon/evidence.toml``
+(:mod:`pipeline.compare.domain`): whether it is checkable at all, its outcomes on the outcome hierarchy
+(the most specific level found, in the order the sentence names them), the population it speaks of, the
+intervention family (and source: MSC, adipose, plant ...), the comparator, the time frame and its strength
+(asserted or hedged). What it asserts (``asserts``) decides how evidence is weighed: an effect, safety, the
+content of vesicles, or that evidence is missing ("larger trials are needed"). An evidence frame (a claim of
+an abstract) adds what GRADE looks at in its record: design, sample size, control arm, follow-up, sponsor,
+and whether it calls the human evidence lacking.
+
+Frames are computed from stored claims, their sentences' concept ids and their records, so changing the
+domain file re-frames everything without re-running the NLP.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from pipeline.compare.domain import Domain, Hierarchy, load
+from pipeline.records import Claim
+
+Population = Literal["people", "animals", "cells", "unstated"]
+Asserts = Literal["effect", "safety", "content", "evidence_lacking"]
+_NUMBER = re.compile(r"\b(\d{1,3}(?:\.\d)?)\s*[- ]?\s*(days?|weeks?|months?|years?)\b", re.I)
+_DESIGN_POPULATION: dict[str, Population] = {
+    "animal": "animals", "in_vitro": "cells", "systematic_review": "people", "rct": "people",
+    "non_randomised_clinical": "people", "case_series_or_report": "people"}
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What an evidence frame needs from a PubMed record."""
+
+    pmid: str
+    design: str
+    title: str = ""
+    abstract: str = ""
+    sample_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Frame:
+    claim_id: str
+    checkable: bool
+    not_checkable_reason: str | None
+    asserts: Asserts
+    outcomes: tuple[str, ...]  # outcome keys, "hair_growth/density", in the order the sentence names them
+    population: Population
+    intervention: str | None  # family key, with the source when known: "exosomes/msc", "secretome"
+    comparator: str | None  # "placebo", "medications", ...: what the claim compares with
+    long_term: bool  # the claim speaks of long-term effects (assertion) or reports long-term follow-up (evidence)
+    follow_up_weeks: float | None
+    strength: Literal["asserted", "hedged"]
+    safety: Literal["safe", "harm"] | None = None  # what a safety claim says
+    claims_studies: bool = False  # "studies have shown", "patients report": what human evidence shows
+    single_study: bool = False  # reports one study's result ("one pivotal study ... demonstrated")
+    # evidence frames only
+    pmid: str | None = None
+    design: str | None = None
+    sample_size: int | None = None
+    controlled: bool | None = None  # a control arm: placebo, vehicle, randomised, split-scalp
+    sponsor: bool | None = None  # a company named as funder, or a conflict of interest
+    lacking: bool = False  # says the (human) evidence is limited, lacking or unproven
+    reviews_randomised: bool = False  # a systematic review whose abstract speaks of randomised trials
+    finding: bool = True  # False: a hedged sentence reporting no finding of the study's own (background)
+
+    @property
+    def outcome(self) -> str | None:
+        """The first outcome named: what the claim is mainly about."""
+        return self.outcomes[0] if self.outcomes else None
+
+    @property
+    def family(self) -> str | None:
+        return self.intervention.split("/")[0] if self.intervention else None
+
+
+def _hierarchy_match(h: Hierarchy, text: str, concepts: Iterable[str], levels_alone: bool) -> list[tuple[int, str]]:
+    """(position, key) of the most specific entries of ``h`` mentioned in ``text``: every level found (less
+    one that a more specific level found ``implies``), else the category; empty when none is. With
+    ``levels_alone`` a level found without its category still counts (outcomes); without it (interventions)
+    a source counts only under its family ("adipose-derived stem cells" alone are not exosomes)."""
+    concepts = tuple(concepts)
+    top = h.category.position(text, concepts)
+    hits = [(pos, level) for level in h.levels if (pos := level.position(text, concepts)) is not None]
+    if top is None and not (levels_alone and hits):
+        return []
+    if not hits:
+        return [(top, h.category.key)]
+    implied = {key for _, level in hits for key in level.implies}
+    # an intervention is placed where its family is named; the source only refines it
+    return [(pos if levels_alone else top, level.key) for pos, level in hits if level.key not in implied]
+
+
+def outcome_positions(text: str, concepts: Iterable[str] = (), domain: Domain | None = None) -> list[tuple[int, str]]:
+    """(position, key) of the outcomes a sentence names, in order. Concept ids only fill in when no pattern
+    finds an outcome; outcomes named as a purpose ("..., which are essential for hair growth") only when
+    nothing is named before it."""
+    domain = domain or load()
+    found = sorted(m for h in domain.outcomes for m in _hierarchy_match(h, text, concepts, True))
+    if any(pos < len(text) for pos, _ in found):
+        found = [(pos, key) for pos, key in found if pos < len(text)]
+    context = domain.outcome_context.search(text) if domain.outcome_context else None
+    if context is not None and any(pos < context.start() for pos, _ in found):
+        found = [(pos, key) for pos, key in found if pos < context.start()]
+    return list({key: (pos, key) for pos, key in reversed(found)}.values())[::-1]
+
+
+def outcomes_of(text: str, concepts: Iterable[str] = (), domain: Domain | None = None) -> tuple[str, ...]:
+    return tuple(key for _, key in outcome_positions(text, concepts, domain))
+
+
+def strength_of(text: str, positions: list[tuple[int, str]], domain: Domain | None = None) -> Literal["asserted", "hedged"]:
+    """Hedged when a hedge comes before what is claimed: "may promote hair growth", not "studies show X,
+    a novel approach that could change treatment"."""
+    domain = domain or load()
+    first = positions[0][0] if positions else len(text)
+    hedge = domain.hedges.search(text)
+    return "hedged" if hedge is not None and hedge.start() <= first else "asserted"
+
+
+def intervention_of(text: str, concepts: Iterable[str] = (), domain: Domain | None = None) -> str | None:
+    """The intervention family named first, with its source when the sentence names one."""
+    domain = domain or load()
+    found = [min(m) for h in domain.interventions if (m := _hierarchy_match(h, text, concepts, False))]
+    return min(found)[1] if found else None
+
+
+def comparator_of(text: str, domain: Domain | None = None) -> str | None:
+    """What the claim compares the intervention with, where it makes a comparison."""
+    domain = domain or load()
+    cue = domain.comparison_cue.search(text)
+    if cue is None:
+        return None
+    tail = text[cue.start():]
+    found = [(pos, c.key) for c in domain.comparators if (pos := c.position(tail)) is not None]
+    return min(found)[1] if found else None
+
+
+def follow_up_weeks(text: str, domain: Domain | None = None) -> float | None:
+    """The longest duration stated ("24 weeks", "6 months"), in weeks."""
+    domain = domain or load()
+    weeks = [float(n) * domain.time_units[unit.lower()] for n, unit in _NUMBER.findall(text)
+             if unit.lower() in domain.time_units]
+    return round(max(weeks), 1) if weeks else None
+
+
+def population_of(text: str, domain: Domain | None = None) -> Population:
+    domain = domain or load()
+    for name, key in (("animals", "animals"), ("cells", "cells"), ("people", "people")):
+        if domain.populations[name].search(text):
+            return key  # type: ignore[return-value]
+    return "unstated"
+
+
+def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain | None = None) -> str | None:
+    domain = domain or load()
+    text = claim.sentence
+    if claim.claim_type == "recommendation":
+        return "a recommendation"
+    checks = domain.not_checkable
+    if "future" in checks and checks["future"].search(text):
+        return "speculation about the future"
+    if "definition" in checks and checks["definition"].search(text) and claim.direction == "none":
+        return "a definition"
+    if "promotion" in checks and checks["promotion"].search(text) and not outcomes:
+        return "promotion with no testable content"
+    return None
+
+
+def _safety(claim: Claim, domain: Domain) -> Literal["safe", "harm"] | None:
+    """Whether a claim says the intervention is safe or harmful: "no notable adverse effects" is safe, else the
+    evidence module's reading (safe words, harm words, negation)."""
+    from pipeline.compare.evidence import safety_view
+    if domain.no_harm.search(claim.sentence):
+        return "safe"
+    return safety_view(claim)
+
+
+def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain: Domain) -> Asserts:
+    text = claim.sentence
+    if domain.evidence_absence.search(text) or (claim.claim_type == "evidence" and claim.polarity == "negated"):
+        return "evidence_lacking"
+    main = outcomes[0].split("/")[0] if outcomes else None
+    # a compound claim is about what it names first: "may promote regrowth ... with a favourable safety profile"
+    if main == "adverse_events" or (safety or claim.claim_type == "safety") and main in (None, "adverse_events"):
+        return "safety"
+    if main == "growth_factor_content":
+        return "content"
+    return "effect"
+
+
+def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_intervention: str | None = None,
+                    domain: Domain | None = None) -> Frame:
+    """The frame of an article claim; ``default_intervention`` is the family an article is about, used when
+    the sentence names none ("this therapy", "it")."""
+    domain = domain or load()
+    text = claim.sentence
+    concepts = tuple(concepts) + tuple(c for c in (claim.intervention, claim.outcome) if c)
+    positions = outcome_positions(text, concepts, domain)
+    outcomes = tuple(key for _, key in positions)
+    reason = not_checkable_reason(claim, outcomes, domain)
+    safety = _safety(claim, domain)
+    asserts = _asserts(claim, outcomes, safety, domain)
+    from pipeline.compare.evidence import requires_human_evidence
+    return Frame(
+        claim_id=claim.claim_id,
+        checkable=reason is None,
+        not_checkable_reason=reason,
+        asserts=asserts,
+        outcomes=outcomes,
+        population=population_of(text, domain),
+        intervention=intervention_of(text, concepts, domain) or default_intervention,
+        comparator=comparator_of(text, domain),
+        long_term=bool(domain.long_term.search(text)),
+        follow_up_weeks=follow_up_weeks(text, domain),
+        strength=strength_of(text, positions, domain),
+        safety=safety,
+        claims_studies=requires_human_evidence(claim) or (claim.claim_type == "evidence" and claim.polarity == "affirmed"),
+        single_study=bool(domain.single_study.search(text)),
+    )
+
+
+def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = (),
+                   domain: Domain | None = None) -> Frame:
+    """The frame of an abstract's claim, with what its record says about design, size, control and follow-up."""
+    domain = domain or load()
+    text = claim.sentence
+    concepts = tuple(concepts) + tuple(c for c in (claim.intervention, claim.outcome) if c)
+    # a sentence that names no outcome ("clinical evidence is limited") is about its record's topic
+    outcomes = outcomes_of(text, concepts, domain) or outcomes_of(record.title, (), domain)
+    safety = _safety(claim, domain)
+    design = record.design
+    hedged = bool(domain.hedges.search(text))
+    # a hedged sentence of a study that reports no finding of its own ("exosomes can carry growth factors that
+    # may promote ...") is background, not what the study found in its subjects
+    primary = design in domain.human_designs and design != "systematic_review"
+    finding = not (primary and hedged) or bool(domain.finding.search(text))
+    population = (_DESIGN_POPULATION.get(design) if finding else None) or population_of(text, domain)
+    # an outcome measured only in cells (proliferation of dermal papilla cells) is cell evidence, even when a
+    # clinical study reports it from its laboratory arm
+    if outcomes and domain.outcome(outcomes[0].split("/")[0]).category.population:
+        population = domain.outcome(outcomes[0].split("/")[0]).category.population
+    whole = f"{record.title}\n{record.abstract}"
+    # the sentence's intervention, refined by the title's source ("ECPE improved ..." in a plant-extract trial)
+    intervention = intervention_of(text, concepts, domain)
+    titled = intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain)
+    if intervention is None or (titled and "/" not in intervention and titled.split("/")[0] == intervention):
+        intervention = titled or intervention
+    weeks = follow_up_weeks(whole, domain)
+    return Frame(
+        claim_id=claim.claim_id,
+        checkable=True,
+        not_checkable_reason=None,
+        asserts=_asserts(claim, outcomes, safety, domain),
+        outcomes=outcomes,
+        population=population,
+        intervention=intervention,
+        comparator=comparator_of(text, domain) or comparator_of(whole, domain),
+        long_term=bool(weeks is not None and weeks >= domain.long_term_weeks),
+        follow_up_weeks=weeks,
+        strength="hedged" if hedged else "asserted",
+        safety=safety,
+        pmid=record.pmid,
+        design=design,
+        finding=finding,
+        sample_size=record.sample_size,
+        controlled=design == "rct" or bool(domain.control_arm.search(whole)),
+        sponsor=bool(domain.sponsor.search(whole)),
+        lacking=bool(domain.lacking.search(text)),
+        reviews_randomised=design == "systematic_review" and bool(re.search(r"\brandomi[sz]ed\b", whole, re.I)),
+    )

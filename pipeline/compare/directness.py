@@ -1,0 +1,84 @@
+"""Does a record speak to an assertion, and how directly? GRADE's indirectness, per pair of frames.
+
+An evidence frame (:mod:`pipeline.claims.frames`) *addresses* an assertion frame when it is about
+
+- the same outcome, at a level that answers it: a hair-count study does not speak to a telogen-to-anagen
+  claim, a hair study does not speak to what vesicles contain; a general hair-growth claim is answered by
+  density, count, thickness or anagen studies (``covers`` in config/lexicon/evidence.toml);
+- the same population where the assertion names one: animal and cell studies do not answer a claim about
+  patients (a claim that names none is answered by them at the preclinical tier);
+- the same intervention family: a secretome or conditioned-media trial is not an exosome trial;
+- the comparator the assertion names ("lower risk than medications" needs a record that compares with
+  medications; placebo-controlled is not that comparison);
+- the time frame: a long-term claim needs long-term follow-up.
+
+It addresses it *directly* unless a lesser mismatch remains (another vesicle source: plant exosomes for a
+claim about MSC exosomes; an outcome the evidence claim does not name), which downgrades certainty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.claims.frames import Frame
+from pipeline.compare.domain import Domain, load
+
+
+@dataclass(frozen=True)
+class Directness:
+    addresses: bool  # the record speaks to the assertion at all
+    direct: bool  # ... and without a lesser mismatch (else: indirect, certainty downgraded)
+    reasons: tuple[str, ...]  # why not (or not directly); empty when direct
+
+
+def _category(key: str) -> str:
+    return key.split("/")[0]
+
+
+def _name(key: str, domain: Domain) -> str:
+    entry = domain.outcome_entry(key)
+    return entry.name if entry is not None else key.replace("_", " ")
+
+
+def outcome_answers(claimed: str, found: str, domain: Domain | None = None) -> bool:
+    """Whether evidence about outcome ``found`` answers a claim about outcome ``claimed`` (keys)."""
+    domain = domain or load()
+    if claimed == found:
+        return True
+    entry = domain.outcome_entry(claimed)
+    covers = entry.covers if entry is not None else ()
+    if any(found == c or found.startswith(c + "/") for c in covers):
+        return True
+    if _category(claimed) != _category(found):
+        return False
+    # within a category: a general claim is answered by any level, general evidence answers any level
+    return "/" not in claimed or "/" not in found
+
+
+def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) -> Directness:
+    domain = domain or load()
+    stops: list[str] = []
+    lesser: list[str] = []
+    if assertion.outcomes and evidence.outcomes:
+        # what vesicles contain is answered only by a record about their content, not by their effects
+        claimed = assertion.outcomes[:1] if assertion.asserts == "content" else assertion.outcomes
+        if not any(outcome_answers(a, e, domain) for a in claimed for e in evidence.outcomes):
+            # "larger trials are needed" is answered by reviews of the field whatever outcome they name
+            (lesser if assertion.asserts == "evidence_lacking" else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
+    elif assertion.outcomes and assertion.asserts != "evidence_lacking":
+        lesser.append("the evidence names no outcome")
+    if assertion.population == "people" and evidence.population in ("animals", "cells"):
+        stops.append(f"{'an animal' if evidence.population == 'animals' else 'a cell'} study does not show what "
+                     "happens in people")
+    if assertion.family and evidence.family and assertion.family != evidence.family:
+        stops.append(f"a {domain.family(evidence.family).category.name} study is not about "
+                     f"{domain.family(assertion.family).category.name}")
+    elif assertion.intervention and evidence.intervention and "/" in assertion.intervention \
+            and "/" in evidence.intervention and assertion.intervention != evidence.intervention:
+        lesser.append(f"vesicles from another source ({evidence.intervention.split('/')[1].replace('_', ' ')})")
+    if assertion.comparator and assertion.comparator != "placebo" and evidence.comparator != assertion.comparator:
+        stops.append(f"no comparison with {assertion.comparator.replace('_', ' ')}")
+    if assertion.long_term and not evidence.long_term:
+        weeks = f" (follow-up {evidence.follow_up_weeks:g} weeks)" if evidence.follow_up_weeks else ""
+        stops.append(f"no long-term follow-up{weeks}")
+    return Directness(not stops, not stops and not lesser, tuple(stops or lesser))

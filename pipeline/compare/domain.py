@@ -1,0 +1,175 @@
+"""The domain knowledge the comparison uses, read from ``config/lexicon/evidence.toml``.
+
+Outcomes form a hierarchy (category → levels: hair growth → density, count, thickness, regrowth), and
+interventions are families (exosomes, with their sources; secretome; stem cells; PRP ...); comparators,
+time frames, populations and the cues of an evidence frame sit beside them. Each entry matches by concept
+id (what the NLP stage linked) or by surface pattern, so an analyst widens the topic by editing the file:
+no Python changes. ``load()`` is cached per path; ``EXOCLAIMS_DOMAIN`` points it at another file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from pipeline.config import PROJECT_ROOT
+
+DEFAULT_PATH = PROJECT_ROOT / "config" / "lexicon" / "evidence.toml"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One outcome category or level, intervention family or source, or comparator."""
+
+    key: str  # "hair_growth", "hair_growth/density", "exosomes/msc", "medications"
+    name: str
+    concepts: frozenset[str]
+    patterns: tuple[re.Pattern, ...]
+    covers: tuple[str, ...] = ()  # outcome keys whose evidence also speaks to this one
+    implies: tuple[str, ...] = ()  # less specific levels this one includes ("telogen-to-anagen" includes "anagen")
+    population: str | None = None  # an outcome only shown in this population ("cells": cell proliferation)
+
+    def position(self, text: str, concept_ids: Iterable[str] = ()) -> int | None:
+        """Where the entry is first mentioned in ``text``, None when it is not; a concept match that no pattern
+        places counts as mentioned after the text (``len(text)``)."""
+        found = [m.start() for p in self.patterns if (m := p.search(text))]
+        if not found and set(concept_ids) & self.concepts:
+            return len(text)
+        return min(found) if found else None
+
+    def matches(self, text: str, concept_ids: Iterable[str] = ()) -> bool:
+        return self.position(text, concept_ids) is not None
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """A category and its more specific levels (config order: the first level that matches is taken)."""
+
+    category: Entry
+    levels: tuple[Entry, ...]
+
+    def concepts(self) -> frozenset[str]:
+        return self.category.concepts.union(*(level.concepts for level in self.levels))
+
+
+@dataclass(frozen=True)
+class Domain:
+    outcomes: tuple[Hierarchy, ...]
+    interventions: tuple[Hierarchy, ...]  # families with their sources as levels
+    comparators: tuple[Entry, ...]
+    comparison_cue: re.Pattern
+    same_intervention: str
+    same_outcome: tuple[str, ...]
+    harmful_outcomes: frozenset[str]
+    human_designs: frozenset[str]
+    preclinical_designs: frozenset[str]
+    long_term: re.Pattern
+    time_units: dict[str, float]
+    long_term_weeks: float
+    populations: dict[str, re.Pattern]  # people, animals, cells
+    control_arm: re.Pattern
+    sponsor: re.Pattern
+    lacking: re.Pattern
+    evidence_absence: re.Pattern
+    single_study: re.Pattern
+    no_harm: re.Pattern  # "no notable adverse effects", "side effects were rare"
+    finding: re.Pattern  # a sentence reporting what a study found ("we observed", "patients", "significantly")
+    outcome_context: re.Pattern | None  # outcomes named after it are a purpose, not what is claimed
+    not_checkable: dict[str, re.Pattern]  # recommendation, future, definition, promotion
+    hedges: re.Pattern
+    small_n: int  # human evidence with fewer participants in all is imprecise
+    large_trial_n: int  # the size of RCT an evidence-absence claim ("larger trials are needed") asks for
+    version: str
+
+    def family(self, key: str) -> Hierarchy:
+        return next(h for h in self.interventions if h.category.key == key)
+
+    def outcome(self, key: str) -> Hierarchy:
+        return next(h for h in self.outcomes if h.category.key == key)
+
+    def outcome_entry(self, key: str) -> Entry | None:
+        for h in self.outcomes:
+            for entry in (h.category, *h.levels):
+                if entry.key == key:
+                    return entry
+        return None
+
+
+def _compile(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
+def _entry(key: str, table: dict) -> Entry:
+    return Entry(key, table.get("name", key.rsplit("/", 1)[-1].replace("_", " ")), frozenset(table.get("concepts", ())),
+                 tuple(_compile(p) for p in table.get("patterns", ())), tuple(table.get("covers", ())),
+                 tuple(table.get("implies", ())), table.get("population"))
+
+
+def _hierarchies(tables: dict, child: str) -> tuple[Hierarchy, ...]:
+    return tuple(Hierarchy(_entry(key, table), tuple(_entry(f"{key}/{sub}", t) for sub, t in table.get(child, {}).items()))
+                 for key, table in tables.items())
+
+
+def parse(text: str) -> Domain:
+    """A Domain from the text of an evidence.toml."""
+    raw = tomllib.loads(text)
+    retrieval, designs = raw["retrieval"], raw["designs"]
+    comparators = dict(raw.get("comparators", {}))
+    cue = comparators.pop("cue", r"\b(than|compared (with|to)|versus|vs\.?|unlike)\b")
+    time, evidence, checkable = raw["time"], raw["evidence"], raw.get("checkable", {})
+    return Domain(
+        outcomes=_hierarchies(raw.get("outcomes", {}), "levels"),
+        interventions=_hierarchies(raw.get("interventions", {}), "sources"),
+        comparators=tuple(_entry(key, table) for key, table in comparators.items()),
+        comparison_cue=_compile(cue),
+        same_intervention=retrieval["same_intervention"],
+        same_outcome=tuple(retrieval["same_outcome"]),
+        harmful_outcomes=frozenset(retrieval["harmful_outcomes"]),
+        human_designs=frozenset(designs["human"]),
+        preclinical_designs=frozenset(designs["preclinical"]),
+        long_term=_compile(time["long_term"]),
+        time_units={k: float(v) for k, v in time["units"].items()},
+        long_term_weeks=float(time.get("long_term_weeks", 52)),
+        populations={k: _compile(v) for k, v in raw["populations"].items()},
+        control_arm=_compile(evidence["control_arm"]),
+        sponsor=_compile(evidence["sponsor"]),
+        lacking=_compile(evidence["lacking"]),
+        evidence_absence=_compile(evidence["evidence_absence"]),
+        single_study=_compile(evidence["single_study"]),
+        no_harm=_compile(evidence["no_harm"]),
+        finding=_compile(evidence["finding"]),
+        outcome_context=_compile(raw["outcome_context"]["cue"]) if "outcome_context" in raw else None,
+        not_checkable={k: _compile(v) for k, v in checkable.items()},
+        hedges=_compile(raw["strength"]["hedges"]),
+        small_n=int(raw["certainty"]["small_n"]),
+        large_trial_n=int(raw["certainty"]["large_trial_n"]),
+        version=hashlib.sha256(text.encode()).hexdigest()[:12],
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str) -> Domain:
+    return parse(Path(path).read_text(encoding="utf-8"))
+
+
+def load(path: Path | str | None = None) -> Domain:
+    """The domain of ``path``, else of ``EXOCLAIMS_DOMAIN``, else of ``config/lexicon/evidence.toml``."""
+    return _load(str(path or os.environ.get("EXOCLAIMS_DOMAIN") or DEFAULT_PATH))
+
+
+def exosome_family(domain: Domain | None = None) -> frozenset[str]:
+    """Concept ids of the intervention family that folds together for retrieval."""
+    domain = domain or load()
+    return domain.family(domain.same_intervention).category.concepts  # not its sources' cell types
+
+
+def related_hair_outcomes(domain: Domain | None = None) -> frozenset[str]:
+    """Concept ids of the outcome categories that are one outcome for retrieval."""
+    domain = domain or load()
+    return frozenset().union(*(domain.outcome(key).concepts() for key in domain.same_outcome))

@@ -1,0 +1,223 @@
+"""Verdicts a systematic reviewer would sign: evidence weighed per record, by frame, with a certainty.
+
+For one assertion, its evidence links are read through the frames of both sides
+(:mod:`pipeline.claims.frames`):
+
+1. a claim that is not checkable (speculation, a definition, promotion) gets **not checkable**;
+2. each linked literature claim gets a stance that knows what the assertion asserts:
+   - that evidence is missing ("larger trials are needed", "no rigorous human studies"): supported by
+     records that say so, contradicted only by a randomised trial of at least ``[certainty] large_trial_n``;
+   - safety: contradicted by reports of adverse events, supported by records that looked and found none;
+   - an effect asserted (not hedged) about people or a clinical outcome: a review calling the human
+     evidence lacking weighs against it, unless the assertion reports one study;
+   - otherwise the stance of the link (direction of effect, :mod:`pipeline.compare.evidence`);
+3. records that do not address the assertion (:mod:`pipeline.compare.directness`: another outcome level,
+   population, intervention family, comparator or time frame) are left out, and named when nothing else
+   is left;
+4. each record counts once, on one side (a review that calls the evidence lacking counts against);
+5. the tiers decide: human evidence (human studies, and reviews of the human evidence) outweighs
+   preclinical; equal tiers give **mixed**; human support alone **supported**, preclinical support alone
+   **supported only by preclinical evidence**;
+6. :mod:`pipeline.compare.certainty` grades the deciding side, and the reason names the key records.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from pipeline.claims.frames import Frame
+from pipeline.compare import certainty as grading
+from pipeline.compare.certainty import Weighed
+from pipeline.compare.directness import directness
+from pipeline.compare.domain import Domain, load
+from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, cited_journal
+from pipeline.compare.verdicts import ClaimVerdict, Verdict
+from pipeline.records import Claim
+
+KEY_PMIDS = 4
+REVIEW_DESIGNS = grading.REVIEW_DESIGNS
+
+
+def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: Domain | None = None) -> tuple[str, bool]:
+    """(stance, lacking): the stance of one literature claim towards an assertion, given both frames and
+    the link's own stance; ``lacking`` marks a review counted against because it finds the evidence lacking."""
+    domain = domain or load()
+    review_lacking = evidence.lacking and evidence.design in REVIEW_DESIGNS and evidence.population not in ("animals", "cells")
+    if assertion.asserts == "evidence_lacking":
+        if evidence.lacking:
+            return "supports", False
+        large_trial = (evidence.design == "rct" or evidence.reviews_randomised) and \
+            (evidence.sample_size or 0) >= domain.large_trial_n
+        return ("contradicts" if large_trial and link_stance != "unrelated" else "unrelated"), False
+    hedged = assertion.strength == "hedged"
+    # reviews of the human evidence speak to claims about people or clinical outcomes, not to mechanisms
+    clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in (*domain.same_outcome, "adverse_events")
+    about_people = assertion.population == "people" or clinical and assertion.population == "unstated"
+    if review_lacking and not hedged and about_people and not assertion.single_study:
+        return "contradicts", True
+    if assertion.asserts == "safety" and assertion.safety:
+        harm = evidence.safety == "harm" or (evidence.safety is None and any(
+            "/" in o and o.startswith("adverse_events") for o in evidence.outcomes))
+        if harm:
+            return ("contradicts" if assertion.safety == "safe" else "supports"), False
+        if evidence.safety == "safe":
+            return ("supports" if assertion.safety == "safe" else "contradicts"), False
+    if review_lacking:
+        return "unrelated", False  # a hedged claim or one study's result: "limited evidence" does not refute it
+    return link_stance, False
+
+
+def _record_side(stances: list[tuple[str, bool, bool]]) -> tuple[str, bool, bool]:
+    """One record's side from its claims' (stance, lacking, direct): a review finding the evidence lacking
+    counts against; else the majority (ties: support), direct where any claim is."""
+    lacking = [s for s in stances if s[1]]
+    if lacking:
+        return "contradicts", True, any(s[2] for s in lacking)
+    n_for = sum(1 for s in stances if s[0] == "supports")
+    n_against = len(stances) - n_for
+    side = "supports" if n_for >= n_against else "contradicts"
+    return side, False, any(s[2] for s in stances if s[0] == side)
+
+
+def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[str, Frame],
+                  known_journals: Iterable[str] = (), domain: Domain | None = None) -> ClaimVerdict:
+    domain = domain or load()
+    assertion = frames[claim.claim_id]
+    unrelated_links = [link for link in links if link.stance == "unrelated"]
+    if not assertion.checkable:
+        return ClaimVerdict(claim.claim_id, "not checkable", None, None, 0, 0, len(links), (), (),
+                            f"not checkable: {assertion.not_checkable_reason}", None, ())
+    per_record: dict[str, list[tuple[str, bool, bool]]] = {}
+    record_frame: dict[str, Frame] = {}
+    left_out: dict[str, str] = {}
+    n_for = n_against = 0
+    for link in links:
+        evidence = frames.get(link.literature_claim_id)
+        if evidence is None:
+            continue
+        stance, lacking = framed_stance(assertion, evidence, link.stance, domain)
+        if stance == "unrelated":
+            continue
+        fit = directness(assertion, evidence, domain)
+        if not fit.addresses:
+            left_out.setdefault(link.pmid, fit.reasons[0])
+            continue
+        n_for += stance == "supports"
+        n_against += stance == "contradicts"
+        per_record.setdefault(link.pmid, []).append((stance, lacking, fit.direct))
+        best = record_frame.get(link.pmid)
+        if best is None or (lacking and not best.lacking):
+            record_frame[link.pmid] = evidence
+    support: list[Weighed] = []
+    against: list[Weighed] = []
+    for pmid, stances in per_record.items():
+        side, lacking, direct = _record_side(stances)
+        (support if side == "supports" else against).append(Weighed(pmid, record_frame[pmid], direct, lacking))
+    support, against = grading.strongest_first(support), grading.strongest_first(against)
+    human_for = any(grading.is_human(w.frame, domain) for w in support)
+    human_against = any(grading.is_human(w.frame, domain) for w in against)
+    absence = assertion.asserts == "evidence_lacking"
+    verdict: Verdict
+    if not support and not against:
+        verdict, level, keys = "not addressed", "very low", ()
+        journal = cited_journal(claim.sentence, known_journals)
+        if journal:
+            reason = f"cites {journal}; no record from that journal speaks to it"
+        elif left_out:
+            shown = list(left_out.items())[:3]
+            reason = "no record speaks to it: " + "; ".join(f"PMID {p}: {why}" for p, why in shown)
+        elif unrelated_links:
+            reason = f"{len({link.pmid for link in unrelated_links})} records on the same topic, none bears on it"
+        else:
+            reason = "no literature claim about the same intervention and outcome"
+        return ClaimVerdict(claim.claim_id, verdict, None, None, 0, 0, len(links), (), (),
+                            f"{reason} → not addressed", level, keys)
+    if support and (not against or human_for and not human_against):
+        verdict = "supported" if human_for else "supported only by preclinical evidence"
+        deciding = [w for w in support if grading.is_human(w.frame, domain)] if human_for else support
+        level = grading.grade(deciding, absence, domain)
+        keys = deciding
+    elif against and (not support or human_against and not human_for):
+        verdict = "contradicted"
+        deciding = [w for w in against if grading.is_human(w.frame, domain)] if human_against else against
+        level = grading.grade(deciding, False, domain)
+        keys = deciding
+    else:
+        verdict = "mixed"
+        level = grading.mixed(support, against, domain)
+        keys = support[:KEY_PMIDS // 2] + against[:KEY_PMIDS // 2]
+    parts = []
+    if support:
+        parts.append("supported by " + grading.describe(support, domain=domain))
+    if against:
+        # "2 reviews call the human evidence lacking (PMID ...)" reads on its own
+        parts.append(("" if all(w.lacking for w in against) else "contradicted by ")
+                     + grading.describe(against, domain=domain))
+    if verdict == "supported only by preclinical evidence":
+        parts.append("no human study")
+    reason = "; ".join(parts) + f" → {verdict}, {level} certainty"
+    best = (keys or support or against)[0]
+    return ClaimVerdict(
+        claim_id=claim.claim_id, verdict=verdict,
+        best_evidence_level=_level(best), best_design=best.frame.design,
+        n_supports=n_for, n_contradicts=n_against, n_unrelated=len(links) - n_for - n_against,
+        supporting_pmids=tuple(w.pmid for w in support), contradicting_pmids=tuple(w.pmid for w in against),
+        reason=reason, certainty=level, key_pmids=tuple(dict.fromkeys(w.pmid for w in keys))[:KEY_PMIDS],
+    )
+
+
+def _level(w: Weighed) -> int | None:
+    from pipeline.compare.study_design import EVIDENCE_LEVELS
+    return EVIDENCE_LEVELS.get(w.frame.design or "")
+
+
+# -- evidence about the field, beyond each assertion's candidates --------------------------------------
+
+def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, Frame]) -> dict[str, list[LiteratureClaim]]:
+    """Literature claims that bear on every assertion of their kind, found once per comparison: reviews that
+    call the human evidence lacking (against asserted clinical claims, for "more trials are needed") and
+    reports of adverse events (against safety claims). Retrieval by similarity misses them where the
+    assertion's words differ ("minimal downtime" against "skin necrosis after injection")."""
+    found: dict[str, list[LiteratureClaim]] = {"lacking": [], "harm": []}
+    for lit in literature:
+        frame = frames.get(lit.claim.claim_id)
+        if frame is None or lit.is_retracted:
+            continue
+        if frame.lacking and frame.design in REVIEW_DESIGNS and frame.population not in ("animals", "cells"):
+            found["lacking"].append(lit)
+        elif frame.safety == "harm" or (frame.safety is None and any(
+                "/" in o and o.startswith("adverse_events") for o in frame.outcomes)):
+            found["harm"].append(lit)
+    for kind in found.values():  # strongest and newest first, so a bounded pool keeps those
+        kind.sort(key=lambda lit: (lit.evidence_level, -(lit.pub_year or 0), lit.pmid))
+    return found
+
+
+def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], frames: Mapping[str, Frame],
+               linked: Iterable[str], domain: Domain | None = None, limit: int | None = None) -> list[LiteratureClaim]:
+    """The field evidence an assertion is also checked against (not already among its links): the reviews
+    for clinical and evidence-absence claims, the adverse-event reports for safety claims, of the same
+    intervention family; at most ``limit`` of each kind, the strongest designs first."""
+    domain = domain or load()
+    if not assertion.checkable:
+        return []
+    kinds = []
+    clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in domain.same_outcome
+    if assertion.asserts == "evidence_lacking" or (assertion.strength == "asserted" and clinical):
+        kinds.append("lacking")
+    if assertion.asserts == "safety":
+        kinds += ["lacking", "harm"] if assertion.strength == "asserted" else ["harm"]
+    seen = set(linked)
+    pool = []
+    for kind in dict.fromkeys(kinds):
+        taken = 0
+        for lit in field[kind]:
+            if limit is not None and taken >= limit:
+                break
+            family = frames[lit.claim.claim_id].family
+            if lit.claim.claim_id in seen or (family and assertion.family and family != assertion.family):
+                continue
+            seen.add(lit.claim.claim_id)
+            pool.append(lit)
+            taken += 1
+    return pool

@@ -1,0 +1,106 @@
+"""Assertion and evidence frames on real sentences (seed article 001, the realistic literature set)."""
+
+import pytest
+
+from pipeline.claims.frames import RecordFacts, assertion_frame, evidence_frame
+from pipeline.records import Claim
+
+EXOSOMES = "MESH:D055354"
+
+
+def claim(sentence, claim_type="efficacy", source="article", intervention=EXOSOMES, outcome=None, direction="increase",
+          polarity="affirmed"):
+    return Claim(f"c{abs(hash(sentence)) % 10**8}", source, "a1", 0, sentence, claim_type, polarity, "asserted",
+                 intervention, outcome, direction)
+
+
+def frame(sentence, **facts):
+    return assertion_frame(claim(sentence, **facts), default_intervention="exosomes")
+
+
+@pytest.mark.parametrize("sentence, outcomes", [
+    ("Exosomes can reactivate dormant hair follicles, promoting the transition from the telogen (resting) phase to "
+     "the anagen (growth) phase.", ("hair_cycle/telogen_to_anagen",)),
+    ("When applied to the scalp, the exosomes derived from these stem cells can stimulate dormant hair follicles, "
+     "leading to increased hair density and thickness.",
+     ("hair_cycle/telogen_to_anagen", "hair_growth/density", "hair_growth/thickness")),
+    # the purpose named after "which are known to support" is not what is claimed
+    ("Exosomes contain a myriad of growth factors such as vascular endothelial growth factor (VEGF), fibroblast "
+     "growth factor (FGF), and epidermal growth factor (EGF), all of which are known to support hair growth.",
+     ("growth_factor_content",)),
+    ("Research indicates that exosomes can promote angiogenesis (formation of new blood vessels), enhance cell "
+     "proliferation, and reduce inflammation—all essential factors in hair regrowth.",
+     ("angiogenesis", "cellular", "inflammation")),
+    ("The study found that exosomes not only facilitated the proliferation of dermal papilla cells.",
+     ("cellular/dermal_papilla_proliferation",)),
+])
+def test_outcomes_sit_on_the_hierarchy_at_the_most_specific_level(sentence, outcomes):
+    assert frame(sentence).outcomes == outcomes
+
+
+def test_what_an_assertion_asserts_and_how_strongly():
+    safety = frame("Most patients report minimal side effects, such as mild swelling or discomfort at the injection "
+                   "site.", claim_type="safety", intervention=None, direction="none")
+    assert (safety.asserts, safety.safety, safety.population, safety.intervention) == \
+        ("safety", "safe", "people", "exosomes")  # the article's topic where the sentence names no intervention
+    absence = frame("Additionally, while case reports and small-scale studies show favorably, larger randomized "
+                    "clinical trials are necessary to establish definitive conclusions about the effectiveness of "
+                    "exosomes in treating hair loss.", claim_type="evidence", direction="none")
+    assert absence.asserts == "evidence_lacking"
+    hedged = frame("Early evidence suggests that it may effectively promote hair regrowth and improve scalp health "
+                   "with a favorable safety profile.", claim_type="evidence", intervention=None)
+    assert (hedged.strength, hedged.asserts, hedged.outcome) == ("hedged", "effect", "hair_growth/regrowth")
+    # a hedge after what is claimed does not hedge it
+    assert frame("With multiple studies demonstrating both efficacy and safety, exosome therapy presents a novel "
+                 "approach that could change the landscape of treatment.", claim_type="evidence").strength == "asserted"
+    assert frame("Exosomes can promote hair growth.").strength == "asserted"  # "can" is no hedge
+
+
+def test_comparators_time_frames_and_checkability():
+    lower = frame("Since exosomes are naturally occurring components derived from the body's cells, they generally "
+                  "pose a lower risk of adverse reactions compared to synthetic treatments or medications.",
+                  claim_type="safety", direction="decrease")
+    assert lower.comparator == "medications"
+    assert frame("Unlike traditional hair transplant procedures, exosome treatments need no downtime.",
+                 claim_type="comparative").comparator == "surgery"
+    assert frame("Exosome therapy offers long-term natural hair growth.").long_term
+    future = frame("Exosome therapy will soon revolutionize hair restoration.")
+    assert not future.checkable and future.not_checkable_reason == "speculation about the future"
+    advice = frame("Choose a reputable clinic.", claim_type="recommendation", direction="none")
+    assert (advice.checkable, advice.not_checkable_reason) == (False, "a recommendation")
+
+
+def test_intervention_families_and_sources():
+    assert frame("Exosomes derived from human umbilical cord mesenchymal stem cells stimulated hair regrowth."
+                 ).intervention == "exosomes/msc"
+    assert frame("The ADSC-CE topical solution increased hair density.", intervention=None).intervention == "secretome"
+    assert frame("Adipose-derived stem cell conditioned media improved hair regrowth.",
+                 intervention=None).intervention == "secretome"
+    assert frame("ECPE, an exosome-containing plant extract, improved hair regrowth.").intervention == "exosomes/plant"
+
+
+def test_evidence_frames_carry_design_size_control_follow_up_and_doubt():
+    record = RecordFacts("90000032", "rct", "A Pilot Randomized Controlled Trial (RCT) Evaluating the Efficacy of an "
+                         "Exosome-Containing Plant Extract Formulation for Treating Male Pattern Hair Loss",
+                         "Twenty men were randomized to ECPE or placebo for 24 weeks.", 20)
+    rct = evidence_frame(claim("Conclusions: These findings suggest that ECPE significantly improves hair regrowth "
+                               "compared to the placebo, with no notable adverse effects.", source="pubmed"), record)
+    assert (rct.design, rct.sample_size, rct.controlled, rct.follow_up_weeks, rct.population) == \
+        ("rct", 20, True, 24.0, "people")
+    assert rct.intervention == "exosomes/plant" and rct.finding and rct.comparator == "placebo"
+    review = RecordFacts("90000034", "narrative_review", "Exosome therapy in hair regeneration: A literature review")
+    doubt = evidence_frame(claim("Clinical trials demonstrate safety of exosome use in medicine, but data showing "
+                                 "efficacy and safety of exosome therapy for alopecia are lacking.", "evidence",
+                                 source="pubmed"), review)
+    assert doubt.lacking and doubt.population == "people"
+    # a hedged background sentence of a case series is not what the series found in its patients
+    series = RecordFacts("90000041", "case_series_or_report", "Evaluation of the effectiveness of exosome therapy in "
+                         "patients with androgenetic alopecia: case series", "", 2)
+    background = evidence_frame(claim("They can carry proteins, lipids, RNA, and growth factors that may promote "
+                                      "prolongation of the anagen phase.", source="pubmed"), series)
+    assert not background.finding
+    # a laboratory arm of a clinical study reports cells, not people
+    lab = evidence_frame(claim("Results: ASC-Exosomes impact hDPCs, increasing proliferation and the upregulation of "
+                               "hair growth-related genes.", source="pubmed"),
+                         RecordFacts("39155501", "non_randomised_clinical"))
+    assert lab.population == "cells"

@@ -1,0 +1,30 @@
+"""Migration 9: claim frames are stored with the comparison, verdicts carry certainty and key PMIDs."""
+
+from pipeline.claims.frames import assertion_frame
+from pipeline.compare.verdicts import ClaimVerdict
+from pipeline.records import Claim
+from pipeline.store import comparison, db
+
+
+def test_frames_certainty_and_key_pmids_are_stored_and_shown_in_the_verdicts_view(tmp_path):
+    con = db.connect(tmp_path / "x.duckdb")
+    claim = Claim("c1", "article", "001", 3, "Exosomes can promote hair growth in patients.", "efficacy", "affirmed",
+                  "asserted", "MESH:D055354", "EXO:hair_growth", "increase")
+    con.execute("INSERT INTO claims (claim_id, source, doc_id, sentence_idx, sentence, claim_type, polarity, certainty,"
+                " intervention, outcome, direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [claim.claim_id, claim.source, claim.doc_id, claim.sentence_idx, claim.sentence, claim.claim_type,
+                 claim.polarity, claim.certainty, claim.intervention, claim.outcome, claim.direction])
+    verdict = ClaimVerdict("c1", "mixed", 3, "non_randomised_clinical", 2, 1, 0, ("39174804",), ("90000034",),
+                           "supported by ...; 1 review calls the human evidence lacking (PMID 90000034) → mixed, low "
+                           "certainty", "low", ("39174804", "90000034"))
+    frame = assertion_frame(claim)
+    comparison.replace_comparison(con, [([], verdict)], [], "fingerprint", {"c1": frame})
+    row = con.execute("SELECT verdict, certainty, certainty_of_evidence, key_pmids FROM verdicts").fetchone()
+    assert row == ("mixed", "asserted", "low", ["39174804", "90000034"])  # the claim's certainty is kept as it was
+    stored = con.execute("SELECT source, checkable, outcomes, population, intervention, strength FROM claim_frames"
+                         ).fetchone()
+    assert stored == ("article", True, ["hair_growth"], "people", "exosomes", "asserted")
+    # the next comparison replaces them
+    comparison.replace_comparison(con, [], [], "fingerprint 2", {})
+    assert con.execute("SELECT count(*) FROM claim_frames").fetchone()[0] == 0
+    con.close()
