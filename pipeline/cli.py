@@ -110,10 +110,18 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
 def cmd_eval_stance(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.compare.stance_eval import evaluate_file, evaluate_scifact
+    from pipeline.compare.stance_eval import default_model, evaluate_file, evaluate_scifact
 
     path = Path(args.file)
-    print(json.dumps(evaluate_scifact(path) if path.is_dir() else evaluate_file(path), indent=2))
+    model = default_model(args.model)
+    if path.is_dir():
+        ids = None
+        if args.claims:
+            ids = {int(line.split()[0]) for line in Path(args.claims).read_text().splitlines()
+                   if line.strip() and not line.startswith("#")}
+        print(json.dumps(evaluate_scifact(path, model, ids), indent=2))
+    else:
+        print(json.dumps(evaluate_file(path, model), indent=2))
     return 0
 
 
@@ -310,7 +318,10 @@ def main(argv: list[str] | None = None) -> int:
                                                 "claim, label: Supports/Refutes/Neutral): per-label P/R/F1 and "
                                                 "macro-F1, as JSON")
     stance.add_argument("file", help="a HealthVer-format CSV, or a directory with SciFact's claims_train.jsonl "
-                                     "and corpus.jsonl[.gz]")
+                                     "and corpus.jsonl[.gz] (each claim against the whole abstracts it cites)")
+    stance.add_argument("--model", choices=("encoder", "features"), default=None,
+                        help="the stacked cross-encoder (default, where installed) or the feature model alone")
+    stance.add_argument("--claims", metavar="FILE", help="SciFact folder only: score these claim ids (one a line)")
     stance.set_defaults(fn=cmd_eval_stance)
     models = sub.add_parser("models", help="the statistical NLP models")
     models_sub = models.add_subparsers(dest="what", required=True)

@@ -315,15 +315,26 @@ class StanceClassifier:
     def predict(self, claim: str, evidence: str) -> StancePrediction:
         return self.predict_many([(claim, evidence)])[0]
 
-    def predict_many(self, pairs: Sequence[tuple[str, str]]) -> list[StancePrediction]:
+    def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """The two stages' logits per pair: (unrelated, contradicts rather than supports)."""
         if not pairs:
-            return []
+            return np.zeros((0, 2))
         features = [PairFeatures.of(claim, evidence) for claim, evidence in pairs]
         dense = np.vstack([f.dense for f in features])
         hashed_rows = np.vstack([self.hashed_weights[f.hashed].sum(axis=0) for f in features])
-        predictions = []
-        for p in self.probabilities(dense, hashed_rows):
-            best = int(p.argmax())
-            predictions.append(StancePrediction(label=STANCES[best], score=float(p[best]),
-                                                probabilities={s: float(v) for s, v in zip(STANCES, p)}))
-        return predictions
+        return self.bias + dense @ self.dense_weights + hashed_rows
+
+    def predict_many(self, pairs: Sequence[tuple[str, str]]) -> list[StancePrediction]:
+        if not pairs:
+            return []
+        return predictions_from(combine_stages(*(1.0 / (1.0 + np.exp(-self.logits(pairs)))).T))
+
+
+def predictions_from(probabilities: np.ndarray) -> list[StancePrediction]:
+    """One prediction per row of P(supports, contradicts, unrelated)."""
+    predictions = []
+    for p in probabilities:
+        best = int(p.argmax())
+        predictions.append(StancePrediction(label=STANCES[best], score=float(p[best]),
+                                            probabilities={s: float(v) for s, v in zip(STANCES, p)}))
+    return predictions

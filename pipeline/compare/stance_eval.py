@@ -1,7 +1,13 @@
-"""Score the stance classifier on a labelled file in HealthVer's CSV format.
+"""Score a stance model on labelled claim–evidence pairs.
 
-Columns ``id, evidence, claim, label`` (others are ignored); labels Supports / Refutes / Neutral,
-or SciFact's SUPPORT / CONTRADICT / NEI, in any case.
+A file in HealthVer's CSV format: columns ``id, evidence, claim, label`` (others are ignored); labels
+Supports / Refutes / Neutral, or SciFact's SUPPORT / CONTRADICT / NEI, in any case. Or a SciFact-format folder
+(``claims_train.jsonl`` + ``corpus.jsonl[.gz]``): each claim against each abstract it cites, the label the
+abstract's evidence gives (no evidence: unrelated), the WHOLE abstract as the evidence (label only, as
+MultiVerS reports it); the model picks the sentences it reads.
+
+The model is the one the pipeline runs (:func:`default_model`: the cross-encoder of
+:mod:`pipeline.compare.stance_encoder` when its package is installed) unless one is given.
 """
 
 from __future__ import annotations
@@ -12,6 +18,24 @@ from typing import Sequence
 
 from pipeline.compare.stance import STANCES, StanceClassifier
 from pipeline.scoring import prf
+
+MODELS = ("encoder", "features")
+
+
+def default_model(name: str | None = None):
+    """``encoder``: the stacked cross-encoder (:mod:`pipeline.compare.stance_encoder`); ``features``: the
+    feature model alone (:mod:`pipeline.compare.stance`). By default the encoder where it is installed."""
+    from pipeline.compare.stance_encoder import encoder_stance
+    from pipeline.nlp.encoder import ModelMissing
+
+    if name == "features":
+        return StanceClassifier.load()
+    try:
+        return encoder_stance()
+    except ModelMissing:
+        if name == "encoder":
+            raise
+        return StanceClassifier.load()
 
 _LABELS = {
     "supports": "supports", "support": "supports", "supported": "supports",
@@ -41,8 +65,8 @@ def score_predictions(gold: Sequence[str], predicted: Sequence[str]) -> dict:
             "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 4) if gold else 0.0}
 
 
-def evaluate_file(path: Path | str, classifier: StanceClassifier | None = None) -> dict:
-    """Scores of ``classifier`` (default: the shipped weights) on a HealthVer-format CSV."""
+def evaluate_file(path: Path | str, classifier=None) -> dict:
+    """Scores of ``classifier`` (default: :func:`default_model`) on a HealthVer-format CSV."""
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"evidence", "claim", "label"} - set(reader.fieldnames or ())
@@ -51,16 +75,33 @@ def evaluate_file(path: Path | str, classifier: StanceClassifier | None = None) 
                              f"id, evidence, claim, label")
         rows = list(reader)
     gold = [normalise_label(r["label"]) for r in rows]
-    predictions = (classifier or StanceClassifier.load()).predict_many([(r["claim"], r["evidence"]) for r in rows])
+    predictions = (classifier or default_model()).predict_many([(r["claim"], r["evidence"]) for r in rows])
     return score_predictions(gold, [p.label for p in predictions])
 
 
-def evaluate_scifact(directory: Path | str, classifier: StanceClassifier | None = None) -> dict:
-    """Scores on claims in SciFact's format (``claims_train.jsonl`` + ``corpus.jsonl[.gz]`` in
-    ``directory``): each rationale set is a supports/contradicts pair; a cited abstract without
-    evidence gives unrelated pairs, built as for training (``stance_train.read_multivers``)."""
-    from pipeline.compare.stance_train import read_multivers
+def scifact_abstract_pairs(directory: Path | str, claim_ids: set[int] | None = None) -> list[tuple[str, str, str]]:
+    """(claim, whole abstract, label) for each claim and each abstract it cites; ``claim_ids`` keeps those only."""
+    import gzip
+    import json
 
-    pairs = read_multivers(Path(directory), set(), "scifact")
-    predictions = (classifier or StanceClassifier.load()).predict_many([(p.claim, p.evidence) for p in pairs])
-    return score_predictions([p.label for p in pairs], [p.label for p in predictions])
+    directory = Path(directory)
+    corpus_path = directory / "corpus.jsonl"
+    opener = open if corpus_path.exists() else gzip.open
+    with opener(corpus_path if corpus_path.exists() else directory / "corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
+        corpus = {doc["doc_id"]: doc["abstract"] for doc in map(json.loads, fh)}
+    with open(directory / "claims_train.jsonl", encoding="utf-8") as fh:
+        claims = [c for c in map(json.loads, fh) if claim_ids is None or c["id"] in claim_ids]
+    pairs = []
+    for claim in claims:
+        for doc_id in claim.get("cited_doc_ids", claim.get("doc_ids", [])):
+            sets = claim["evidence"].get(str(doc_id), [])
+            label = normalise_label(sets[0]["label"]) if sets else "unrelated"
+            pairs.append((claim["claim"], " ".join(corpus[doc_id]), label))
+    return pairs
+
+
+def evaluate_scifact(directory: Path | str, classifier=None, claim_ids: set[int] | None = None) -> dict:
+    """Label-only scores on SciFact-format claims against the whole abstracts they cite."""
+    pairs = scifact_abstract_pairs(directory, claim_ids)
+    predictions = (classifier or default_model()).predict_many([(c, e) for c, e, _ in pairs])
+    return score_predictions([label for _, _, label in pairs], [p.label for p in predictions])

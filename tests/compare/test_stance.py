@@ -105,10 +105,11 @@ def test_heldout_healthver_claims(tmp_path):
     assert scores["macro_f1"] >= 0.58  # measured 0.611
 
 
-def test_scifact_directory_is_scored_as_unseen_out_of_domain_claims(capsys):
-    """SciFact's train claims were never trained on (docs/stance.md): an out-of-domain check."""
+def test_scifact_directory_is_scored_label_only_against_whole_abstracts(capsys):
+    """Each SciFact claim against every abstract it cites, the whole abstract as evidence (docs/stance.md);
+    the feature model never trained on SciFact: an out-of-domain check."""
     directory = shared_path("corpora", "scifact")
-    assert main(["eval", "stance", str(directory)]) == 0
+    assert main(["eval", "stance", str(directory), "--model", "features"]) == 0
     scores = json.loads(capsys.readouterr().out)
-    assert scores["n"] > 1000 and set(scores["labels"]) == set(STANCES)
-    assert scores["macro_f1"] >= 0.42  # measured 0.457
+    assert scores["n"] == 919 and set(scores["labels"]) == set(STANCES)
+    assert scores["macro_f1"] >= 0.42  # measured 0.443
