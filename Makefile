@@ -35,10 +35,13 @@ browser:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null || \
 	  echo "make browser: could not install chromium and chromium-driver; the browser test will skip" >&2
 
-# The whole job against a loopback E-utilities server that serves the test fixtures (no network needed).
+# The whole job against a loopback E-utilities server (no network needed) that serves the realistic 42-record
+# literature set (tests/fixtures/literature/README.md); DEMO_FIXTURES=tests/fixtures/pubmed serves the 8 synthetic
+# records instead (the two sets share placeholder PMIDs: serve one folder, not both).
 DEMO_PORT ?= 8765
+DEMO_FIXTURES ?= tests/fixtures/literature
 demo: install
-	.venv/bin/python -m pipeline.testing.loopback_eutils tests/fixtures/pubmed --port $(DEMO_PORT) & \
+	.venv/bin/python -m pipeline.testing.loopback_eutils $(DEMO_FIXTURES) --port $(DEMO_PORT) & \
 	  server=$$!; sleep 2; \
 	  EXOCLAIMS_EUTILS_URL=http://127.0.0.1:$(DEMO_PORT)/entrez/eutils/ .venv/bin/exoclaims run; rc=$$?; \
 	  kill $$server; exit $$rc

@@ -125,6 +125,26 @@ def cmd_eval_stance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_verdicts(args: argparse.Namespace) -> int:
+    import json
+
+    import duckdb
+
+    from pipeline.compare.verdict_eval import evaluate_database
+    from pipeline.report import query as q
+
+    try:
+        scores = evaluate_database(Path(args.file), Path(args.db) if args.db else _db_path(args), args.wait)
+    except q.QueryError as exc:
+        print(f"exoclaims eval verdicts: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY if isinstance(exc, q.DatabaseBusy) else 1
+    except (OSError, ValueError, duckdb.Error) as exc:
+        print(f"exoclaims eval verdicts: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(scores, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_models_eval(args: argparse.Namespace) -> int:
     import json
     import warnings
@@ -323,6 +343,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="the stacked cross-encoder (default, where installed) or the feature model alone")
     stance.add_argument("--claims", metavar="FILE", help="SciFact folder only: score these claim ids (one a line)")
     stance.set_defaults(fn=cmd_eval_stance)
+    verdicts = eval_sub.add_parser(
+        "verdicts", help="the database's verdicts against a reviewer's labels (JSONL as verdicts_dev.jsonl: article, "
+                         "quote, checkable, verdict, certainty, ...): accuracy, per-verdict P/R/F1, over- and "
+                         "under-claims, certainty agreement, one row per assertion, as JSON (docs/evaluation.md)")
+    verdicts.add_argument("file", help="gold labels, one JSON object per line")
+    verdicts.add_argument("--db", metavar="FILE", default=None,
+                          help="DuckDB file to score, opened read-only (default: the configured one, or $EXOCLAIMS_DB)")
+    verdicts.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                          help="how long to wait while a run holds the file (default 120)")
+    verdicts.set_defaults(fn=cmd_eval_verdicts)
     models = sub.add_parser("models", help="the statistical NLP models")
     models_sub = models.add_subparsers(dest="what", required=True)
     models_eval = models_sub.add_parser(
