@@ -62,7 +62,17 @@ NER_OPTS_bc5cdr := --training.dropout 0.2
 NER_OPTS_ncbi := --training.dropout 0.2
 NER_OPTS_bionlp13cg := --training.max_epochs 30
 
-.PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder
+.PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder models-stance
+
+# -- the stance cross-encoder (issue 16): fine-tune all-MiniLM-L6-v2 (6 variants swept, the best re-trained on all the
+# data; on a GPU when there is one, `STANCE_DEVICE=cpu` forces the CPU: hours), then ONNX, int8 and calibration into
+# models/exoclaims_stance; docs/stance.md
+STANCE_DEVICE ?= auto
+models-stance: models-install
+	$(PY) -m pipeline.models.stance_encoder_train $(CORPORA) training/stance --all --device $(STANCE_DEVICE)
+	$(PY) -m pipeline.models.stance_encoder_package training/stance models/exoclaims_stance/exoclaims_stance \
+	  --corpora $(CORPORA)
+	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-stance
 
 # -- the sentence encoder (issue 16): all-MiniLM-L6-v2 from its PyPI package, exported to ONNX (int8 where
 # that costs under 0.01 on the retrieval measure) into models/exoclaims_minilm; docs/stance.md, docs/performance.md
