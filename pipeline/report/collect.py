@@ -53,6 +53,7 @@ class Assertion:
     evidence: tuple[EvidenceRef, ...]  # the strongest records on each side, at most MAX_EVIDENCE_SHOWN per side
     records_total: int = 0  # records behind the verdict, shown or not
     records_against: int = 0  # of which contradict it (or both support and contradict)
+    certainty_of_evidence: str | None = None  # GRADE-style: high, moderate, low, very low
 
 
 @dataclass(frozen=True)
@@ -178,14 +179,14 @@ def _assertions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Assertion]]:
     evidence, totals = _evidence(con)
     rows = con.execute("""
         SELECT article_id, claim_id, sentence_idx, sentence, claim_type, polarity, certainty, verdict, best_design,
-               coalesce(n_supports, 0), coalesce(n_contradicts, 0), reason
+               coalesce(n_supports, 0), coalesce(n_contradicts, 0), reason, certainty_of_evidence
         FROM verdicts ORDER BY article_id, sentence_idx, claim_id""").fetchall()
     by_article: dict[str, list[Assertion]] = {}
-    for article_id, claim_id, *fields in rows:
+    for article_id, claim_id, *fields, grade in rows:
         total, against = totals.get(claim_id, (0, 0))
         by_article.setdefault(article_id, []).append(
             Assertion(claim_id, *fields, evidence=tuple(evidence.get(claim_id, ())), records_total=total,
-                      records_against=against))
+                      records_against=against, certainty_of_evidence=grade))
     return by_article
 
 

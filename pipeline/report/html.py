@@ -99,6 +99,14 @@ def _evidence_item(ref: EvidenceRef) -> str:
             f'{year} <span class="stance">{escape(ref.stance)}</span></li>')
 
 
+def certainty_badge(certainty: str | None) -> str:
+    """The certainty of the evidence behind a verdict (GRADE-style), beside its badge."""
+    if not certainty:
+        return ""
+    return (f'<span class="badge certainty certainty-{_slug(certainty)}" data-certainty="{escape(certainty)}" '
+            f'title="certainty of the evidence">{escape(certainty)} certainty</span>')
+
+
 def _assertion(article_no: int, a: Assertion) -> str:
     tags = [a.claim_type] + [t for t in (a.certainty, a.polarity) if t in ("hedged", "negated")]
     evidence = (f'<ul class="evidence">{"".join(_evidence_item(r) for r in a.evidence)}</ul>' if a.evidence
@@ -108,7 +116,8 @@ def _assertion(article_no: int, a: Assertion) -> str:
                      f'all are in the database (<code>evidence_links</code>) and the exports.</p>')
     return (f'<li class="assertion" id="a{article_no}-{a.sentence_idx}-{_slug(a.claim_id)[:12]}" '
             f'data-claim-id="{escape(a.claim_id)}" data-verdict="{escape(a.verdict)}">'
-            f'{verdict_badge(a.verdict)} {" ".join(f"<span class=tag>{escape(t)}</span>" for t in tags)}'
+            f'{verdict_badge(a.verdict)} {certainty_badge(a.certainty_of_evidence)} '
+            f'{" ".join(f"<span class=tag>{escape(t)}</span>" for t in tags)}'
             f'<blockquote class="sentence">{escape(a.sentence)}</blockquote>'
             f'{f"<p class=reason>{escape(a.reason)}</p>" if a.reason else ""}{evidence}</li>')
 

@@ -151,7 +151,7 @@ def test_page_has_charts_matrix_and_verdict_badges(seeded_db):
     assert 'data-year="2022"' not in page  # a year without records is a gap, not a bar
     assert page.count('class="legend-item"') == 6 and "publication year</text>" in page and ">records</text>" in page
     assert 'data-year="no year" data-design="narrative_review"' in page
-    assert page.count('<td class="heat') == 6 * 5  # checkable types × verdicts
+    assert page.count('<td class="heat') == 6 * 6  # checkable types × verdicts (not checkable included)
     assert page.count('<li class="assertion"') == 3
     assert page.count('class="badge verdict verdict-supported"') >= 2  # the assertion and the tallies
     assert "No checkable assertions with a verdict in this article." in page  # art-3
@@ -179,13 +179,13 @@ def test_records_without_a_year_get_their_own_bar_and_a_note(tmp_path):
 def test_markdown_digest_has_counts_matrix_tallies_and_contradictions(seeded_db):
     md = report_markdown(read_report(seeded_db), "data/reports/evidence-report.html")
     assert "| records stored (PubMed, one per PMID) | 6 |" in md
-    assert "| efficacy | 1 | 0 | 0 | 0 | 0 | 1 |" in md
-    assert "| Exosomes &lt;b&gt;regrow&lt;/b&gt; hair &amp; more | 2 | 1 | 0 | 1 | 0 | 0 |" in md
+    assert "| efficacy | 1 | 0 | 0 | 0 | 0 | 0 | 1 |" in md
+    assert "| Exosomes &lt;b&gt;regrow&lt;/b&gt; hair &amp; more | 2 | 1 | 0 | 1 | 0 | 0 | 0 |" in md
     assert "## Most contradicted assertions" in md and "[555](https://pubmed.ncbi.nlm.nih.gov/555/)" in md
     assert "<script" not in md and "<img" not in md
     for line in md.splitlines():
         if line.startswith("| Exosomes"):
-            assert line.count(" | ") == 6  # a title cannot add columns
+            assert line.count(" | ") == 7  # a title cannot add columns
 
 
 def test_write_report_and_cli(seeded_db, tmp_path, monkeypatch, capsys):
@@ -304,3 +304,15 @@ def test_a_verdict_resting_on_thousands_of_records_lists_the_strongest_of_each_s
     page = render_html(read_report(path))
     assert "The strongest 50 of 3040 records are listed" in page
     assert "contradicted by 42 records" in report_markdown(read_report(path))
+
+
+def test_each_verdict_shows_the_certainty_of_its_evidence(seeded_db):
+    con = db.connect(seeded_db)
+    claim_id = con.execute("SELECT claim_id FROM claim_verdicts ORDER BY claim_id LIMIT 1").fetchone()[0]
+    con.execute("UPDATE claim_verdicts SET certainty = 'very low' WHERE claim_id = ?", [claim_id])
+    con.close()
+    data = read_report(seeded_db)
+    graded = [a for a in data.assertions if a.claim_id == claim_id]
+    assert graded and graded[0].certainty_of_evidence == "very low"
+    page = render_html(data)
+    assert page.count('data-certainty="very low"') == 1 and "very low certainty</span>" in page
