@@ -45,6 +45,7 @@ td.total, tfoot th { font-weight: 600; background: #f6f8fa; }
 caption { text-align: left; color: #59636e; padding-bottom: .3rem; }
 .badge { display: inline-block; border-radius: 1em; padding: 0 .6em; font-size: .82rem; font-weight: 600;
          color: #fff; white-space: nowrap; }
+.badge.certainty { background: #eaeef2; color: #24292f; border: 1px solid #d0d7de; }
 .tag { display: inline-block; border: 1px solid #d0d7de; border-radius: 4px; padding: 0 .35em; font-size: .8rem;
        color: #59636e; }
 ol.assertions { padding-left: 1.4rem; }
