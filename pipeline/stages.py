@@ -288,17 +288,16 @@ def comparison_method_version() -> str:
     return digest.hexdigest()[:12]
 
 
-@functools.lru_cache(maxsize=1)
-def stance_model() -> stance_encoder.EncoderStance:
+def stance_model(threads: int = 1) -> stance_encoder.EncoderStance:
     """The stance model of the comparison: the fine-tuned cross-encoder (docs/stance.md), loaded once."""
-    return stance_encoder.encoder_stance()
+    return stance_encoder.encoder_stance(threads=threads)
 
 
-def text_stance(pairs: list[tuple[str, str]]) -> list[tuple[str, float, tuple[float, float, float]]]:
+def text_stance(pairs: list[tuple[str, str]], threads: int = 1) -> list[tuple[str, float, tuple[float, float, float]]]:
     """(label, probability, (P(supports), P(contradicts), P(unrelated))) for (article sentence, literature
     sentence) pairs, by the stance model; the probabilities are calibrated on dev data."""
     return [(p.label, p.score, tuple(p.probabilities[s] for s in stance.STANCES))
-            for p in stance_model().predict_many(pairs)]
+            for p in stance_model(threads).predict_many(pairs)]
 
 
 def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
@@ -311,9 +310,10 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
         articles = comparison.article_claims(con)
         literature = comparison.literature_claims(con)
         model_version = encoder(settings).version
+        threads = settings.encoder.thread_count
         policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
         fingerprint = comparison.inputs_fingerprint(
-            articles, literature, f"{comparison_method_version()}|{model_version}|{stance_model().version}|{policy}")
+            articles, literature, f"{comparison_method_version()}|{model_version}|{stance_model(threads).version}|{policy}")
         if fingerprint == comparison.stored_fingerprint(con):
             counts = comparison.ComparisonCounts(*con.execute(
                 """SELECT (SELECT count(*) FROM evidence_links), (SELECT count(*) FROM claim_verdicts),
@@ -327,7 +327,8 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
         by_verdict: dict[str, int] = {}
 
         def judged():
-            for article, links in evidence.iter_claim_links(articles, literature, text_stance, similarities, policy):
+            read = functools.partial(text_stance, threads=threads)
+            for article, links in evidence.iter_claim_links(articles, literature, read, similarities, policy):
                 # issue 17: the field evidence its kind of assertion is also checked against
                 links = links + evidence.link_pool(article, graded.field_pool(
                     claim_frames[article.claim_id], field, claim_frames, [k.literature_claim_id for k in links],

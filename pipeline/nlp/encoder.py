@@ -75,7 +75,7 @@ class OnnxModel:
         tokenizer.enable_truncation(max_length, strategy="longest_first")
         return cls(session, tokenizer, max_length, output or session.get_outputs()[0].name)
 
-    def run(self, texts: Sequence[Text], batch_size: int = 32) -> np.ndarray:
+    def run(self, texts: Sequence[Text], batch_size: int = 8) -> np.ndarray:
         """The graph's output for each text, in input order; batches group texts of similar length."""
         if not texts:
             width = self.session.get_outputs()[0].shape[-1]
@@ -106,10 +106,10 @@ class SentenceEncoder:
 
     model: OnnxModel
     version: str  # names the weights: stored embeddings carry it, and a new model re-encodes everything
-    batch_size: int = 32
+    batch_size: int = 8
 
     @classmethod
-    def load(cls, package: str = MODEL_PACKAGE, threads: int = 1, batch_size: int = 32) -> "SentenceEncoder":
+    def load(cls, package: str = MODEL_PACKAGE, threads: int = 1, batch_size: int = 8) -> "SentenceEncoder":
         directory = package_dir(package)
         meta = json.loads((directory / "meta.json").read_text())
         model = OnnxModel.open(directory / "encoder.onnx", directory / "tokenizer.json", int(meta["max_length"]),
@@ -123,6 +123,6 @@ class SentenceEncoder:
 
 
 @functools.cache
-def sentence_encoder(package: str = MODEL_PACKAGE, threads: int = 1, batch_size: int = 32) -> SentenceEncoder:
+def sentence_encoder(package: str = MODEL_PACKAGE, threads: int = 1, batch_size: int = 8) -> SentenceEncoder:
     """The process's encoder for ``package``, loaded once."""
     return SentenceEncoder.load(package, threads, batch_size)
