@@ -330,9 +330,11 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
             read = functools.partial(text_stance, threads=threads)
             for article, links in evidence.iter_claim_links(articles, literature, read, similarities, policy):
                 # issue 17: the field evidence its kind of assertion is also checked against
-                links = links + evidence.link_pool(article, graded.field_pool(
-                    claim_frames[article.claim_id], field, claim_frames, [k.literature_claim_id for k in links],
-                    limit=policy.max_candidates))
+                extra = graded.field_pool(claim_frames[article.claim_id], field, claim_frames,
+                                          [k.literature_claim_id for k in links], limit=policy.max_candidates)
+                cosines = None if similarities is None else [
+                    similarities.pair(article.claim_id, lit.claim.claim_id) for lit in extra]
+                links = links + evidence.link_pool(article, extra, similarities=cosines)
                 verdict = verdicts.decide_claim(article, links, journals, claim_frames)  # issue 17: + frames
                 if verdict is not None:
                     by_verdict[verdict.verdict] = by_verdict.get(verdict.verdict, 0) + 1

@@ -120,18 +120,36 @@ class Similarities:
     literature_ids: dict[str, int]
     literature_vectors: "object"  # (n_literature, d) float32 array
 
-    def to_literature(self, article_claim_id: str, literature: Sequence[LiteratureClaim]):
-        """Cosine with each of ``literature``, in its order (NaN where either side has no vector); None when
-        the article claim has no vector."""
+    def pair(self, article_claim_id: str, literature_claim_id: str) -> float | None:
+        """Cosine of one article claim and one literature claim; None when either has no vector."""
+        a, b = self.article_ids.get(article_claim_id), self.literature_ids.get(literature_claim_id)
+        if a is None or b is None:
+            return None
+        return float(self.literature_vectors[b] @ self.article_vectors[a])
+
+    def aligned(self, literature: Sequence[LiteratureClaim]) -> "AlignedSimilarities":
+        """The literature vectors in the order of ``literature`` (once per comparison, not per assertion)."""
         import numpy as np
 
-        row = self.article_ids.get(article_claim_id)
+        rows = np.array([self.literature_ids.get(lit.claim.claim_id, -1) for lit in literature], dtype=np.int64)
+        matrix = np.zeros((len(literature), self.literature_vectors.shape[1]), dtype=np.float32)
+        matrix[rows >= 0] = self.literature_vectors[rows[rows >= 0]]
+        return AlignedSimilarities(self, matrix, rows < 0)
+
+
+@dataclass(frozen=True)
+class AlignedSimilarities:
+    similarities: Similarities
+    matrix: "object"  # (n_literature, d), zero rows where a literature claim has no vector
+    missing: "object"  # bool per literature claim
+
+    def of(self, article_claim_id: str):
+        """Cosine with each literature claim (NaN where it has no vector); None when the article claim has none."""
+        row = self.similarities.article_ids.get(article_claim_id)
         if row is None:
             return None
-        rows = np.array([self.literature_ids.get(lit.claim.claim_id, -1) for lit in literature], dtype=np.int64)
-        sims = np.full(len(literature), np.nan, dtype=np.float32)
-        known = rows >= 0
-        sims[known] = self.literature_vectors[rows[known]] @ self.article_vectors[row]
+        sims = self.matrix @ self.similarities.article_vectors[row]
+        sims[self.missing] = float("nan")
         return sims
 
 
@@ -398,26 +416,16 @@ def choose_pool(article: Claim, literature: Sequence[LiteratureClaim], groups: d
     for members in groups.values():
         if candidates(article, [literature[members[0]]]):
             concept.update(members)
-    if concept:
-        pool = _cited_journal_only(article, [literature[i] for i in sorted(concept)], journals)
-        kept = {lit.claim.claim_id for lit in pool}
-        concept = {i for i in concept if literature[i].claim.claim_id in kept}
     chosen = set(concept)
+    sims = None
     if similarities is not None:
-        sims = np.asarray(similarities, dtype=np.float32)
-        near = np.flatnonzero(np.nan_to_num(sims, nan=-2.0) >= policy.min_similarity)
-        chosen.update(int(i) for i in near if not literature[i].is_retracted)
-        cited = cited_journal(article.sentence, journals)
-        if cited:
-            chosen = {i for i in chosen if _fold(literature[i].journal) == _fold(cited)}
-
-        def rank(i: int):
-            value = sims[i]
-            return (-(float(value) if not np.isnan(value) else -2.0), literature[i].evidence_level, i)
-    else:
-        def rank(i: int):
-            return (0.0, literature[i].evidence_level, i)
-    ordered = sorted(chosen, key=rank)[:policy.max_candidates]
+        sims = np.nan_to_num(np.asarray(similarities, dtype=np.float32), nan=-2.0)
+        chosen.update(int(i) for i in np.flatnonzero(sims >= policy.min_similarity) if not literature[i].is_retracted)
+    cited = cited_journal(article.sentence, journals)
+    if cited:
+        chosen = {i for i in chosen if _fold(literature[i].journal) == _fold(cited)}
+    ordered = sorted(chosen, key=lambda i: (0.0 if sims is None else -float(sims[i]), literature[i].evidence_level, i))
+    ordered = ordered[:policy.max_candidates]
     return ordered, [i in concept for i in ordered]
 
 
@@ -433,12 +441,13 @@ def iter_claim_links(article_claims: Iterable[Claim], literature: Sequence[Liter
         if lit.claim.intervention or similarities is not None:
             groups.setdefault(_signature(lit), []).append(i)
     unbounded = CandidatePolicy(max_candidates=len(literature) or 1, min_similarity=2.0)
+    aligned = similarities.aligned(literature) if similarities is not None else None
     try:
         for article in article_claims:
             if article.intervention is None and similarities is None:
                 yield article, []
                 continue
-            sims = similarities.to_literature(article.claim_id, literature) if similarities is not None else None
+            sims = aligned.of(article.claim_id) if aligned is not None else None
             chosen, by_concept = choose_pool(article, literature, groups, journals, policy or unbounded, sims)
             pool = [literature[i] for i in chosen]
             yield article, link_pool(article, pool, text_stance,

@@ -7,6 +7,7 @@ loaders need not know about embeddings and a sentence text shared by many record
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -48,9 +49,9 @@ def store_embeddings(con: duckdb.DuckDBPyConnection, model_version: str, hashes:
     """Insert one chunk in its own transaction (a run killed half-way keeps the chunks it finished)."""
     con.execute("BEGIN TRANSACTION")
     try:
+        now = dt.datetime.now()
         n = insert_rows(con, "sentence_embeddings", ("text_sha256", "model_version", "embedding", "embedded_at"),
-                        [(h, model_version, v.tolist(), None) for h, v in zip(hashes, vectors)])
-        con.execute("UPDATE sentence_embeddings SET embedded_at = now() WHERE embedded_at IS NULL")
+                        [(h, model_version, v.tolist(), now) for h, v in zip(hashes, vectors)])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

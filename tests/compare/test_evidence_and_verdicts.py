@@ -210,3 +210,68 @@ def test_hedged_claims_and_claims_of_one_article_do_not_conflict():
     assert conflict_reason(safe, may_harm) is None
     assert find_conflicts([safe, harm]) == []  # same article
     assert conflict_reason(safe, harm) == "one says it is safe, the other that it causes harm"
+
+
+# -- bounded candidates: concept rules or semantic neighbours, at most K, most similar first ---------------
+
+def _similarities(article, literature, cosines):
+    """Embeddings whose cosines with the article claim are ``cosines`` (one per literature claim)."""
+    import numpy as np
+
+    from pipeline.compare.evidence import Similarities
+
+    vectors = np.array([[c, (1 - c * c) ** 0.5, 0.0] for c in cosines], dtype=np.float32)
+    return Similarities({article.claim_id: 0}, np.array([[1.0, 0.0, 0.0]], dtype=np.float32),
+                        {lit.claim.claim_id: i for i, lit in enumerate(literature)}, vectors)
+
+
+def test_each_assertion_keeps_at_most_k_candidates_the_most_similar_first():
+    from pipeline.compare.evidence import CandidatePolicy, iter_claim_links
+
+    article = claim("Exosomes promote hair growth.")
+    literature = [lit(f"Exosomes increased hair growth in cohort {i}.", "rct", pmid=str(100 + i)) for i in range(6)]
+    cosines = [0.30, 0.90, 0.50, 0.80, 0.20, 0.70]
+    [(_, links)] = iter_claim_links([article], literature, None, _similarities(article, literature, cosines),
+                                    CandidatePolicy(max_candidates=3, min_similarity=0.95))
+    assert [k.pmid for k in links] == ["101", "103", "105"]  # cosines 0.9, 0.8, 0.7
+    assert [k.similarity for k in links] == pytest.approx([0.9, 0.8, 0.7], abs=1e-3)
+    # without a policy every concept candidate is linked, as before
+    [(_, every)] = iter_claim_links([article], literature, None, _similarities(article, literature, cosines))
+    assert len(every) == 6
+
+
+def test_a_semantic_neighbour_sharing_no_concept_counts_only_by_a_confident_text_reading():
+    from pipeline.compare.evidence import CandidatePolicy, iter_claim_links
+
+    article = claim("Exosomes promote hair growth.")
+    neighbour = lit("Vesicle-treated scalps grew fuller.", "rct", pmid="201", intervention=None, outcome=None)
+    far = lit("Vesicles change the gut microbiome.", "rct", pmid="202", intervention=None, outcome=None)
+    retracted = lit("Vesicle-treated scalps grew thicker.", "rct", pmid="203", retracted=True, intervention=None,
+                    outcome=None)
+    literature = [neighbour, far, retracted]
+    similarities = _similarities(article, literature, [0.8, 0.2, 0.9])
+    policy = CandidatePolicy(max_candidates=30, min_similarity=0.55)
+    asked = []
+
+    def reads(label, p):
+        return lambda pairs: asked.extend(pairs) or [(label, p, (p, 0.0, 1 - p))] * len(pairs)
+
+    [(_, [confident])] = iter_claim_links([article], literature, reads("supports", 0.9), similarities, policy)
+    assert (confident.pmid, confident.stance, confident.method) == ("201", "supports", "text")
+    assert confident.text_probabilities == (0.9, 0.0, pytest.approx(0.1))
+    assert confident.reason.startswith("found by meaning") and asked
+    [(_, [unsure])] = iter_claim_links([article], literature, reads("supports", 0.6), similarities, policy)
+    assert (unsure.stance, unsure.text_stance) == ("unrelated", "supports")
+
+
+def test_a_cited_journal_narrows_semantic_neighbours_too():
+    from pipeline.compare.evidence import CandidatePolicy, iter_claim_links
+
+    article = claim("A study in the Journal of Cosmetic Dermatology showed exosomes promote hair growth.")
+    same = lit("Exosomes increased hair density.", "rct", pmid="301", outcome=DENSITY)
+    other = lit("Exosomes increased hair density.", "rct", pmid="302", journal="Cells", outcome=DENSITY)
+    neighbour = lit("Vesicles made hair fuller.", "rct", pmid="303", journal="Cells", intervention=None, outcome=None)
+    literature = [same, other, neighbour]
+    [(_, links)] = iter_claim_links([article], literature, None, _similarities(article, literature, [0.6, 0.9, 0.9]),
+                                    CandidatePolicy())
+    assert [k.pmid for k in links] == ["301"]

@@ -69,3 +69,17 @@ def test_eval_verdicts_finds_article_quotes_in_the_run(realistic_run, tmp_path):
     assert result["matched"]["with_verdict"] == 2 and not result["unmatched"]
     assert all(r["article_id"].startswith("001_0ac89671bc1565eb#") for r in result["assertions"])
     assert result["certainty"]["n"] == 2
+
+
+def test_links_carry_similarity_and_the_stance_models_probabilities(realistic_run):
+    settings, _, _ = realistic_run
+    with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
+        links, without_similarity, per_assertion = con.execute("""
+            SELECT count(*), count(*) FILTER (WHERE similarity IS NULL),
+                   max(n) FROM (SELECT count(*) OVER (PARTITION BY article_claim_id) AS n, similarity
+                                FROM evidence_links)""").fetchone()
+        read = con.execute("""SELECT text_p_supports + text_p_contradicts + text_p_unrelated FROM evidence_links
+                              WHERE text_stance IS NOT NULL""").fetchall()
+    assert links > 0 and without_similarity == 0
+    assert per_assertion <= 2 * settings.compare.max_candidates  # the candidates plus the field evidence, each bounded
+    assert read and all(abs(total - 1.0) < 1e-3 for (total,) in read)
