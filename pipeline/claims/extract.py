@@ -40,7 +40,14 @@ SAFETY = {"safe", "safety", "safely", "adverse", "risk", "risks", "tolerated", "
 COMPARATIVE = {"than", "compared", "comparison", "unlike", "versus", "vs", "superior", "outperform",
                "fewer", "alternative", "comparable", "traditional", "edge"}
 RECOMMEND = re.compile(r"\b(should|must|recommend\w*|advis\w*|consult|ensure|(important|essential|crucial|necessary|"
-                       r"vital) (to|for|that)|needs? to)\b", re.I)
+                       r"vital) (to|for|that)(?! note\b)|needs? to)\b", re.I)
+# "more studies are needed", "much remains to be learned": an assertion about the evidence, checkable against
+# reviews that say so, even where the sentence names no intervention ("this field is still under research")
+EVIDENCE_GAP = re.compile(r"\b(more|further|larger|additional|rigorous|well-designed|high-quality|long-term)\b(\s+[\w-]+){0,3}?"
+                          r"\s+(studies|trials|research|investigations?|data)\b[^.]{0,40}?\b(are|is) (still |urgently )?"
+                          r"(needed|required|necessary|warranted)\b|\bstill under (research|investigation|study)\b|"
+                          r"\bmuch (\w+ ){0,2}to be (learned|learnt|known|understood|discovered)\b|"
+                          r"\b(require|need)s? (further|more|additional) (investigation|research|study|studies|trials)\b", re.I)
 MECHANISM = {"mechanism", "via", "through", "signaling", "signalling", "pathway", "pathways", "communication",
              "messengers", "carriers", "transfer", "transferring", "delivering", "mediate", "mediated"}
 COMPARATIVE_PHRASE = re.compile(r"\b(more|less) (effective|natural|invasive|costly|sustainable|affordable)\b|"
@@ -136,7 +143,9 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     unless the clause holds the claim's direction word.
     """
     stripped = text.strip()
-    if antecedent is not None and ANAPHOR.match(stripped) and not any(m.label in INTERVENTION_LABELS for m in mentions):
+    evidence_gap = EVIDENCE_GAP.search(stripped)
+    if antecedent is not None and (ANAPHOR.match(stripped) or evidence_gap) \
+            and not any(m.label in INTERVENTION_LABELS for m in mentions):
         mentions = [Mention(-1, antecedent.label, antecedent.concept_id)] + list(mentions)
     if not mentions or len(stripped) < 15 or stripped.endswith("?") or not re.search(r"[.!;:)]\s*$", stripped):
         return None  # headings, questions, fragments
@@ -186,7 +195,7 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     recommendation = RECOMMEND.search(stripped)
     if recommendation:
         cues.append(f"recommend:{recommendation.group(0).lower()}")
-    is_recommendation = bool(recommendation) and not wordset & {"studies", "study", "trials"}
+    is_recommendation = bool(recommendation) and not wordset & {"studies", "study", "trials"} and not evidence_gap
     harms = {m.label for m in mentions if m.concept_id not in NON_SAFETY_ADVERSE}
     mentions_cancer = any(m.concept_id in CANCER_CONCEPTS for m in mentions)
     is_safety = hit(SAFETY, "safety") or "ADVERSE_EVENT" in harms and direction != "decrease" or (
@@ -204,7 +213,10 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     if not has_intervention and not is_safety:
         return None  # nothing is claimed about an intervention
     evidence_nouns = wordset & {"studies", "study", "trials", "trial", "evidence", "data", "research"}
-    if is_recommendation and direction == "none":
+    if evidence_gap:
+        claim_type = "evidence"  # what is not yet known: "larger trials are needed", "much remains to be learned"
+        cues.append(f"evidence-gap:{evidence_gap.group(0).lower()}")
+    elif is_recommendation and direction == "none":
         claim_type = "recommendation"
     elif is_evidence and evidence_nouns and (negated or is_safety):
         # what studies show (or lack) about safety is an evidence claim: "no rigorous human studies
@@ -250,7 +262,8 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     cues.extend(f"hedge:{w}" for w in sorted(wordset & HEDGE))
     return ClaimFacts(
         claim_type=claim_type,
-        polarity="negated" if negated else "affirmed",
+        # "more studies are needed" says the evidence is not there: a negated evidence claim
+        polarity="negated" if negated or evidence_gap else "affirmed",
         certainty="hedged" if hedged else "asserted",
         intervention=intervention,
         outcome=outcome,

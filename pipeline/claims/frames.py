@@ -23,7 +23,7 @@ from pipeline.compare.domain import Domain, Hierarchy, load
 from pipeline.records import Claim
 
 Population = Literal["people", "animals", "cells", "unstated"]
-Asserts = Literal["effect", "safety", "content", "evidence_lacking"]
+Asserts = Literal["effect", "mechanism", "safety", "content", "evidence_lacking"]
 _NUMBER = re.compile(r"\b(\d{1,3}(?:\.\d)?)\s*[- ]?\s*(days?|weeks?|months?|years?)\b", re.I)
 _DESIGN_POPULATION: dict[str, Population] = {
     "animal": "animals", "in_vitro": "cells", "systematic_review": "people", "rct": "people",
@@ -57,6 +57,7 @@ class Frame:
     safety: Literal["safe", "harm"] | None = None  # what a safety claim says
     claims_studies: bool = False  # "studies have shown", "patients report": what human evidence shows
     single_study: bool = False  # reports one study's result ("one pivotal study ... demonstrated")
+    direction: str = "none"  # of the effect claimed: increase, decrease, no-effect (none: no effect asserted)
     # evidence frames only
     pmid: str | None = None
     design: str | None = None
@@ -105,6 +106,11 @@ def outcome_positions(text: str, concepts: Iterable[str] = (), domain: Domain | 
     context = domain.outcome_context.search(text) if domain.outcome_context else None
     if context is not None and any(pos < context.start() for pos, _ in found):
         found = [(pos, key) for pos, key in found if pos < context.start()]
+    aside = domain.outcome_aside.search(text) if domain.outcome_aside else None
+    if aside is not None:
+        end = text.find(",", aside.end())
+        kept = [(pos, key) for pos, key in found if not aside.start() <= pos < (end if end > 0 else aside.end())]
+        found = kept or found
     return list({key: (pos, key) for pos, key in reversed(found)}.values())[::-1]
 
 
@@ -133,7 +139,9 @@ def comparator_of(text: str, domain: Domain | None = None) -> str | None:
     domain = domain or load()
     cue = domain.comparison_cue.search(text)
     if cue is None:
-        return None
+        # "appears more effective": a comparison with other treatments that names none of them
+        implied = domain.implied_comparison is not None and domain.implied_comparison.search(text)
+        return "other_treatments" if implied else None
     tail = text[cue.start():]
     found = [(pos, c.key) for c in domain.comparators if (pos := c.position(tail)) is not None]
     return min(found)[1] if found else None
@@ -158,8 +166,8 @@ def population_of(text: str, domain: Domain | None = None) -> Population:
 def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain | None = None) -> str | None:
     domain = domain or load()
     text = claim.sentence
-    if claim.claim_type == "recommendation":
-        return "a recommendation"
+    if claim.claim_type == "recommendation" and not domain.evidence_absence.search(text):
+        return "a recommendation"  # "the long-term safety requires further investigation" is checkable
     checks = domain.not_checkable
     if "future" in checks and checks["future"].search(text):
         return "speculation about the future"
@@ -189,6 +197,8 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
         return "safety"
     if main == "growth_factor_content":
         return "content"
+    if domain.mechanism is not None and domain.mechanism.search(text):
+        return "mechanism"  # "counters hair loss by facilitating cell-to-cell communication"
     return "effect"
 
 
@@ -220,6 +230,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         safety=safety,
         claims_studies=requires_human_evidence(claim) or (claim.claim_type == "evidence" and claim.polarity == "affirmed"),
         single_study=bool(domain.single_study.search(text)),
+        direction=claim.direction,
     )
 
 
@@ -263,6 +274,7 @@ def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = 
         follow_up_weeks=weeks,
         strength="hedged" if hedged else "asserted",
         safety=safety,
+        direction=claim.direction,
         pmid=record.pmid,
         design=design,
         finding=finding,

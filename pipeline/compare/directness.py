@@ -45,6 +45,9 @@ def outcome_answers(claimed: str, found: str, domain: Domain | None = None) -> b
     domain = domain or load()
     if claimed == found:
         return True
+    found_entry = domain.outcome_entry(found)
+    if found_entry is not None and claimed in found_entry.implies:
+        return True  # a telogen-to-anagen study speaks to anagen
     entry = domain.outcome_entry(claimed)
     covers = entry.covers if entry is not None else ()
     if any(found == c or found.startswith(c + "/") for c in covers):
@@ -63,10 +66,18 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
         # what vesicles contain is answered only by a record about their content, not by their effects
         claimed = assertion.outcomes[:1] if assertion.asserts == "content" else assertion.outcomes
         if not any(outcome_answers(a, e, domain) for a in claimed for e in evidence.outcomes):
-            # "larger trials are needed" is answered by reviews of the field whatever outcome they name
-            (lesser if assertion.asserts == "evidence_lacking" else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
+            # "larger trials are needed" is answered by reviews of the field whatever outcome they name; a harm
+            # of another kind (granuloma for "a risk of infection") speaks to a safety claim, indirectly
+            other_harm = assertion.asserts == "safety" and _category(assertion.outcomes[0]) == "adverse_events" \
+                and any(_category(e) == "adverse_events" for e in evidence.outcomes)
+            (lesser if assertion.asserts == "evidence_lacking" or other_harm else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
     elif assertion.outcomes and assertion.asserts != "evidence_lacking":
         lesser.append("the evidence names no outcome")
+    if assertion.asserts == "mechanism" and assertion.strength == "asserted" and evidence.asserts != "mechanism" \
+            and evidence.population == "people":
+        # "counters hair loss by facilitating cell-to-cell communication": a clinical study measures the outcome,
+        # not how it came about
+        stops.append("a clinical outcome does not show the mechanism claimed")
     if assertion.population == "people" and evidence.population in ("animals", "cells"):
         stops.append(f"{'an animal' if evidence.population == 'animals' else 'a cell'} study does not show what "
                      "happens in people")
@@ -78,7 +89,8 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
         lesser.append(f"vesicles from another source ({evidence.intervention.split('/')[1].replace('_', ' ')})")
     if assertion.comparator and assertion.comparator != "placebo" and evidence.comparator != assertion.comparator:
         stops.append(f"no comparison with {assertion.comparator.replace('_', ' ')}")
-    if assertion.long_term and not evidence.long_term:
+    # "the lack of long-term studies" is answered by reviews saying so, not by long-term follow-up
+    if assertion.long_term and not evidence.long_term and assertion.asserts != "evidence_lacking":
         weeks = f" (follow-up {evidence.follow_up_weeks:g} weeks)" if evidence.follow_up_weeks else ""
         stops.append(f"no long-term follow-up{weeks}")
     return Directness(not stops, not stops and not lesser, tuple(stops or lesser))

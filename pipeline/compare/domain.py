@@ -64,6 +64,7 @@ class Domain:
     interventions: tuple[Hierarchy, ...]  # families with their sources as levels
     comparators: tuple[Entry, ...]
     comparison_cue: re.Pattern
+    implied_comparison: re.Pattern | None  # "more effective", with nothing named to compare with
     same_intervention: str
     same_outcome: tuple[str, ...]
     harmful_outcomes: frozenset[str]
@@ -81,6 +82,8 @@ class Domain:
     no_harm: re.Pattern  # "no notable adverse effects", "side effects were rare"
     finding: re.Pattern  # a sentence reporting what a study found ("we observed", "patients", "significantly")
     outcome_context: re.Pattern | None  # outcomes named after it are a purpose, not what is claimed
+    outcome_aside: re.Pattern | None  # outcomes in the phrase after it are set aside ("besides hair growth, ...")
+    mechanism: re.Pattern | None  # how an effect comes about ("by transferring growth factors")
     not_checkable: dict[str, re.Pattern]  # recommendation, future, definition, promotion
     hedges: re.Pattern
     small_n: int  # human evidence with fewer participants in all is imprecise
@@ -122,12 +125,15 @@ def parse(text: str) -> Domain:
     retrieval, designs = raw["retrieval"], raw["designs"]
     comparators = dict(raw.get("comparators", {}))
     cue = comparators.pop("cue", r"\b(than|compared (with|to)|versus|vs\.?|unlike)\b")
+    implied = comparators.pop("implied", None)
+    context = raw.get("outcome_context", {})
     time, evidence, checkable = raw["time"], raw["evidence"], raw.get("checkable", {})
     return Domain(
         outcomes=_hierarchies(raw.get("outcomes", {}), "levels"),
         interventions=_hierarchies(raw.get("interventions", {}), "sources"),
         comparators=tuple(_entry(key, table) for key, table in comparators.items()),
         comparison_cue=_compile(cue),
+        implied_comparison=_compile(implied) if implied else None,
         same_intervention=retrieval["same_intervention"],
         same_outcome=tuple(retrieval["same_outcome"]),
         harmful_outcomes=frozenset(retrieval["harmful_outcomes"]),
@@ -144,7 +150,9 @@ def parse(text: str) -> Domain:
         single_study=_compile(evidence["single_study"]),
         no_harm=_compile(evidence["no_harm"]),
         finding=_compile(evidence["finding"]),
-        outcome_context=_compile(raw["outcome_context"]["cue"]) if "outcome_context" in raw else None,
+        outcome_context=_compile(context["cue"]) if "cue" in context else None,
+        outcome_aside=_compile(context["aside"]) if "aside" in context else None,
+        mechanism=_compile(evidence["mechanism"]) if "mechanism" in evidence else None,
         not_checkable={k: _compile(v) for k, v in checkable.items()},
         hedges=_compile(raw["strength"]["hedges"]),
         small_n=int(raw["certainty"]["small_n"]),

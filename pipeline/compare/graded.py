@@ -28,7 +28,7 @@ from typing import Iterable, Mapping, Sequence
 from pipeline.claims.frames import Frame
 from pipeline.compare import certainty as grading
 from pipeline.compare.certainty import Weighed
-from pipeline.compare.directness import directness
+from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, cited_journal
 from pipeline.compare.verdicts import ClaimVerdict, Verdict
@@ -36,6 +36,31 @@ from pipeline.records import Claim
 
 KEY_PMIDS = 4
 REVIEW_DESIGNS = grading.REVIEW_DESIGNS
+
+
+def same_question(assertion: Frame, evidence: Frame, domain: Domain | None = None) -> bool:
+    """Both frames are about the same outcome (at a level that answers the assertion) of the same
+    intervention family: where the stance model's reading can be trusted at a lower probability."""
+    domain = domain or load()
+    if not assertion.outcomes or not evidence.outcomes or not assertion.family or assertion.family != evidence.family:
+        return False
+    return any(outcome_answers(a, e, domain) and a.split("/")[0] == e.split("/")[0]
+               for a in assertion.outcomes for e in evidence.outcomes)
+
+
+def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: Domain | None = None) -> str:
+    """The link's stance, or the stance model's reading where the facts left the link open and both frames
+    ask the same question (``[compare] framed_text_min``)."""
+    domain = domain or load()
+    if link.stance != "unrelated" or link.method != "facts" or link.text_stance not in ("supports", "contradicts"):
+        return link.stance
+    if (link.text_probability or 0.0) >= FRAMED_TEXT_MIN and evidence.direction != "none" \
+            and same_question(assertion, evidence, domain):
+        return link.text_stance
+    return link.stance
+
+
+FRAMED_TEXT_MIN = 0.6
 
 
 def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: Domain | None = None) -> tuple[str, bool]:
@@ -49,18 +74,25 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
         large_trial = (evidence.design == "rct" or evidence.reviews_randomised) and \
             (evidence.sample_size or 0) >= domain.large_trial_n
         return ("contradicts" if large_trial and link_stance != "unrelated" else "unrelated"), False
+    if assertion.asserts in ("effect", "mechanism", "content") and evidence.asserts == "safety" \
+            and all(o.split("/")[0] == "adverse_events" for o in evidence.outcomes):
+        return "unrelated", False  # what a study says of harm alone does not speak to an effect claimed
     hedged = assertion.strength == "hedged"
     # reviews of the human evidence speak to claims about people or clinical outcomes, not to mechanisms
     clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in (*domain.same_outcome, "adverse_events")
-    about_people = assertion.population == "people" or clinical and assertion.population == "unstated"
+    about_people = assertion.asserts != "mechanism" and (
+        assertion.population == "people" or clinical and assertion.population == "unstated")
     if review_lacking and not hedged and about_people and not assertion.single_study:
         return "contradicts", True
+    hedged = assertion.strength == "hedged"
     if assertion.asserts == "safety" and assertion.safety:
         harm = evidence.safety == "harm" or (evidence.safety is None and any(
             "/" in o and o.startswith("adverse_events") for o in evidence.outcomes))
         if harm:
             return ("contradicts" if assertion.safety == "safe" else "supports"), False
         if evidence.safety == "safe":
+            if assertion.safety == "harm" and hedged:
+                return "unrelated", False  # "a potential risk of infection": not refuted by studies that saw none
             return ("supports" if assertion.safety == "safe" else "contradicts"), False
     if review_lacking:
         return "unrelated", False  # a hedged claim or one study's result: "limited evidence" does not refute it
@@ -95,7 +127,7 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
         evidence = frames.get(link.literature_claim_id)
         if evidence is None:
             continue
-        stance, lacking = framed_stance(assertion, evidence, link.stance, domain)
+        stance, lacking = framed_stance(assertion, evidence, link_reading(link, assertion, evidence, domain), domain)
         if stance == "unrelated":
             continue
         fit = directness(assertion, evidence, domain)
@@ -133,6 +165,8 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
         return ClaimVerdict(claim.claim_id, verdict, None, None, 0, 0, len(links), (), (),
                             f"{reason} → not addressed", level, keys)
     if support and (not against or human_for and not human_against):
+        preclinical_parts = _preclinical_parts(assertion, support, domain) if human_for else ()
+        human_for = human_for and not preclinical_parts
         verdict = "supported" if human_for else "supported only by preclinical evidence"
         deciding = [w for w in support if grading.is_human(w.frame, domain)] if human_for else support
         level = grading.grade(deciding, absence, domain)
@@ -154,7 +188,8 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
         parts.append(("" if all(w.lacking for w in against) else "contradicted by ")
                      + grading.describe(against, domain=domain))
     if verdict == "supported only by preclinical evidence":
-        parts.append("no human study")
+        parts.append("no human study" if not preclinical_parts else
+                     "only animal or cell studies show " + " and ".join(_outcome_name(k, domain) for k in preclinical_parts))
     reason = "; ".join(parts) + f" → {verdict}, {level} certainty"
     best = (keys or support or against)[0]
     return ClaimVerdict(
@@ -166,6 +201,26 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
     )
 
 
+def _preclinical_parts(assertion: Frame, support: Sequence[Weighed], domain: Domain) -> tuple[str, ...]:
+    """The specific outcomes of an effect assertion that only animal or cell studies support: "promotes hair
+    growth and prolongs the anagen phase" is supported only by preclinical evidence when people were shown
+    more hair but only mice a longer anagen. Parts no record supports do not count either way."""
+    if assertion.asserts not in ("effect", "mechanism"):
+        return ()
+    parts = []
+    # only specific levels: a general part ("healthier environment for hair growth") is answered loosely
+    for claimed in dict.fromkeys(o for o in assertion.outcomes if "/" in o):
+        backing = [w for w in support if any(outcome_answers(claimed, e, domain) for e in w.frame.outcomes)]
+        if backing and not any(grading.is_human(w.frame, domain) for w in backing):
+            parts.append(claimed)
+    return tuple(parts)
+
+
+def _outcome_name(key: str, domain: Domain) -> str:
+    entry = domain.outcome_entry(key)
+    return entry.name if entry is not None else key.replace("_", " ")
+
+
 def _level(w: Weighed) -> int | None:
     from pipeline.compare.study_design import EVIDENCE_LEVELS
     return EVIDENCE_LEVELS.get(w.frame.design or "")
@@ -173,12 +228,15 @@ def _level(w: Weighed) -> int | None:
 
 # -- evidence about the field, beyond each assertion's candidates --------------------------------------
 
-def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, Frame]) -> dict[str, list[LiteratureClaim]]:
+def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, Frame],
+                   domain: Domain | None = None) -> dict[str, list[LiteratureClaim]]:
     """Literature claims that bear on every assertion of their kind, found once per comparison: reviews that
-    call the human evidence lacking (against asserted clinical claims, for "more trials are needed") and
-    reports of adverse events (against safety claims). Retrieval by similarity misses them where the
-    assertion's words differ ("minimal downtime" against "skin necrosis after injection")."""
-    found: dict[str, list[LiteratureClaim]] = {"lacking": [], "harm": []}
+    call the human evidence lacking (against asserted clinical claims, for "more trials are needed"),
+    reports of adverse events and human studies that found little harm (for and against safety claims).
+    Retrieval by similarity misses them where the assertion's words differ ("minimal downtime" against
+    "skin necrosis after injection")."""
+    domain = domain or load()
+    found: dict[str, list[LiteratureClaim]] = {"lacking": [], "harm": [], "safe": []}
     for lit in literature:
         frame = frames.get(lit.claim.claim_id)
         if frame is None or lit.is_retracted:
@@ -188,6 +246,8 @@ def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, F
         elif frame.safety == "harm" or (frame.safety is None and any(
                 "/" in o and o.startswith("adverse_events") for o in frame.outcomes)):
             found["harm"].append(lit)
+        elif frame.safety == "safe" and frame.design in domain.human_designs and frame.finding:
+            found["safe"].append(lit)  # human studies that looked for harm and found little
     for kind in found.values():  # strongest and newest first, so a bounded pool keeps those
         kind.sort(key=lambda lit: (lit.evidence_level, -(lit.pub_year or 0), lit.pmid))
     return found
@@ -196,8 +256,10 @@ def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, F
 def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], frames: Mapping[str, Frame],
                linked: Iterable[str], domain: Domain | None = None, limit: int | None = None) -> list[LiteratureClaim]:
     """The field evidence an assertion is also checked against (not already among its links): the reviews
-    for clinical and evidence-absence claims, the adverse-event reports for safety claims, of the same
-    intervention family; at most ``limit`` of each kind, the strongest designs first."""
+    for clinical and evidence-absence claims, the adverse-event reports and the human studies that found little
+    harm for safety claims, of the same
+    intervention family; at most ``limit`` in all (shared evenly between the kinds), the strongest designs
+    first."""
     domain = domain or load()
     if not assertion.checkable:
         return []
@@ -206,10 +268,13 @@ def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], fra
     if assertion.asserts == "evidence_lacking" or (assertion.strength == "asserted" and clinical):
         kinds.append("lacking")
     if assertion.asserts == "safety":
-        kinds += ["lacking", "harm"] if assertion.strength == "asserted" else ["harm"]
+        kinds += ["lacking", "harm", "safe"] if assertion.strength == "asserted" else ["harm", "safe"]
     seen = set(linked)
     pool = []
-    for kind in dict.fromkeys(kinds):
+    kinds = list(dict.fromkeys(kinds))
+    if limit is not None and kinds:
+        limit = max(1, limit // len(kinds))
+    for kind in kinds:
         taken = 0
         for lit in field[kind]:
             if limit is not None and taken >= limit:
