@@ -4,8 +4,9 @@ A :class:`Frame` places a claim on the domain of ``config/lexicon/evidence.toml`
 (:mod:`pipeline.compare.domain`): whether it is checkable at all, its outcomes on the outcome hierarchy
 (the most specific level found, in the order the sentence names them), the population it speaks of, the
 intervention family (and source: MSC, adipose, plant ...), the comparator, the time frame and its strength
-(asserted or hedged). What it asserts (``asserts``) decides how evidence is weighed: an effect, safety, the
-content of vesicles, or that evidence is missing ("larger trials are needed"). An evidence frame (a claim of
+(asserted or hedged). What it asserts (``asserts``) decides how evidence is weighed: an effect, how an effect
+comes about (a mechanism: "by transferring growth factors"), safety, the content of vesicles, or that evidence
+is missing ("larger trials are needed"). An evidence frame (a claim of
 an abstract) adds what GRADE looks at in its record: design, sample size, control arm, follow-up, sponsor,
 and whether it calls the human evidence lacking.
 
@@ -179,11 +180,14 @@ def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain
 
 
 def _safety(claim: Claim, domain: Domain) -> Literal["safe", "harm"] | None:
-    """Whether a claim says the intervention is safe or harmful: "no notable adverse effects" is safe, else the
-    evidence module's reading (safe words, harm words, negation)."""
+    """Whether a claim says the intervention is safe or harmful: "no notable adverse effects" is safe, "raise
+    concerns about the quality and safety" harm, else the evidence module's reading (safe words, harm words,
+    negation)."""
     from pipeline.compare.evidence import safety_view
     if domain.no_harm.search(claim.sentence):
         return "safe"
+    if domain.harm is not None and domain.harm.search(claim.sentence):
+        return "harm"
     return safety_view(claim)
 
 
@@ -234,14 +238,43 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     )
 
 
-def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = (),
-                   domain: Domain | None = None) -> Frame:
-    """The frame of an abstract's claim, with what its record says about design, size, control and follow-up."""
+@dataclass(frozen=True)
+class RecordFrame:
+    """What an evidence frame takes from the whole record, the same for each of its claims: read once per record."""
+
+    title_outcomes: tuple[str, ...]
+    intervention: str | None  # named in the title, else in the abstract
+    comparator: str | None
+    follow_up_weeks: float | None
+    controlled: bool
+    sponsor: bool
+    reviews_randomised: bool
+
+
+def record_frame(record: RecordFacts, domain: Domain | None = None) -> RecordFrame:
     domain = domain or load()
+    whole = f"{record.title}\n{record.abstract}"
+    return RecordFrame(
+        title_outcomes=outcomes_of(record.title, (), domain),
+        intervention=intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain),
+        comparator=comparator_of(whole, domain),
+        follow_up_weeks=follow_up_weeks(whole, domain),
+        controlled=record.design == "rct" or bool(domain.control_arm.search(whole)),
+        sponsor=bool(domain.sponsor.search(whole)),
+        reviews_randomised=record.design == "systematic_review" and bool(re.search(r"\brandomi[sz]ed\b", whole, re.I)),
+    )
+
+
+def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = (),
+                   domain: Domain | None = None, whole_record: RecordFrame | None = None) -> Frame:
+    """The frame of an abstract's claim, with what its record says about design, size, control and follow-up
+    (``whole_record``: :func:`record_frame` of ``record``, when the caller already has it)."""
+    domain = domain or load()
+    whole_record = whole_record or record_frame(record, domain)
     text = claim.sentence
     concepts = tuple(concepts) + tuple(c for c in (claim.intervention, claim.outcome) if c)
     # a sentence that names no outcome ("clinical evidence is limited") is about its record's topic
-    outcomes = outcomes_of(text, concepts, domain) or outcomes_of(record.title, (), domain)
+    outcomes = outcomes_of(text, concepts, domain) or whole_record.title_outcomes
     safety = _safety(claim, domain)
     design = record.design
     hedged = bool(domain.hedges.search(text))
@@ -254,13 +287,12 @@ def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = 
     # clinical study reports it from its laboratory arm
     if outcomes and domain.outcome(outcomes[0].split("/")[0]).category.population:
         population = domain.outcome(outcomes[0].split("/")[0]).category.population
-    whole = f"{record.title}\n{record.abstract}"
     # the sentence's intervention, refined by the title's source ("ECPE improved ..." in a plant-extract trial)
     intervention = intervention_of(text, concepts, domain)
-    titled = intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain)
+    titled = whole_record.intervention
     if intervention is None or (titled and "/" not in intervention and titled.split("/")[0] == intervention):
         intervention = titled or intervention
-    weeks = follow_up_weeks(whole, domain)
+    weeks = whole_record.follow_up_weeks
     return Frame(
         claim_id=claim.claim_id,
         checkable=True,
@@ -269,7 +301,7 @@ def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = 
         outcomes=outcomes,
         population=population,
         intervention=intervention,
-        comparator=comparator_of(text, domain) or comparator_of(whole, domain),
+        comparator=comparator_of(text, domain) or whole_record.comparator,
         long_term=bool(weeks is not None and weeks >= domain.long_term_weeks),
         follow_up_weeks=weeks,
         strength="hedged" if hedged else "asserted",
@@ -279,8 +311,8 @@ def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = 
         design=design,
         finding=finding,
         sample_size=record.sample_size,
-        controlled=design == "rct" or bool(domain.control_arm.search(whole)),
-        sponsor=bool(domain.sponsor.search(whole)),
+        controlled=whole_record.controlled,
+        sponsor=whole_record.sponsor,
         lacking=bool(domain.lacking.search(text)),
-        reviews_randomised=design == "systematic_review" and bool(re.search(r"\brandomi[sz]ed\b", whole, re.I)),
+        reviews_randomised=whole_record.reviews_randomised,
     )

@@ -10,10 +10,14 @@ An evidence frame (:mod:`pipeline.claims.frames`) *addresses* an assertion frame
 - the same intervention family: a secretome or conditioned-media trial is not an exosome trial;
 - the comparator the assertion names ("lower risk than medications" needs a record that compares with
   medications; placebo-controlled is not that comparison);
-- the time frame: a long-term claim needs long-term follow-up.
+- the time frame: a long-term claim needs long-term follow-up (a claim that long-term evidence is missing is
+  answered by reviews saying so);
+- what is claimed: an asserted mechanism ("by transferring growth factors") is not shown by a clinical study
+  of the outcome.
 
 It addresses it *directly* unless a lesser mismatch remains (another vesicle source: plant exosomes for a
-claim about MSC exosomes; an outcome the evidence claim does not name), which downgrades certainty.
+claim about MSC exosomes; an outcome the evidence claim does not name; a harm of another kind than a safety
+claim names), which downgrades certainty.
 """
 
 from __future__ import annotations

@@ -34,14 +34,16 @@ class Entry:
     covers: tuple[str, ...] = ()  # outcome keys whose evidence also speaks to this one
     implies: tuple[str, ...] = ()  # less specific levels this one includes ("telogen-to-anagen" includes "anagen")
     population: str | None = None  # an outcome only shown in this population ("cells": cell proliferation)
+    # the patterns as one alternation: its leftmost match is the earliest of theirs, found in one pass
+    any_pattern: re.Pattern | None = None
 
     def position(self, text: str, concept_ids: Iterable[str] = ()) -> int | None:
         """Where the entry is first mentioned in ``text``, None when it is not; a concept match that no pattern
         places counts as mentioned after the text (``len(text)``)."""
-        found = [m.start() for p in self.patterns if (m := p.search(text))]
-        if not found and set(concept_ids) & self.concepts:
+        m = self.any_pattern.search(text) if self.any_pattern is not None else None
+        if m is None and set(concept_ids) & self.concepts:
             return len(text)
-        return min(found) if found else None
+        return m.start() if m else None
 
     def matches(self, text: str, concept_ids: Iterable[str] = ()) -> bool:
         return self.position(text, concept_ids) is not None
@@ -80,6 +82,7 @@ class Domain:
     evidence_absence: re.Pattern
     single_study: re.Pattern
     no_harm: re.Pattern  # "no notable adverse effects", "side effects were rare"
+    harm: re.Pattern | None  # "raise concerns about the quality and safety"
     finding: re.Pattern  # a sentence reporting what a study found ("we observed", "patients", "significantly")
     outcome_context: re.Pattern | None  # outcomes named after it are a purpose, not what is claimed
     outcome_aside: re.Pattern | None  # outcomes in the phrase after it are set aside ("besides hair growth, ...")
@@ -109,9 +112,11 @@ def _compile(pattern: str) -> re.Pattern:
 
 
 def _entry(key: str, table: dict) -> Entry:
+    patterns = tuple(table.get("patterns", ()))
     return Entry(key, table.get("name", key.rsplit("/", 1)[-1].replace("_", " ")), frozenset(table.get("concepts", ())),
-                 tuple(_compile(p) for p in table.get("patterns", ())), tuple(table.get("covers", ())),
-                 tuple(table.get("implies", ())), table.get("population"))
+                 tuple(_compile(p) for p in patterns), tuple(table.get("covers", ())),
+                 tuple(table.get("implies", ())), table.get("population"),
+                 _compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None)
 
 
 def _hierarchies(tables: dict, child: str) -> tuple[Hierarchy, ...]:
@@ -149,6 +154,7 @@ def parse(text: str) -> Domain:
         evidence_absence=_compile(evidence["evidence_absence"]),
         single_study=_compile(evidence["single_study"]),
         no_harm=_compile(evidence["no_harm"]),
+        harm=_compile(evidence["harm"]) if "harm" in evidence else None,
         finding=_compile(evidence["finding"]),
         outcome_context=_compile(context["cue"]) if "cue" in context else None,
         outcome_aside=_compile(context["aside"]) if "aside" in context else None,

@@ -309,6 +309,7 @@ _JOURNAL_NAME = re.compile(r"((?:International |American |British |European )?(?
                            r"[A-Z][\w-]*(?: (?:and |of |& )?[A-Z][\w-]*){0,4})")
 
 
+@functools.lru_cache(maxsize=65536)  # journal titles, folded again for every assertion otherwise
 def _fold(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 

@@ -4,20 +4,26 @@ For one assertion, its evidence links are read through the frames of both sides
 (:mod:`pipeline.claims.frames`):
 
 1. a claim that is not checkable (speculation, a definition, promotion) gets **not checkable**;
-2. each linked literature claim gets a stance that knows what the assertion asserts:
+2. each linked literature claim gets a stance that knows what the assertion asserts (where the facts left a
+   link open, the stance model's reading counts at ``FRAMED_TEXT_MIN`` when both frames ask the same
+   question, :func:`link_reading`):
    - that evidence is missing ("larger trials are needed", "no rigorous human studies"): supported by
      records that say so, contradicted only by a randomised trial of at least ``[certainty] large_trial_n``;
-   - safety: contradicted by reports of adverse events, supported by records that looked and found none;
+   - safety: contradicted by reports of adverse events (of any kind, indirectly when another kind), supported
+     by records that looked and found none; a hedged risk ("a potential risk of infection") is not refuted by
+     studies that saw none;
+   - an effect or mechanism: what a record says of harm alone does not bear on it;
    - an effect asserted (not hedged) about people or a clinical outcome: a review calling the human
      evidence lacking weighs against it, unless the assertion reports one study;
    - otherwise the stance of the link (direction of effect, :mod:`pipeline.compare.evidence`);
 3. records that do not address the assertion (:mod:`pipeline.compare.directness`: another outcome level,
-   population, intervention family, comparator or time frame) are left out, and named when nothing else
-   is left;
+   population, intervention family, comparator or time frame; a clinical study for an asserted mechanism)
+   are left out, and named when nothing else is left;
 4. each record counts once, on one side (a review that calls the evidence lacking counts against);
 5. the tiers decide: human evidence (human studies, and reviews of the human evidence) outweighs
    preclinical; equal tiers give **mixed**; human support alone **supported**, preclinical support alone
-   **supported only by preclinical evidence**;
+   **supported only by preclinical evidence**, and so does human support where a specific outcome the
+   assertion names (the anagen phase beside hair growth) has only animal or cell support;
 6. :mod:`pipeline.compare.certainty` grades the deciding side, and the reason names the key records.
 """
 
@@ -49,8 +55,8 @@ def same_question(assertion: Frame, evidence: Frame, domain: Domain | None = Non
 
 
 def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: Domain | None = None) -> str:
-    """The link's stance, or the stance model's reading where the facts left the link open and both frames
-    ask the same question (``[compare] framed_text_min``)."""
+    """The link's stance, or the stance model's reading where the facts left the link open, the literature
+    claim states an effect and both frames ask the same question (at ``FRAMED_TEXT_MIN``)."""
     domain = domain or load()
     if link.stance != "unrelated" or link.method != "facts" or link.text_stance not in ("supports", "contradicts"):
         return link.stance
@@ -60,6 +66,9 @@ def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: 
     return link.stance
 
 
+# the calibrated probability the stance model needs where the frames agree on the question (same outcome level
+# and intervention family, an effect stated); elsewhere it needs CLAIM_TEXT_CLASSIFIER_MIN (0.85, evidence.py).
+# Set once, before scoring, not swept on the labels (docs/evaluation.md gives its sensitivity)
 FRAMED_TEXT_MIN = 0.6
 
 

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Sequence
 
 import duckdb
 
-from pipeline.claims.frames import Frame, RecordFacts, assertion_frame, evidence_frame
+from pipeline.claims.frames import Frame, RecordFacts, RecordFrame, assertion_frame, evidence_frame, record_frame
 from pipeline.compare import domain as domain_config
 from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, Similarities
 from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict
@@ -90,11 +90,15 @@ def claim_frames(con: duckdb.DuckDBPyConnection, articles: Iterable[Claim],
     for claim in articles:
         frames[claim.claim_id] = assertion_frame(
             claim, concepts.get((claim.source, claim.doc_id, claim.sentence_idx), ()), topic)
+    whole: dict[str, RecordFrame] = {}  # what each record says as a whole, read once for all its claims
     for lit in literature:
         claim = lit.claim
         record = records.get(lit.pmid) or RecordFacts(lit.pmid, lit.design)
+        if lit.pmid not in whole:
+            whole[lit.pmid] = record_frame(record)
         frames[claim.claim_id] = evidence_frame(claim, record, concepts.get((claim.source, claim.doc_id,
-                                                                              claim.sentence_idx), ()))
+                                                                              claim.sentence_idx), ()),
+                                                whole_record=whole[lit.pmid])
     return frames
 
 

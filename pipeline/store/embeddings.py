@@ -32,16 +32,18 @@ def count_missing(con: duckdb.DuckDBPyConnection, model_version: str) -> int:
 
 def missing_texts(con: duckdb.DuckDBPyConnection, model_version: str, chunk: int) -> Iterator[list[tuple[str, str]]]:
     """(hash, text) of the distinct sentence texts without a vector from ``model_version``, ``chunk`` at a
-    time. Each chunk is read after the previous one was stored, so the caller must store what it gets."""
-    while True:
-        rows = con.execute("""
-            SELECT s.text_sha256, any_value(s.text) FROM sentences s
-            WHERE NOT EXISTS (SELECT 1 FROM sentence_embeddings e
-                              WHERE e.text_sha256 = s.text_sha256 AND e.model_version = ?)
-            GROUP BY s.text_sha256 ORDER BY s.text_sha256 LIMIT ?""", [model_version, chunk]).fetchall()
-        if not rows:
-            return
-        yield rows
+    time. Which texts lack one is found once (an anti-join over all sentences), then each chunk's texts are
+    read by hash, so the cost does not grow with the number of chunks."""
+    hashes = [row[0] for row in con.execute("""
+        SELECT DISTINCT s.text_sha256 FROM sentences s
+        WHERE NOT EXISTS (SELECT 1 FROM sentence_embeddings e
+                          WHERE e.text_sha256 = s.text_sha256 AND e.model_version = ?)
+        ORDER BY 1""", [model_version]).fetchall()]
+    for start in range(0, len(hashes), chunk):
+        yield con.execute("""
+            SELECT text_sha256, any_value(text) FROM sentences
+            WHERE text_sha256 IN (SELECT unnest(?::VARCHAR[]))
+            GROUP BY text_sha256 ORDER BY text_sha256""", [hashes[start:start + chunk]]).fetchall()
 
 
 def store_embeddings(con: duckdb.DuckDBPyConnection, model_version: str, hashes: Sequence[str],

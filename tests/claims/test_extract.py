@@ -33,6 +33,21 @@ def test_not_only_is_not_a_negation():
     assert facts.polarity == "affirmed"
 
 
+def test_statements_that_more_research_is_needed_are_evidence_claims_about_the_article_topic():
+    # real sentences of seed articles 002 and 004: neither names an intervention, one opens as advice
+    for sentence in ("However, this field is still under research, and more studies are needed to confirm these "
+                     "findings.",
+                     "However, it is important to note that the regulatory landscape surrounding exosome therapy is "
+                     "still evolving, and the long-term safety and efficacy of these treatments require further "
+                     "investigation."):
+        facts = analyse_sentence(sentence, [], antecedent=EXO)
+        assert (facts.claim_type, facts.polarity, facts.intervention) == ("evidence", "negated", "MESH:D055354")
+    # without an earlier intervention there is nothing to attach it to; real advice stays advice
+    assert analyse_sentence("More studies are needed to confirm these findings.", []) is None
+    assert analyse_sentence("It is important to consult a dermatologist before exosome treatment.",
+                            [EXO]).claim_type == "recommendation"
+
+
 def test_lack_of_studies_is_a_negated_evidence_claim():
     facts = analyse_sentence("There are currently no rigorous human studies to support the safety or efficacy of "
                              "using exosomes for hair growth.", [EXO, GROWTH])

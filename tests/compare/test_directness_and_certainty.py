@@ -172,3 +172,138 @@ def test_comparisons_and_secretome_trials_leave_a_claim_not_addressed_with_the_r
 def test_not_checkable_claims_get_that_verdict_without_certainty():
     v = verdict(assertion("Exosome therapy will soon revolutionize hair restoration."), DENSITY)
     assert (v.verdict, v.certainty) == ("not checkable", None) and "future" in v.reason
+
+
+# -- rules added after scoring the first framed verdicts (issue 17, second round) ----------------------
+
+TELOGEN_MICE = study("29138430", "animal", "Intradermal injection of MSC-EVs into C57BL/6 mice promoted the conversion "
+                     "from telogen to anagen and increased expression of wnt3a, wnt5a and versican.",
+                     "Extracellular vesicles derived from MSCs activates dermal papilla cell in vitro and promotes hair "
+                     "follicle conversion from telogen to anagen in mice")
+NO_SIDE_EFFECTS = study("39174804", "non_randomised_clinical", "No side effects or complications were observed after "
+                        "exosome injection.", "Effectiveness of Exosome Treatment in Androgenetic Alopecia: Outcomes of "
+                        "a Prospective Study", n=30, claim_type="safety", direction="none")
+TELOGEN_CLAIM = ("Exosomes can reactivate dormant hair follicles, promoting the transition from the telogen (resting) "
+                 "phase to the anagen (growth) phase.")
+
+
+def read_by_text(article: Claim, lit: Claim, label: str, p: float) -> EvidenceLink:
+    """A link the facts left open ('no direction to compare'), with the stance model's reading."""
+    return EvidenceLink(article.claim_id, lit.claim_id, lit.doc_id, "unrelated", 0.0, 5, "animal",
+                        "no direction to compare", "facts", label, p)
+
+
+def test_the_stance_models_reading_counts_where_both_frames_ask_the_same_question():
+    a, af = assertion(TELOGEN_CLAIM)
+    mice, mice_frame = TELOGEN_MICE
+    frames = {a.claim_id: af, mice.claim_id: mice_frame}
+    v = decide_claim(a, [read_by_text(a, mice, "supports", 0.79)], (), frames)
+    assert (v.verdict, v.supporting_pmids) == ("supported only by preclinical evidence", ("29138430",))
+    # an unsure reading, or one about another question (a density study), does not count
+    assert decide_claim(a, [read_by_text(a, mice, "supports", 0.55)], (), frames).verdict == "not addressed"
+    density, density_frame = study("2", "animal", "Exosomes increased hair density in mice.")
+    frames[density.claim_id] = density_frame
+    assert decide_claim(a, [read_by_text(a, density, "supports", 0.95)], (), frames).verdict == "not addressed"
+
+
+def test_evidence_gap_claims_about_the_long_term_are_supported_by_reviews_saying_evidence_is_limited():
+    for sentence in ("Long-term risks of exosome treatments are currently unclear due to limited studies.",
+                     "Challenges in this frontier include the lack of long-term studies, the need for "
+                     "standardization in exosome extraction, and more extensive clinical trials.",
+                     "In conclusion, while exosomes have shown potential in various clinical applications, including "
+                     "hair therapy, there is still much to be learned about their safety and efficacy."):
+        article = assertion(sentence, claim_type="evidence", direction="none", polarity="negated")
+        assert article[1].asserts == "evidence_lacking", sentence
+        v = verdict(article, LACKING, LIMITED)
+        assert (v.verdict, v.certainty) == ("supported", "moderate"), sentence
+
+
+def test_a_mechanism_claim_needs_a_record_that_shows_the_mechanism():
+    counters = assertion("Exosome therapy counters hair loss by facilitating cell-to-cell communication, and "
+                         "stimulating stem-cells in the hair follicle.", direction="decrease")
+    assert counters[1].asserts == "mechanism"
+    v = verdict(counters, DENSITY)
+    assert v.verdict == "not addressed" and "does not show the mechanism" in v.reason
+    mouse = study("90000028", "animal", "ADSC-Exos promoted hair growth in mice by activating Wnt signalling.")
+    v = verdict(counters, DENSITY, mouse, LACKING)
+    # reviews of the human evidence do not speak to how it works either
+    assert (v.verdict, v.supporting_pmids, v.contradicting_pmids) == (
+        "supported only by preclinical evidence", ("90000028",), ())
+
+
+def test_a_specific_part_that_only_animal_studies_show_makes_the_verdict_preclinical():
+    article = assertion("Preliminary studies suggest that exosomes can promote hair follicle growth and prolong the "
+                        "anagen (growth) phase.")
+    v = verdict(article, DENSITY, MICE)
+    assert v.verdict == "supported only by preclinical evidence" and "only animal or cell studies show" in v.reason
+    # without the part only mice show, the people decide
+    assert verdict(assertion("Preliminary studies suggest that exosomes can promote hair follicle growth."),
+                   DENSITY, MICE).verdict == "supported"
+
+
+def test_mild_side_effect_claims_are_mixed_and_hedged_risks_are_not_refuted_by_studies_that_saw_none():
+    mild = assertion("Potential side effects may include temporary redness or swelling, usually disappearing within "
+                     "a day or two.", claim_type="safety", intervention=None, direction="none")
+    assert mild[1].safety == "safe"
+    v = verdict(mild, NO_SIDE_EFFECTS, NECROSIS, stances=["unrelated", "unrelated"])
+    assert (v.verdict, v.supporting_pmids, v.contradicting_pmids) == ("mixed", ("39174804",), ("90000014",))
+    risk = assertion("One potential risk is the possibility of allergic reactions, infections, or inflammation at the "
+                     "injection site.", claim_type="safety", intervention=None, direction="none")
+    v = verdict(risk, NO_SIDE_EFFECTS, NECROSIS, stances=["contradicts", "supports"])
+    # necrosis is another harm than those named: it speaks to the risk, indirectly
+    assert (v.verdict, v.supporting_pmids, v.contradicting_pmids) == ("supported", ("90000014",), ())
+
+
+def test_an_effect_claim_is_not_judged_by_what_studies_say_of_harm():
+    inflammation = assertion("Exosomes also play a crucial role in reducing inflammation by delivering "
+                             "anti-inflammatory proteins and microRNAs to the site of injury or infection.",
+                             direction="decrease")
+    v = verdict(inflammation, NO_SIDE_EFFECTS, stances=["contradicts"])
+    assert v.verdict == "not addressed"
+
+
+def test_an_implied_comparison_needs_a_record_that_compares():
+    article = assertion("Exosome treatments appear to be more effective as they address the root cause- inactive hair "
+                        "follicles.")
+    assert article[1].comparator == "other_treatments"
+    v = verdict(article, DENSITY)
+    assert v.verdict == "not addressed" and "no comparison with other treatments" in v.reason
+
+
+def test_definitions_speculation_and_popularity_are_not_checkable():
+    for sentence in ("Exosomes are extracellular vesicles, approximately 30-150nm in diameter, secreted by cells.",
+                     "Exosomes are naturally occurring nanovesicles that play a crucial role in intercellular "
+                     "communication.",
+                     "In the future, exosomes may be employed in more personalized treatments tailored to individual "
+                     "genetic and health profiles.",
+                     "The use of exosomes for hair therapy is gaining popularity as one of the most promising areas of "
+                     "regenerative medicine."):
+        _, frame = assertion(sentence, direction="none")
+        assert not frame.checkable, sentence
+    # a sentence that makes a claim about an effect stays checkable
+    assert assertion("Exosomes are vesicles that increase hair density.")[1].checkable
+
+
+def test_outcomes_set_aside_by_besides_are_not_what_is_claimed():
+    _, frame = assertion("Besides hair growth, exosomes may have other benefits such as improving skin rejuvenation "
+                         "and wound healing.")
+    assert frame.outcomes == ("wound_healing",)
+
+
+def test_safety_claims_are_also_checked_against_human_studies_that_found_little_harm_within_one_bound():
+    from pipeline.compare.evidence import LiteratureClaim
+    from pipeline.compare.graded import field_evidence, field_pool
+
+    def lit(evidence, level):
+        c, _ = evidence
+        return LiteratureClaim(c, c.doc_id, "x", level, None, "J", 2024)
+
+    literature = [lit(NO_SIDE_EFFECTS, 3), lit(NECROSIS, 4), lit(LACKING, 7), lit(LIMITED, 1)]
+    frames = {e[0].claim_id: e[1] for e in (NO_SIDE_EFFECTS, NECROSIS, LACKING, LIMITED)}
+    field = field_evidence(literature, frames)
+    assert [x.pmid for x in field["safe"]] == ["39174804"] and [x.pmid for x in field["harm"]] == ["90000014"]
+    _, mild = assertion("Most patients report minimal side effects, such as mild swelling.", claim_type="safety",
+                        intervention=None, direction="none")
+    assert {x.pmid for x in field_pool(mild, field, frames, ())} == {"39174804", "90000014", "90000019", "90000034"}
+    # the bound holds for all kinds together: the strongest of each kind first
+    assert len(field_pool(mild, field, frames, (), limit=3)) == 3

@@ -80,6 +80,20 @@ def test_a_new_or_changed_sentence_is_the_only_one_encoded(tmp_path):
     assert stages.embed_sentences(settings).encoded == 1
 
 
+def test_texts_are_encoded_once_across_many_small_chunks(tmp_path):
+    from dataclasses import replace
+    settings = make_settings(tmp_path, "http://127.0.0.1:9/")
+    settings = replace(settings, encoder=replace(settings.encoder, chunk=7))
+    records = list(_records())[:5]
+    _store_literature(settings.storage.db_path, records)
+    texts = {s for _, _, ss in records for s in ss}
+    assert len(texts) > 3 * 7
+    assert stages.embed_sentences(settings).encoded == len(texts)
+    with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
+        assert con.execute("SELECT count(DISTINCT text_sha256), count(*) FROM sentence_embeddings").fetchone() == (
+            len(texts), len(texts))
+
+
 @pytest.mark.parametrize("query, pmid", _queries()[:8])
 def test_search_finds_the_record_for_a_question_worded_unlike_its_abstract(literature_db, query, pmid):
     settings, _ = literature_db
