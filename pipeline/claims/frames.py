@@ -99,19 +99,27 @@ def _hierarchy_match(h: Hierarchy, text: str, concepts: Iterable[str], levels_al
 def outcome_positions(text: str, concepts: Iterable[str] = (), domain: Domain | None = None) -> list[tuple[int, str]]:
     """(position, key) of the outcomes a sentence names, in order. Concept ids only fill in when no pattern
     finds an outcome; outcomes named as a purpose ("..., which are essential for hair growth") only when
-    nothing is named before it."""
+    nothing is named before it; outcomes set aside ("Besides hair growth, ...", "In the realm of hair
+    restoration, ...") only when nothing else is named."""
     domain = domain or load()
+    aside = domain.outcome_aside.search(text) if domain.outcome_aside else None
+    if aside is not None:
+        end = text.find(",", aside.end())
+        end = end if end > 0 else aside.end()
+        rest = text[:aside.start()] + " " * (end - aside.start()) + text[end:]  # same length: positions hold
+        found = _outcome_matches(rest, concepts, domain)
+        if any(pos < len(text) for pos, _ in found):
+            return found
+    return _outcome_matches(text, concepts, domain)
+
+
+def _outcome_matches(text: str, concepts: Iterable[str], domain: Domain) -> list[tuple[int, str]]:
     found = sorted(m for h in domain.outcomes for m in _hierarchy_match(h, text, concepts, True))
     if any(pos < len(text) for pos, _ in found):
         found = [(pos, key) for pos, key in found if pos < len(text)]
     context = domain.outcome_context.search(text) if domain.outcome_context else None
     if context is not None and any(pos < context.start() for pos, _ in found):
         found = [(pos, key) for pos, key in found if pos < context.start()]
-    aside = domain.outcome_aside.search(text) if domain.outcome_aside else None
-    if aside is not None:
-        end = text.find(",", aside.end())
-        kept = [(pos, key) for pos, key in found if not aside.start() <= pos < (end if end > 0 else aside.end())]
-        found = kept or found
     return list({key: (pos, key) for pos, key in reversed(found)}.values())[::-1]
 
 
@@ -164,18 +172,27 @@ def population_of(text: str, domain: Domain | None = None) -> Population:
     return "unstated"
 
 
-def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain | None = None) -> str | None:
+def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain | None = None,
+                         positions: Iterable[tuple[int, str]] = ()) -> str | None:
+    """Why a claim is not checkable, None when it is. ``positions``: where its outcomes are named (a claim of
+    popularity is checkable where it names an outcome before saying so: "paired with minimal side effects, has
+    made it increasingly popular")."""
     domain = domain or load()
     text = claim.sentence
     if claim.claim_type == "recommendation" and not domain.evidence_absence.search(text):
         return "a recommendation"  # "the long-term safety requires further investigation" is checkable
     checks = domain.not_checkable
+    if "recommendation" in checks and checks["recommendation"].search(text) and not domain.evidence_absence.search(text):
+        return "a recommendation"
     if "future" in checks and checks["future"].search(text):
         return "speculation about the future"
     if "definition" in checks and checks["definition"].search(text) and claim.direction == "none":
         return "a definition"
     if "promotion" in checks and checks["promotion"].search(text) and not outcomes:
         return "promotion with no testable content"
+    popular = checks["popularity"].search(text) if "popularity" in checks else None
+    if popular is not None and not any(pos < popular.start() for pos, _ in positions):
+        return "how popular it is"
     return None
 
 
@@ -206,6 +223,20 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
     return "effect"
 
 
+OTHER_INTERVENTION = "other"  # an intervention the domain file does not know ("low-level laser therapy")
+_ANAPHOR = re.compile(r"^\W*(this|these|it|they|such|those)\b", re.I)
+
+
+def _default_intervention(claim: Claim, default: str | None, domain: Domain) -> str | None:
+    """The article's topic for a claim that names no intervention ("this therapy", "it"); a claim whose NLP
+    intervention is a concept no family lists speaks of something else."""
+    known = frozenset().union(*(h.concepts() for h in domain.interventions))
+    # "This offers an alternative to surgery": the article's topic, whatever else the sentence names
+    if claim.intervention and claim.intervention not in known and not _ANAPHOR.match(claim.sentence):
+        return OTHER_INTERVENTION
+    return default
+
+
 def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_intervention: str | None = None,
                     domain: Domain | None = None) -> Frame:
     """The frame of an article claim; ``default_intervention`` is the family an article is about, used when
@@ -215,7 +246,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     concepts = tuple(concepts) + tuple(c for c in (claim.intervention, claim.outcome) if c)
     positions = outcome_positions(text, concepts, domain)
     outcomes = tuple(key for _, key in positions)
-    reason = not_checkable_reason(claim, outcomes, domain)
+    reason = not_checkable_reason(claim, outcomes, domain, positions)
     safety = _safety(claim, domain)
     asserts = _asserts(claim, outcomes, safety, domain)
     from pipeline.compare.evidence import requires_human_evidence
@@ -226,7 +257,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         asserts=asserts,
         outcomes=outcomes,
         population=population_of(text, domain),
-        intervention=intervention_of(text, concepts, domain) or default_intervention,
+        intervention=intervention_of(text, concepts, domain) or _default_intervention(claim, default_intervention, domain),
         comparator=comparator_of(text, domain),
         long_term=bool(domain.long_term.search(text)),
         follow_up_weeks=follow_up_weeks(text, domain),

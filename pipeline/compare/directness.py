@@ -44,6 +44,11 @@ def _name(key: str, domain: Domain) -> str:
     return entry.name if entry is not None else key.replace("_", " ")
 
 
+def _family_name(key: str, domain: Domain) -> str:
+    known = [h for h in domain.interventions if h.category.key == key]
+    return known[0].category.name if known else "another intervention"
+
+
 def outcome_answers(claimed: str, found: str, domain: Domain | None = None) -> bool:
     """Whether evidence about outcome ``found`` answers a claim about outcome ``claimed`` (keys)."""
     domain = domain or load()
@@ -86,8 +91,8 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
         stops.append(f"{'an animal' if evidence.population == 'animals' else 'a cell'} study does not show what "
                      "happens in people")
     if assertion.family and evidence.family and assertion.family != evidence.family:
-        stops.append(f"a {domain.family(evidence.family).category.name} study is not about "
-                     f"{domain.family(assertion.family).category.name}")
+        stops.append(f"a study of {_family_name(evidence.family, domain)} is not about "
+                     f"{_family_name(assertion.family, domain)}")
     elif assertion.intervention and evidence.intervention and "/" in assertion.intervention \
             and "/" in evidence.intervention and assertion.intervention != evidence.intervention:
         lesser.append(f"vesicles from another source ({evidence.intervention.split('/')[1].replace('_', ' ')})")

@@ -54,14 +54,25 @@ def same_question(assertion: Frame, evidence: Frame, domain: Domain | None = Non
                for a in assertion.outcomes for e in evidence.outcomes)
 
 
-def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: Domain | None = None) -> str:
+def claims_something(claim: Claim, assertion: Frame) -> bool:
+    """Whether an assertion claims anything of the intervention a finding or a review of the field could speak
+    to: an effect, how it works, what studies show, or safety. "This type also affects women" (background) and
+    "the source of exosomes is a crucial factor determining safety" claim none of them."""
+    if claim.claim_type == "background":
+        return False
+    return assertion.direction != "none" or assertion.claims_studies or assertion.safety is not None \
+        or claim.claim_type in ("efficacy", "mechanism", "comparative")
+
+
+def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: Domain | None = None,
+                 claims: bool = True) -> str:
     """The link's stance, or the stance model's reading where the facts left the link open, the literature
     claim states an effect and both frames ask the same question (at ``FRAMED_TEXT_MIN``)."""
     domain = domain or load()
     if link.stance != "unrelated" or link.method != "facts" or link.text_stance not in ("supports", "contradicts"):
         return link.stance
     if (link.text_probability or 0.0) >= FRAMED_TEXT_MIN and evidence.direction != "none" \
-            and same_question(assertion, evidence, domain):
+            and claims and same_question(assertion, evidence, domain):
         return link.text_stance
     return link.stance
 
@@ -72,9 +83,11 @@ def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: 
 FRAMED_TEXT_MIN = 0.6
 
 
-def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: Domain | None = None) -> tuple[str, bool]:
+def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: Domain | None = None,
+                  claims: bool = True) -> tuple[str, bool]:
     """(stance, lacking): the stance of one literature claim towards an assertion, given both frames and
-    the link's own stance; ``lacking`` marks a review counted against because it finds the evidence lacking."""
+    the link's own stance; ``lacking`` marks a review counted against because it finds the evidence lacking;
+    ``claims``: :func:`claims_something` of the assertion."""
     domain = domain or load()
     review_lacking = evidence.lacking and evidence.design in REVIEW_DESIGNS and evidence.population not in ("animals", "cells")
     if assertion.asserts == "evidence_lacking":
@@ -91,7 +104,7 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
     clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in (*domain.same_outcome, "adverse_events")
     about_people = assertion.asserts != "mechanism" and (
         assertion.population == "people" or clinical and assertion.population == "unstated")
-    if review_lacking and not hedged and about_people and not assertion.single_study:
+    if review_lacking and not hedged and about_people and claims and not assertion.single_study:
         return "contradicts", True
     hedged = assertion.strength == "hedged"
     if assertion.asserts == "safety" and assertion.safety:
@@ -128,6 +141,7 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
     if not assertion.checkable:
         return ClaimVerdict(claim.claim_id, "not checkable", None, None, 0, 0, len(links), (), (),
                             f"not checkable: {assertion.not_checkable_reason}", None, ())
+    claims = claims_something(claim, assertion)
     per_record: dict[str, list[tuple[str, bool, bool]]] = {}
     record_frame: dict[str, Frame] = {}
     left_out: dict[str, str] = {}
@@ -136,7 +150,8 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
         evidence = frames.get(link.literature_claim_id)
         if evidence is None:
             continue
-        stance, lacking = framed_stance(assertion, evidence, link_reading(link, assertion, evidence, domain), domain)
+        reading = link_reading(link, assertion, evidence, domain, claims)
+        stance, lacking = framed_stance(assertion, evidence, reading, domain, claims)
         if stance == "unrelated":
             continue
         fit = directness(assertion, evidence, domain)

@@ -307,3 +307,42 @@ def test_safety_claims_are_also_checked_against_human_studies_that_found_little_
     assert {x.pmid for x in field_pool(mild, field, frames, ())} == {"39174804", "90000014", "90000019", "90000034"}
     # the bound holds for all kinds together: the strongest of each kind first
     assert len(field_pool(mild, field, frames, (), limit=3)) == 3
+
+
+def test_popularity_advice_and_what_may_become_are_not_checkable_unless_a_claim_comes_first():
+    for sentence in ("In the realm of hair restoration, exosome therapy is gaining traction as a novel approach to "
+                     "combat hair thinning and alopecia.",
+                     "It's essential to choose a reputable clinic that follows strict protocols to ensure quality and "
+                     "minimizes contamination risks.",
+                     "As research continues and more clinical trials are conducted, exosomes may become an integral "
+                     "part of comprehensive hair loss treatment regimens."):
+        assert not assertion(sentence)[1].checkable, sentence
+    # the safety claim comes before the popularity: checkable, and mixed against harm reports
+    paired = assertion("The non-invasive nature of this therapy, paired with minimal downtime and side effects, has "
+                       "made it increasingly popular among those suffering from hair loss.", claim_type="safety",
+                       intervention=None, direction="none")
+    assert paired[1].checkable and verdict(paired, NO_SIDE_EFFECTS, NECROSIS).verdict == "mixed"
+
+
+def test_a_claim_about_another_intervention_is_not_judged_by_exosome_evidence():
+    laser = assertion("Low-Level Laser Therapy (LLLT), often used in combination with other treatments, stimulates "
+                      "cellular activity and promotes hair growth.", intervention="MESH:D028022")
+    assert laser[1].intervention == "other"
+    v = verdict(laser, DENSITY, LACKING)
+    assert v.verdict == "not addressed" and "not about another intervention" in v.reason
+    # "this" is the article's topic, whatever else the sentence names
+    alternative = assertion("This offers a promising alternative for individuals seeking to regain their hair without "
+                            "the risks associated with surgery.", claim_type="safety", intervention="EXO:hair_transplant",
+                            direction="none", polarity="negated")
+    assert (alternative[1].intervention, alternative[1].comparator) == ("exosomes", "surgery")
+    assert verdict(alternative, NO_SIDE_EFFECTS).verdict == "not addressed"
+
+
+def test_a_sentence_that_claims_nothing_of_the_intervention_is_neither_refuted_by_reviews_nor_read_by_text():
+    background = assertion("This type also affects women, though the pattern of hair loss differs.",
+                           claim_type="background", direction="none")
+    assert verdict(background, LACKING, LIMITED, stances=["unrelated", "unrelated"]).verdict == "not addressed"
+    a, af = background
+    lit, lit_frame = DENSITY
+    frames = {a.claim_id: af, lit.claim_id: lit_frame}
+    assert decide_claim(a, [read_by_text(a, lit, "supports", 0.9)], (), frames).verdict == "not addressed"
