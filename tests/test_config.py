@@ -1,0 +1,32 @@
+"""The [encoder] and [compare] sections of config/pipeline.toml: read as written, refused when out of range."""
+
+import pytest
+
+from pipeline.config import DEFAULT_CONFIG, load_settings
+
+
+def _config(tmp_path, old, new):
+    text = DEFAULT_CONFIG.read_text()
+    assert old in text
+    path = tmp_path / "pipeline.toml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_encoder_and_compare_settings_are_read_from_the_file(tmp_path):
+    path = _config(tmp_path, "max_candidates = 30", "max_candidates = 12")
+    path.write_text(path.read_text().replace("batch_size = 8 ", "batch_size = 4 ").replace("threads = 0 ", "threads = 3 "))
+    settings = load_settings(path, env={})
+    assert (settings.compare.max_candidates, settings.compare.min_similarity) == (12, 0.55)
+    assert (settings.encoder.batch_size, settings.encoder.threads, settings.encoder.thread_count) == (4, 3, 3)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("max_candidates = 30", "max_candidates = 0", r"\[compare\] max_candidates must be >= 1"),
+    ("min_similarity = 0.55", "min_similarity = 1.5", r"min_similarity in \[-1, 1\]"),
+    ("chunk = 2048", "chunk = 0", r"\[encoder\] threads must be >= 0, batch_size and chunk >= 1"),
+    ("threads = 0 ", "threads = -2 ", r"\[encoder\] threads must be >= 0"),
+])
+def test_out_of_range_encoder_and_compare_settings_are_refused_naming_the_section(tmp_path, old, new, message):
+    with pytest.raises(ValueError, match=message):
+        load_settings(_config(tmp_path, old, new), env={})
