@@ -43,6 +43,11 @@ from pipeline.records import Claim
 KEY_PMIDS = 4
 REVIEW_DESIGNS = grading.REVIEW_DESIGNS
 
+# the calibrated probability the stance model needs where the frames agree on the question (same outcome level
+# and intervention family, an effect stated); elsewhere it needs CLAIM_TEXT_CLASSIFIER_MIN (0.85, evidence.py).
+# Set once, before scoring, not swept on the labels (docs/evaluation.md gives its sensitivity)
+FRAMED_TEXT_MIN = 0.6
+
 
 def same_question(assertion: Frame, evidence: Frame, domain: Domain | None = None) -> bool:
     """Both frames are about the same outcome (at a level that answers the assertion) of the same
@@ -77,12 +82,6 @@ def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: 
     return link.stance
 
 
-# the calibrated probability the stance model needs where the frames agree on the question (same outcome level
-# and intervention family, an effect stated); elsewhere it needs CLAIM_TEXT_CLASSIFIER_MIN (0.85, evidence.py).
-# Set once, before scoring, not swept on the labels (docs/evaluation.md gives its sensitivity)
-FRAMED_TEXT_MIN = 0.6
-
-
 def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: Domain | None = None,
                   claims: bool = True) -> tuple[str, bool]:
     """(stance, lacking): the stance of one literature claim towards an assertion, given both frames and
@@ -106,7 +105,6 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
         assertion.population == "people" or clinical and assertion.population == "unstated")
     if review_lacking and not hedged and about_people and claims and not assertion.single_study:
         return "contradicts", True
-    hedged = assertion.strength == "hedged"
     if assertion.asserts == "safety" and assertion.safety:
         harm = evidence.safety == "harm" or (evidence.safety is None and any(
             "/" in o and o.startswith("adverse_events") for o in evidence.outcomes))
