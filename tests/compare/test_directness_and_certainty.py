@@ -346,3 +346,16 @@ def test_a_sentence_that_claims_nothing_of_the_intervention_is_neither_refuted_b
     lit, lit_frame = DENSITY
     frames = {a.claim_id: af, lit.claim_id: lit_frame}
     assert decide_claim(a, [read_by_text(a, lit, "supports", 0.9)], (), frames).verdict == "not addressed"
+
+
+def test_potential_hedges_as_an_adjective_or_what_is_shown_not_as_the_noun_of_a_topic():
+    hedged = ("These tiny vesicles have shown potential in triggering new hair growth and creating thicker hair.",
+              "Exosome therapy is emerging as a potential treatment for early aging and hair thinning.")
+    for sentence in hedged:
+        assert assertion(sentence)[1].strength == "hedged", sentence
+    topic = assertion("Currently, research is gravitating towards understanding the full potential and limitations of "
+                      "exosomes, with many clinical trials exploring exosome application in hair loss treatments.",
+                      claim_type="evidence", direction="none")
+    assert topic[1].strength == "asserted"
+    # asserted, so reviews that call the human evidence lacking weigh against it
+    assert verdict(topic, DENSITY, LACKING).verdict == "mixed"
