@@ -29,10 +29,8 @@ from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
 from pipeline.pubmed.topic import TopicFilter
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
 from pipeline.report.exports import ExportFiles, write_exports
-from pipeline.claims import extract
-from pipeline.compare import evidence, stance, stance_encoder, verdicts
-from pipeline.claims import frames
-from pipeline.compare import certainty, directness, domain, graded
+from pipeline.claims import extract, frames
+from pipeline.compare import certainty, directness, domain, evidence, graded, stance, stance_encoder, verdicts
 from pipeline.nlp import analyse
 from pipeline.report.html import write_report
 from pipeline.report.markdown import report_summary
@@ -281,7 +279,7 @@ def comparison_method_version() -> str:
     digest = hashlib.sha256()
     for path in (evidence.__file__, verdicts.__file__, stance.__file__, stance.WEIGHTS_PATH):
         digest.update(Path(path).read_bytes())
-    # issue 17: frames, directness and certainty rules, and the domain file they read
+    # the frames, directness and certainty rules, and the domain file they read
     for path in (frames.__file__, graded.__file__, directness.__file__, certainty.__file__, domain.__file__):
         digest.update(Path(path).read_bytes())
     digest.update(domain.load().version.encode())
@@ -322,26 +320,26 @@ def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
             return counts
         journals = comparison.journals(con)
         similarities = comparison.similarities(con, model_version)
-        claim_frames = comparison.claim_frames(con, articles, literature)  # issue 17: frames for graded verdicts
-        field = graded.field_evidence(literature, claim_frames)  # issue 17: reviews and harm reports, found once
+        claim_frames = comparison.claim_frames(con, articles, literature)
+        field = graded.field_evidence(literature, claim_frames)  # reviews, harm and no-harm reports, found once
         by_verdict: dict[str, int] = {}
 
         def judged():
             read = functools.partial(text_stance, threads=threads)
             for article, links in evidence.iter_claim_links(articles, literature, read, similarities, policy):
-                # issue 17: the field evidence its kind of assertion is also checked against
+                # the field evidence its kind of assertion is also checked against
                 extra = graded.field_pool(claim_frames[article.claim_id], field, claim_frames,
                                           [k.literature_claim_id for k in links], limit=policy.max_candidates)
                 cosines = None if similarities is None else [
                     similarities.pair(article.claim_id, lit.claim.claim_id) for lit in extra]
                 links = links + evidence.link_pool(article, extra, similarities=cosines)
-                verdict = verdicts.decide_claim(article, links, journals, claim_frames)  # issue 17: + frames
+                verdict = verdicts.decide_claim(article, links, journals, claim_frames)
                 if verdict is not None:
                     by_verdict[verdict.verdict] = by_verdict.get(verdict.verdict, 0) + 1
                 yield links, verdict
 
         counts = comparison.replace_comparison(con, judged(), verdicts.find_conflicts(articles), fingerprint,
-                                               claim_frames)  # issue 17: + frames
+                                               claim_frames)
     finally:
         con.close()
         stance.clear_text_caches()

@@ -230,9 +230,9 @@ _ANAPHOR = re.compile(r"^\W*(this|these|it|they|such|those)\b", re.I)
 def _default_intervention(claim: Claim, default: str | None, domain: Domain) -> str | None:
     """The article's topic for a claim that names no intervention ("this therapy", "it"); a claim whose NLP
     intervention is a concept no family lists speaks of something else."""
-    known = frozenset().union(*(h.concepts() for h in domain.interventions))
     # "This offers an alternative to surgery": the article's topic, whatever else the sentence names
-    if claim.intervention and claim.intervention not in known and not _ANAPHOR.match(claim.sentence):
+    if claim.intervention and claim.intervention not in domain.intervention_concepts \
+            and not _ANAPHOR.match(claim.sentence):
         return OTHER_INTERVENTION
     return default
 

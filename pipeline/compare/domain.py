@@ -93,6 +93,11 @@ class Domain:
     large_trial_n: int  # the size of RCT an evidence-absence claim ("larger trials are needed") asks for
     version: str
 
+    @functools.cached_property
+    def intervention_concepts(self) -> frozenset[str]:
+        """Every concept id of every intervention family and source."""
+        return frozenset().union(*(h.concepts() for h in self.interventions))
+
     def family(self, key: str) -> Hierarchy:
         return next(h for h in self.interventions if h.category.key == key)
 

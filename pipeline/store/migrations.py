@@ -388,12 +388,6 @@ def _frames(con: duckdb.DuckDBPyConnection) -> None:
         JOIN claims c ON c.claim_id = v.claim_id
         LEFT JOIN articles a ON a.article_id = c.doc_id""")
 
-@migration(10, "the direction of the effect each claim frame asserts")
-def _frame_direction(con: duckdb.DuckDBPyConnection) -> None:
-    # increase | decrease | no-effect | none; with the outcome it lets the comparison trust the stance model's
-    # reading of two claims about the same question (pipeline/compare/graded.py); `asserts` gains `mechanism`
-    con.execute("ALTER TABLE claim_frames ADD COLUMN direction VARCHAR")
-
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
