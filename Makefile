@@ -1,9 +1,10 @@
-# The two commands a new user needs: `make run` (the nightly job, now) and `make test`.
-# Both install the locked environment first (uv, from uv.lock) into .venv.
+# The two commands a new user needs: `make run` (the nightly job, now) and `make test` (the test suite a
+# newcomer runs often: every stage, minutes). `make test-all` adds the slow tests (CI runs it).
+# All install the locked environment first (uv, from uv.lock) into .venv.
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 
-.PHONY: install run serve test demo clean-data browser
+.PHONY: install run serve test test-all demo clean-data browser
 
 install: .venv/.installed
 
@@ -21,8 +22,14 @@ run: install
 serve: install
 	.venv/bin/exoclaims serve
 
-test: install browser
+# every stage with real DuckDB, real Prefect and the loopback server; the tests marked slow are left out
+test: install
 	.venv/bin/python -m pytest
+
+# also the slow ones: `exoclaims run` in its own process, kill-and-restart, process-pool and Dask runners, scale,
+# and the report in headless Chromium
+test-all: install browser
+	.venv/bin/python -m pytest -m ""
 
 # The evidence-report browser test drives Debian's chromium through its matching chromedriver. Installed
 # with apt when missing (sudo when not root); where that cannot be done, the test skips naming the binary.
@@ -53,7 +60,7 @@ clean-data:
 # `make models` does all of it (about 1.5 hours on 2 CPU cores); see docs/models.md.
 CORPORA ?= ../shared/corpora
 TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-SPACY_TRAIN := $(TRAIN_ENV) $(PY) -m spacy train --code pipeline/models/registry.py
+SPACY_TRAIN := $(TRAIN_ENV) $(PY) -m spacy train --code training/registry.py
 MODEL_VERSION ?= 0.2.0
 NER_CORPORA := bc5cdr ncbi bionlp13cg
 VECTORS := training/corpus/vectors/model
@@ -69,8 +76,8 @@ NER_OPTS_bionlp13cg := --training.max_epochs 30
 # models/exoclaims_stance; docs/stance.md
 STANCE_DEVICE ?= auto
 models-stance: models-install
-	$(PY) -m pipeline.models.stance_encoder_train $(CORPORA) training/stance --all --device $(STANCE_DEVICE)
-	$(PY) -m pipeline.models.stance_encoder_package training/stance models/exoclaims_stance/exoclaims_stance \
+	$(PY) -m training.stance_encoder_train $(CORPORA) training/stance --all --device $(STANCE_DEVICE)
+	$(PY) -m training.stance_encoder_package training/stance models/exoclaims_stance/exoclaims_stance \
 	  --corpora $(CORPORA)
 	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-stance
 
@@ -78,7 +85,7 @@ models-stance: models-install
 # that costs under 0.01 on the retrieval measure) into models/exoclaims_minilm; docs/stance.md, docs/performance.md
 ENCODER_DIR := models/exoclaims_minilm/exoclaims_minilm
 models-encoder: models-install
-	$(TRAIN_ENV) $(PY) -m pipeline.models.encoder_export $(ENCODER_DIR) \
+	$(TRAIN_ENV) $(PY) -m training.encoder_export $(ENCODER_DIR) \
 	  --queries tests/fixtures/search/paraphrase_queries.tsv --records tests/fixtures/literature/pubmed_records.xml \
 	  --scifact $(CORPORA)/scifact
 	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-minilm
@@ -86,11 +93,11 @@ models-encoder: models-install
 models-install: install
 	$(UV) sync --frozen --extra test --extra train
 
-training/corpus/conversion.json: pipeline/models/convert.py pipeline/models/corpora.py | install
-	$(PY) -m pipeline.models.convert $(CORPORA) training/corpus
+training/corpus/conversion.json: training/convert.py pipeline/evaluation/corpora.py | install
+	$(PY) -m training.convert $(CORPORA) training/corpus
 
-$(VECTORS): pipeline/models/vectors.py | models-install
-	$(TRAIN_ENV) $(PY) -m pipeline.models.vectors $(CORPORA) training/corpus/vectors --dim 64 --bucket 20000
+$(VECTORS): training/vectors.py | models-install
+	$(TRAIN_ENV) $(PY) -m training.vectors $(CORPORA) training/corpus/vectors --dim 64 --bucket 20000
 	$(PY) -m spacy init vectors en training/corpus/vectors/vectors.floret $@ --mode floret
 
 # Optional (docs/models.md, Experiments): NER encoders initialised from `spacy pretrain` weights, e.g.
@@ -98,7 +105,7 @@ $(VECTORS): pipeline/models/vectors.py | models-install
 # The shipped models are trained without it (one epoch of pre-training moved dev F1 by at most 0.5).
 NER_INIT ?=
 models-pretrain: training/configs/pretrain.cfg $(VECTORS)
-	$(TRAIN_ENV) $(PY) -m spacy pretrain $< training/pretrain --code pipeline/models/registry.py \
+	$(TRAIN_ENV) $(PY) -m spacy pretrain $< training/pretrain --code training/registry.py \
 	  --paths.vectors $(VECTORS) --paths.raw_text training/corpus/vectors/text.jsonl
 
 training/models/ner_%/model-best: training/configs/ner.cfg training/corpus/conversion.json $(VECTORS)
@@ -114,8 +121,8 @@ training/models/parser/model-best: training/configs/parser.cfg training/corpus/c
 	$(SPACY_TRAIN) $< --output training/models/parser --paths.vectors $(VECTORS) \
 	  --paths.train training/corpus/ewt/train.spacy --paths.dev training/corpus/ewt/dev.spacy
 
-training/corpus/sentence_roles/train.spacy: pipeline/models/sentence_roles_data.py | install
-	$(PY) -m pipeline.models.sentence_roles_data $(CORPORA) training/corpus/sentence_roles
+training/corpus/sentence_roles/train.spacy: training/sentence_roles_data.py | install
+	$(PY) -m training.sentence_roles_data $(CORPORA) training/corpus/sentence_roles
 
 training/models/sentence_roles/model-best: training/configs/sentence_roles.cfg training/corpus/sentence_roles/train.spacy
 	$(SPACY_TRAIN) $< --output training/models/sentence_roles \
@@ -126,7 +133,7 @@ models-train: $(NER_CORPORA:%=training/models/ner_%/model-best) training/models/
 	training/models/parser/model-best training/models/sentence_roles/model-best
 
 models-package: models-train
-	$(PY) -m pipeline.models.package training/models models --version $(MODEL_VERSION)
+	$(PY) -m training.package training/models models --version $(MODEL_VERSION)
 	$(UV) lock && $(UV) sync --frozen --extra test --reinstall-package en-exoclaims-ner-bc5cdr \
 	  --reinstall-package en-exoclaims-ner-ncbi --reinstall-package en-exoclaims-ner-bionlp13cg \
 	  --reinstall-package en-exoclaims-core --reinstall-package en-exoclaims-sentence-roles
@@ -134,4 +141,4 @@ models-package: models-train
 models: models-package models-eval
 
 models-eval: install training/corpus/conversion.json training/corpus/sentence_roles/train.spacy
-	$(PY) -m pipeline.models.report $(CORPORA) docs/models.md
+	$(PY) -m training.report $(CORPORA) docs/models.md

@@ -64,7 +64,7 @@ def sentences_per_second(model: OnnxModel, sentences: list[str], batch_size: int
 
 def fp32_graph(directory: Path) -> Path | None:
     try:
-        from pipeline.models.encoder_export import _pooled_module, export_onnx, unpack_base
+        from training.encoder_export import _pooled_module, export_onnx, unpack_base
     except ImportError:
         return None
     try:

@@ -92,7 +92,7 @@ def measure(name: str, nlp, texts: list[str]) -> dict:
 
 
 def main() -> None:
-    import pipeline.models.registry  # noqa: F401  (the packages' configs name its callbacks)
+    import training.registry  # noqa: F401  (the packages' configs name its callbacks)
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)

@@ -1,0 +1,1 @@
+"""Prefect flows: they wire the stages of pipeline.stages together and schedule them; no logic of their own."""

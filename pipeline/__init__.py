@@ -1,0 +1,1 @@
+"""exosome-claims: what runs each night, fetch → parse → normalise → NLP → claims → compare → store → report."""

@@ -1,5 +1,7 @@
-"""``exoclaims``: run the nightly job now, serve it on a schedule, look at the last runs, query the
-database, export records for systematic reviews and record screening decisions."""
+"""The ``exoclaims`` command line.
+
+Run the nightly job now, serve it on a schedule, look at the last runs, query the database, export records
+for systematic reviews, record screening decisions, and score components (``eval``)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,28 @@ def _local_timezone() -> str:
     return "UTC"
 
 
+CONTACT_WARNING = ("exoclaims: warning: NCBI_EMAIL is not set. NCBI asks every E-utilities client for a contact "
+                   "address, so it can write to you before blocking a tool that overloads its servers; set one with "
+                   "`export NCBI_EMAIL=you@example.org` (or [pubmed] email in the config). Going on without it.")
+
+
+def warn_without_contact(config: str | None) -> bool:
+    """Print :data:`CONTACT_WARNING` once, to stderr, when no contact address is configured; True if printed.
+    A config that cannot be read is left to the command itself to report."""
+    from pipeline.config import load_settings
+
+    try:
+        email = load_settings(config).pubmed.email
+    except (OSError, ValueError):
+        return False
+    if email:
+        return False
+    print(CONTACT_WARNING, file=sys.stderr, flush=True)
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    warn_without_contact(args.config)
     _prefect_env()
     # The verdict line is printed at exit, after Prefect has stopped its temporary server and logged
     # that, so the last line a user (or cron mail) sees is the one that says what happened.
@@ -50,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    warn_without_contact(args.config)
     _prefect_env()
     from prefect import serve
 
@@ -96,7 +120,7 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
     import json
 
     from pipeline.articles.ingest import read_article_directory
-    from pipeline.claims.evaluate import read_gold, score_claim_detection
+    from pipeline.evaluation.claims import read_gold, score_claim_detection
     from pipeline.config import load_settings
     from pipeline.stages import run_nlp
 
@@ -110,7 +134,7 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
 def cmd_eval_stance(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.compare.stance_eval import default_model, evaluate_file, evaluate_scifact
+    from pipeline.evaluation.stance import default_model, evaluate_file, evaluate_scifact
 
     path = Path(args.file)
     model = default_model(args.model)
@@ -130,7 +154,7 @@ def cmd_eval_verdicts(args: argparse.Namespace) -> int:
 
     import duckdb
 
-    from pipeline.compare.verdict_eval import evaluate_database
+    from pipeline.evaluation.verdicts import evaluate_database
     from pipeline.report import query as q
 
     try:
@@ -150,7 +174,7 @@ def cmd_models_eval(args: argparse.Namespace) -> int:
     import warnings
 
     from pipeline.config import load_settings
-    from pipeline.models.evaluate import evaluate_ner_file
+    from pipeline.evaluation.models import evaluate_ner_file
 
     settings = load_settings(args.config)
     with warnings.catch_warnings():

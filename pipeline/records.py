@@ -144,6 +144,36 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A lexicon concept found in a sentence, as the claim rules read it."""
+
+    start_char: int  # in the document's text
+    label: str
+    concept_id: str
+
+
+@dataclass(frozen=True)
+class SentenceParse:
+    """What the claim rules read of one sentence beside its text: the lexicon concepts in it and the
+    character spans (from the sentence's start) of the relative clauses the parser found."""
+
+    mentions: tuple[Mention, ...] = ()
+    relative_clauses: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedDoc:
+    """What the NLP stage produces for one TextUnit: its sentences and entities, and per sentence what the
+    claim stage reads (``parses``, aligned with ``sentences``)."""
+
+    source: Source
+    doc_id: str
+    sentences: tuple[Sentence, ...]
+    entities: tuple[Entity, ...]
+    parses: tuple[SentenceParse, ...]
+
+
+@dataclass(frozen=True)
 class AnalysedDoc:
     """What the NLP and claim stages produce for one TextUnit."""
 

@@ -29,14 +29,16 @@ from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
 from pipeline.pubmed.topic import TopicFilter
 from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
 from pipeline.report.exports import ExportFiles, write_exports
-from pipeline.claims import extract, frames
-from pipeline.compare import certainty, directness, domain, evidence, graded, stance, stance_encoder, verdicts
+from pipeline.claims import extract
+from pipeline.compare import certainty, comparison, directness, domain, evidence, frames, graded, stance, \
+    stance_encoder, verdicts
 from pipeline.nlp import analyse
 from pipeline.report.html import write_report
 from pipeline.report.markdown import report_summary
 from pipeline.store import bulk_files as bulk_files_store
 from pipeline.nlp.encoder import SentenceEncoder, sentence_encoder
-from pipeline.store import comparison, db, embeddings
+from pipeline.store import comparison as comparison_store
+from pipeline.store import db, embeddings
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +157,8 @@ def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRec
     units: list[TextUnit] = [unit_from_article(a) for a in articles] + [unit_from_record(r) for r in records]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher warning
-        return list(analyse_docs(nlp, units, batch_size=settings.nlp.batch_size, roles=role_classifier(settings.nlp)))
+        parsed = analyse_docs(nlp, units, batch_size=settings.nlp.batch_size, roles=role_classifier(settings.nlp))
+        return [extract.with_claims(doc) for doc in parsed]
 
 
 def analyse_batch(settings: Settings, batch: NlpBatch) -> list[AnalysedDoc]:
@@ -279,8 +282,9 @@ def comparison_method_version() -> str:
     digest = hashlib.sha256()
     for path in (evidence.__file__, verdicts.__file__, stance.__file__, stance.WEIGHTS_PATH):
         digest.update(Path(path).read_bytes())
-    # the frames, directness and certainty rules, and the domain file they read
-    for path in (frames.__file__, graded.__file__, directness.__file__, certainty.__file__, domain.__file__):
+    # the frames, directness and certainty rules, the comparison that runs them, and the domain file they read
+    for path in (frames.__file__, graded.__file__, directness.__file__, certainty.__file__, domain.__file__,
+                 comparison.__file__):
         digest.update(Path(path).read_bytes())
     digest.update(domain.load().version.encode())
     return digest.hexdigest()[:12]
@@ -298,53 +302,39 @@ def text_stance(pairs: list[tuple[str, str]], threads: int = 1) -> list[tuple[st
             for p in stance_model(threads).predict_many(pairs)]
 
 
-def compare_claims(settings: Settings) -> comparison.ComparisonCounts:
+def compare_claims(settings: Settings) -> comparison_store.ComparisonCounts:
     """Link every article claim to the literature, decide verdicts and find conflicts between articles.
 
     Recomputed from everything stored (a new record can change an old verdict), skipped when neither
-    the claims nor the rules changed since the last comparison."""
+    the claims nor the rules changed since the last comparison. The store is read once, the decision
+    (:func:`pipeline.compare.comparison.compare`) runs with the database closed, so analysts can query it
+    meanwhile, and its result is written once, in one transaction."""
+    model_version = encoder(settings).version
+    threads = settings.encoder.thread_count
+    policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
+    method = f"{comparison_method_version()}|{model_version}|{stance_model(threads).version}|{policy}"
     con = db.connect(settings.storage.db_path)
     try:
-        articles = comparison.article_claims(con)
-        literature = comparison.literature_claims(con)
-        model_version = encoder(settings).version
-        threads = settings.encoder.thread_count
-        policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
-        fingerprint = comparison.inputs_fingerprint(
-            articles, literature, f"{comparison_method_version()}|{model_version}|{stance_model(threads).version}|{policy}")
-        if fingerprint == comparison.stored_fingerprint(con):
-            counts = comparison.ComparisonCounts(*con.execute(
-                """SELECT (SELECT count(*) FROM evidence_links), (SELECT count(*) FROM claim_verdicts),
-                          (SELECT count(*) FROM article_conflict_pairs)""").fetchone())
+        inputs = comparison_store.read_inputs(con, model_version)
+        fingerprint = inputs.fingerprint(method)
+        if fingerprint == comparison_store.stored_fingerprint(con):
+            counts = comparison_store.stored_counts(con)
             log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
             return counts
-        journals = comparison.journals(con)
-        similarities = comparison.similarities(con, model_version)
-        claim_frames = comparison.claim_frames(con, articles, literature)
-        field = graded.field_evidence(literature, claim_frames)  # reviews, harm and no-harm reports, found once
-        by_verdict: dict[str, int] = {}
-
-        def judged():
-            read = functools.partial(text_stance, threads=threads)
-            for article, links in evidence.iter_claim_links(articles, literature, read, similarities, policy):
-                # the field evidence its kind of assertion is also checked against
-                extra = graded.field_pool(claim_frames[article.claim_id], field, claim_frames,
-                                          [k.literature_claim_id for k in links], limit=policy.max_candidates)
-                cosines = None if similarities is None else [
-                    similarities.pair(article.claim_id, lit.claim.claim_id) for lit in extra]
-                links = links + evidence.link_pool(article, extra, similarities=cosines)
-                verdict = verdicts.decide_claim(article, links, journals, claim_frames)
-                if verdict is not None:
-                    by_verdict[verdict.verdict] = by_verdict.get(verdict.verdict, 0) + 1
-                yield links, verdict
-
-        counts = comparison.replace_comparison(con, judged(), verdicts.find_conflicts(articles), fingerprint,
-                                               claim_frames)
     finally:
         con.close()
+    try:
+        decided = comparison.compare(inputs, policy, functools.partial(text_stance, threads=threads))
+    finally:
         stance.clear_text_caches()
+    con = db.connect(settings.storage.db_path)
+    try:
+        counts = comparison_store.write_comparison(con, decided, fingerprint)
+    finally:
+        con.close()
     log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
-             "between articles", len(articles), len(literature), counts.links, by_verdict, counts.conflicts)
+             "between articles", len(inputs.articles), len(inputs.literature), counts.links,
+             decided.verdict_counts(), counts.conflicts)
     return counts
 
 

@@ -1,0 +1,1 @@
+"""Read the web articles and normalise their text (look-alike letters, run-in headings, glued articles)."""

@@ -1,0 +1,1 @@
+"""Claims: which sentences assert something checkable, about what intervention and outcome, how strongly."""

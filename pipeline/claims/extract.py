@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from pipeline.records import Claim, Source
+from pipeline.records import AnalysedDoc, Claim, Mention, ParsedDoc, Source
 
 INCREASE = {
     "promote", "increase", "stimulate", "enhance", "improve", "boost", "accelerate", "reactivate", "revive",
@@ -72,17 +72,10 @@ NOT_AN_EFFECT = {"interest", "demand", "popularity", "attention", "awareness", "
 CLAIM_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "recommendation", "background")
 
 INTERVENTION_LABELS = ("VESICLE", "TREATMENT")
+# abstracts state findings in results and conclusions; None: no role known (no sentence-role model)
+CLAIM_ROLES = ("RESULTS", "CONCLUSIONS", None)
 OUTCOME_PRIORITY = {"HAIR_OUTCOME": 0, "DISEASE": 1, "ADVERSE_EVENT": 1, "PROCESS": 2, "GROWTH_FACTOR": 3,
                     "CELL_TYPE": 4, "ANATOMY": 5}
-
-
-@dataclass(frozen=True)
-class Mention:
-    """The slice of a concept mention claim extraction needs."""
-
-    start_char: int
-    label: str
-    concept_id: str
 
 
 @dataclass(frozen=True)
@@ -297,3 +290,26 @@ def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
         direction=facts.direction,
         cues=facts.cues,
     )
+
+
+def doc_claims(doc: ParsedDoc) -> tuple[Claim, ...]:
+    """The claims of one analysed document: every article sentence, and the result and conclusion sentences
+    of an abstract (not its title), read in order so that "they" can take the intervention named last."""
+    claims = []
+    antecedent: Mention | None = None
+    for sentence, parse in zip(doc.sentences, doc.parses):
+        mentions = list(parse.mentions)
+        if doc.source == "article" or (sentence.section != "TITLE" and sentence.role in CLAIM_ROLES):
+            claim = extract_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions, antecedent,
+                                  sentence.start_char, parse.relative_clauses)
+            if claim is not None:
+                claims.append(claim)
+        interventions = [m for m in mentions if m.label in INTERVENTION_LABELS]
+        if interventions:
+            antecedent = interventions[0]
+    return tuple(claims)
+
+
+def with_claims(doc: ParsedDoc) -> AnalysedDoc:
+    """The document as the store takes it: its sentences, entities and claims."""
+    return AnalysedDoc(doc.source, doc.doc_id, doc.sentences, doc.entities, doc_claims(doc))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
-from pipeline.claims.frames import Frame
+from pipeline.compare.frames import Frame
 from pipeline.compare.domain import Domain, load
 
 Certainty = Literal["high", "moderate", "low", "very low"]

@@ -1,6 +1,6 @@
 """Does a record speak to an assertion, and how directly? GRADE's indirectness, per pair of frames.
 
-An evidence frame (:mod:`pipeline.claims.frames`) *addresses* an assertion frame when it is about
+An evidence frame (:mod:`pipeline.compare.frames`) *addresses* an assertion frame when it is about
 
 - the same outcome, at a level that answers it: a hair-count study does not speak to a telogen-to-anagen
   claim, a hair study does not speak to what vesicles contain; a general hair-growth claim is answered by
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.claims.frames import Frame
+from pipeline.compare.frames import Frame
 from pipeline.compare.domain import Domain, load
 
 

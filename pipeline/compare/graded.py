@@ -1,7 +1,7 @@
 """Verdicts a systematic reviewer would sign: evidence weighed per record, by frame, with a certainty.
 
 For one assertion, its evidence links are read through the frames of both sides
-(:mod:`pipeline.claims.frames`):
+(:mod:`pipeline.compare.frames`):
 
 1. a claim that is not checkable (speculation, a definition, promotion) gets **not checkable**;
 2. each linked literature claim gets a stance that knows what the assertion asserts (where the facts left a
@@ -31,13 +31,13 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
-from pipeline.claims.frames import Frame
+from pipeline.compare.frames import Frame
 from pipeline.compare import certainty as grading
 from pipeline.compare.certainty import Weighed
 from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, cited_journal
-from pipeline.compare.verdicts import ClaimVerdict, Verdict
+from pipeline.compare.verdicts import CHECKABLE_TYPES, ClaimVerdict, Verdict, decide_verdict
 from pipeline.records import Claim
 
 KEY_PMIDS = 4
@@ -129,6 +129,18 @@ def _record_side(stances: list[tuple[str, bool, bool]]) -> tuple[str, bool, bool
     n_against = len(stances) - n_for
     side = "supports" if n_for >= n_against else "contradicts"
     return side, False, any(s[2] for s in stances if s[0] == side)
+
+
+def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = (),
+                 frames: Mapping[str, Frame] | None = None) -> ClaimVerdict | None:
+    """The verdict of one article claim from its links; None for recommendations. Where the claim has a frame
+    the framed rules of this module decide (:func:`decide_framed`); without one the tier rules of
+    :func:`pipeline.compare.verdicts.decide_verdict`."""
+    if claim.claim_type not in CHECKABLE_TYPES:
+        return None
+    if frames is not None and claim.claim_id in frames:
+        return decide_framed(claim, links, frames, known_journals)
+    return decide_verdict(claim, links, known_journals)
 
 
 def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[str, Frame],

@@ -12,7 +12,7 @@ a minute on one CPU core:
   evidence's stems and bigrams, stems crossed with the claim's polarity, and crosses of the cues
   found in the claim with those found in the evidence ("claim says increase, evidence says decrease").
 
-Weights are trained by ``pipeline.compare.stance_train`` and shipped as ``stance_weights.npz``
+Weights are trained by ``training.stance_train`` and shipped as ``stance_weights.npz``
 (plain arrays, no pickle); the method and its scores are in docs/stance.md.
 """
 
@@ -290,7 +290,7 @@ class StanceClassifier:
                                    ("hashed", hashed_weights, (1 << HASH_BITS, 2)), ("bias", bias, (2,))):
             if array.shape != shape:
                 raise ValueError(f"{name} weights have shape {array.shape}, the features need {shape}; "
-                                 f"re-train with pipeline.compare.stance_train")
+                                 f"re-train with training.stance_train")
         self.dense_weights = dense_weights.astype(np.float64)
         self.hashed_weights = hashed_weights.astype(np.float64)
         self.bias = bias.astype(np.float64)

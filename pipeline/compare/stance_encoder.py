@@ -1,6 +1,6 @@
 """Stance with a fine-tuned cross-encoder, stacked with the feature model and calibrated on dev data.
 
-all-MiniLM-L6-v2 fine-tuned on (claim, evidence) pairs (``pipeline.models.stance_encoder_train``, docs/stance.md)
+all-MiniLM-L6-v2 fine-tuned on (claim, evidence) pairs (``training.stance_encoder_train``, docs/stance.md)
 reads both texts together and gives three logits (supports, contradicts, unrelated). The package's stacker
 turns them into probabilities: a multinomial logistic regression that may also read the two logits of the
 feature model of :mod:`pipeline.compare.stance`, fitted on out-of-fold predictions for dev claims neither
@@ -38,7 +38,7 @@ def split_sentences(text: str) -> list[str]:
 def select_sentences(claim_vec: np.ndarray, sentence_vecs: np.ndarray, k: int = 3) -> list[int]:
     """Indices (in document order) of the ``k`` sentences whose embeddings are closest to the claim's by
     cosine; ties go to the earlier sentence. The evidence passage of a whole abstract is these sentences
-    joined, in training (``pipeline.models.stance_encoder_train``) and at run time."""
+    joined, in training (``training.stance_encoder_train``) and at run time."""
     if len(sentence_vecs) == 0:
         return []
     claim = np.asarray(claim_vec, dtype=np.float64).ravel()

@@ -24,7 +24,7 @@ Decided from the strongest signal available, in this order:
 The signal that decided is returned with the result so an analyst can audit it. The rules were
 written against the ``dev`` half of ``tests/fixtures/study_design/labels.csv`` and the first two SciFact
 sets (text only), and are scored on its ``heldout`` half and on a third, fresh SciFact set by
-:mod:`pipeline.compare.study_design_eval`.
+:mod:`pipeline.evaluation.study_design`.
 """
 
 from __future__ import annotations

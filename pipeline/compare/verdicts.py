@@ -11,14 +11,15 @@ reviews or other records (7-8). The rules, in order:
 4. both: the side with the stronger tier wins (a human RCT against a mouse study); equal tiers give
    **mixed**.
 
-The nightly comparison passes the claims' frames, and :mod:`pipeline.compare.graded` decides instead: per
-record, by directness, with a certainty and the key PMIDs. These tier rules remain for callers without frames.
+The nightly comparison decides with :func:`pipeline.compare.graded.decide_claim` instead: per record, through the
+claims' frames, by directness, with a certainty and the key PMIDs; it falls back to these tier rules for a claim
+without a frame. This module also holds the verdict types the comparison stores and reports.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
+from typing import Iterable, Literal, Sequence
 
 from pipeline.compare.evidence import (
     LONG_TERM, EvidenceLink, benefit, cited_journal, doubts_evidence, related_outcome, requires_human_evidence,
@@ -26,9 +27,6 @@ from pipeline.compare.evidence import (
 )
 from pipeline.compare.study_design import DESIGN_PHRASES
 from pipeline.records import Claim
-
-if TYPE_CHECKING:
-    from pipeline.claims.frames import Frame
 
 Verdict = Literal["supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed",
                   "not checkable"]
@@ -153,21 +151,8 @@ def decide_verdicts(article_claims: Iterable[Claim], links: Iterable[EvidenceLin
     for link in links:
         by_claim.setdefault(link.article_claim_id, []).append(link)
     journals = list(known_journals)
-    decided = (decide_claim(claim, by_claim.get(claim.claim_id, []), journals) for claim in article_claims)
-    return [verdict for verdict in decided if verdict is not None]
-
-
-def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = (),
-                 frames: Mapping[str, Frame] | None = None) -> ClaimVerdict | None:
-    """The verdict of one article claim from its links; None for recommendations. With the claims' ``frames``
-    (:mod:`pipeline.claims.frames`) the framed rules decide (:func:`pipeline.compare.graded.decide_framed`):
-    directness, record-level weighing and certainty; without them the tier rules of this module."""
-    if claim.claim_type not in CHECKABLE_TYPES:
-        return None
-    if frames is not None and claim.claim_id in frames:
-        from pipeline.compare.graded import decide_framed
-        return decide_framed(claim, links, frames, known_journals)
-    return decide_verdict(claim, links, known_journals)
+    return [decide_verdict(claim, by_claim.get(claim.claim_id, []), journals)
+            for claim in article_claims if claim.claim_type in CHECKABLE_TYPES]
 
 
 # -- articles against each other ----------------------------------------------------------------

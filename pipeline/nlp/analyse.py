@@ -1,8 +1,8 @@
 """Run the NLP pipeline over documents and turn spaCy output into typed records.
 
 Articles and PubMed titles+abstracts become :class:`TextUnit` objects, go through ``nlp.pipe`` in
-batches, and come back as sentences, entities and claims (the claim stage reads the concepts the
-NLP stage found, nothing else).
+batches, and come back as :class:`~pipeline.records.ParsedDoc`: sentences, entities, and per sentence the
+concepts and relative clauses the claim stage (:mod:`pipeline.claims.extract`) reads, nothing else.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import Iterable, Iterator
 
 from spacy.language import Language
 
-from pipeline.claims.extract import Mention, extract_claim
 from pipeline.nlp.concept_recognizer import concept_mentions
 from pipeline.nlp.model_entities import ModelEntity, model_entities
-from pipeline.records import AnalysedDoc, Article, Entity, PubmedRecord, Sentence, TextUnit
+from pipeline.records import Article, Entity, Mention, ParsedDoc, PubmedRecord, Sentence, SentenceParse, TextUnit
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def _section_at(unit: TextUnit, char: int) -> str | None:
 
 
 def analyse_docs(nlp: Language, units: Iterable[TextUnit], batch_size: int = 64,
-                 n_process: int = 1, roles=None) -> Iterator[AnalysedDoc]:
+                 n_process: int = 1, roles=None) -> Iterator[ParsedDoc]:
     """Analyse documents; ``roles`` (a :class:`~pipeline.nlp.sentence_roles.SentenceRoles`) labels
     the sentences of unstructured abstracts with their role."""
     units = list(units)
@@ -86,8 +85,6 @@ def _sentence_entities(unit: TextUnit, idx: int, mentions, statistical: list[Mod
 
 
 ROLES = ("BACKGROUND", "OBJECTIVE", "METHODS", "RESULTS", "CONCLUSIONS")
-# abstracts state findings in results and conclusions; None: no role known (no sentence-role model)
-CLAIM_ROLES = ("RESULTS", "CONCLUSIONS", None)
 
 
 def _sentence_roles(sections: list[str | None], spans, unit: TextUnit, roles) -> list[tuple[str | None, str | None]]:
@@ -117,7 +114,7 @@ def _relative_clauses(sent, start: int) -> tuple[tuple[int, int], ...]:
                  for token in sent if token.dep_ in RELATIVE_CLAUSE_DEPS)
 
 
-def _to_records(doc, unit: TextUnit, roles=None) -> AnalysedDoc:
+def _to_records(doc, unit: TextUnit, roles=None) -> ParsedDoc:
     mentions = concept_mentions(doc)
     statistical = model_entities(doc)
     spans, bounds = [], []
@@ -129,20 +126,12 @@ def _to_records(doc, unit: TextUnit, roles=None) -> AnalysedDoc:
             bounds.append((start, start + len(text), text))
     sections = [_section_at(unit, start) for start, _, _ in bounds]
     sentence_roles = _sentence_roles(sections, spans, unit, roles)
-    sentences, entities, claims = [], [], []
-    antecedent: Mention | None = None
+    sentences, entities, parses = [], [], []
     for idx, ((start, end, text), section, (role, role_source)) in enumerate(zip(bounds, sections, sentence_roles)):
         sentences.append(Sentence(unit.source, unit.doc_id, idx, start, end, text, section, role, role_source))
         in_sentence = [m for m in mentions if start <= m.start_char < end]
         entities.extend(_sentence_entities(unit, idx, in_sentence,
                                            [e for e in statistical if start <= e.start_char < end]))
-        claim_mentions = [Mention(m.start_char, m.label, m.concept_id) for m in in_sentence]
-        if unit.source == "article" or (section != "TITLE" and role in CLAIM_ROLES):
-            claim = extract_claim(unit.source, unit.doc_id, idx, text, claim_mentions, antecedent, start,
-                                  _relative_clauses(spans[idx], start))
-            if claim is not None:
-                claims.append(claim)
-        interventions = [m for m in claim_mentions if m.label in ("VESICLE", "TREATMENT")]
-        if interventions:
-            antecedent = interventions[0]
-    return AnalysedDoc(unit.source, unit.doc_id, tuple(sentences), tuple(entities), tuple(claims))
+        parses.append(SentenceParse(tuple(Mention(m.start_char, m.label, m.concept_id) for m in in_sentence),
+                                    _relative_clauses(spans[idx], start)))
+    return ParsedDoc(unit.source, unit.doc_id, tuple(sentences), tuple(entities), tuple(parses))

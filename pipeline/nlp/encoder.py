@@ -1,6 +1,6 @@
 """Sentence embeddings from the shipped ONNX encoder, with onnxruntime and tokenizers (no torch).
 
-The encoder is all-MiniLM-L6-v2 exported by :mod:`pipeline.models.encoder_export` into the package
+The encoder is all-MiniLM-L6-v2 exported by :mod:`training.encoder_export` into the package
 ``exoclaims_minilm`` (``models/exoclaims_minilm``): 384 floats per text, mean-pooled over the tokens and
 L2-normalised inside the graph, so the dot product of two embeddings is their cosine similarity. Texts
 longer than the model's 256 word pieces are cut there.

@@ -1,5 +1,6 @@
-"""Build the NLP pipeline from configuration: a base model plus our sentence, abbreviation and
-concept components.
+"""Build the NLP pipeline from configuration.
+
+A base model plus our sentence, abbreviation and concept components.
 
 ``model`` is ``"blank:<lang>"`` (spaCy blank pipeline with scispaCy's tokenizer) or any installed
 spaCy/scispaCy package name or path (``en_exoclaims_core``, ``en_core_sci_sm``, ``/models/my_ner``);

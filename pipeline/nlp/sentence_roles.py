@@ -5,7 +5,7 @@ plain list of role strings, one per sentence in ``doc.sents`` order (plain strin
 process boundaries). It combines two sources:
 
 * a spaCy ``textcat`` trained on single sentences of structured abstracts, headings stripped
-  (``training/configs/sentence_roles.cfg``; data from :mod:`pipeline.models.sentence_roles_data`).
+  (``training/configs/sentence_roles.cfg``; data from :mod:`training.sentence_roles_data`).
   It runs on the sentences' own tokens, so nothing is tokenised twice: the pipeline should use
   scispaCy's tokenizer and an English vocab, as the model was trained with them;
 * :class:`RolePriors`, estimated on the same training abstracts: P(role | relative position in the
@@ -184,7 +184,7 @@ class SentenceRoles:
         priors_path = Path(self.priors_path) if self.priors_path else _model_dir(textcat_nlp, self.model) / PRIORS_FILE
         if not priors_path.exists():
             raise FileNotFoundError(f"exoclaims_sentence_roles: no role priors at {priors_path}; copy the "
-                                    f"{PRIORS_FILE} written by pipeline.models.sentence_roles_data there or set "
+                                    f"{PRIORS_FILE} written by training.sentence_roles_data there or set "
                                     f"config {{'priors': path}}")
         self._set(textcat_nlp, RolePriors.from_disk(priors_path))
 

@@ -1,5 +1,6 @@
-"""Archive of raw E-utilities responses: gzip files named by run, each with its SHA-256, so a parse can
-be redone later without the network. Files are written to a temporary name and renamed, so a full
+"""Archive of raw E-utilities responses, so a parse can be redone later without the network.
+
+Gzip files named by run, each with its SHA-256. Files are written to a temporary name and renamed, so a full
 disk or a kill never leaves a half-written archive file behind."""
 
 from __future__ import annotations

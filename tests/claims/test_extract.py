@@ -2,8 +2,9 @@ import pytest
 
 from helpers import FIXTURES, PROJECT
 from pipeline.articles.ingest import read_article_directory
-from pipeline.claims.evaluate import read_gold, score_claim_detection
-from pipeline.claims.extract import Mention, analyse_sentence
+from pipeline.evaluation.claims import read_gold, score_claim_detection
+from pipeline.claims.extract import analyse_sentence, with_claims
+from pipeline.records import Mention
 from pipeline.nlp.analyse import analyse_docs, unit_from_article
 
 EXO = Mention(0, "VESICLE", "MESH:D055354")
@@ -75,7 +76,7 @@ def test_headings_questions_and_predictions_are_not_claims(sentence):
 
 
 def test_pronoun_takes_the_previous_intervention(nlp):
-    doc = next(analyse_docs(nlp, [unit_from_article_text("Exosomes are vesicles. They may promote wound healing.")]))
+    doc = with_claims(next(analyse_docs(nlp, [unit_from_article_text("Exosomes are vesicles. They may promote wound healing.")])))
     claim = [c for c in doc.claims if c.sentence.startswith("They")][0]
     assert claim.intervention == "MESH:D055354"
 
@@ -87,7 +88,8 @@ def unit_from_article_text(text):
 
 @pytest.mark.parametrize("name, floor", [("article_claims_dev.tsv", 0.78), ("article_claims_heldout.tsv", 0.8)])
 def test_claim_detection_on_hand_labelled_seed_sentences(nlp, name, floor):
-    docs = list(analyse_docs(nlp, [unit_from_article(a) for a in read_article_directory(PROJECT / "data" / "articles")]))
+    units = [unit_from_article(a) for a in read_article_directory(PROJECT / "data" / "articles")]
+    docs = [with_claims(d) for d in analyse_docs(nlp, units)]
     scores = score_claim_detection(read_gold(FIXTURES / "claims" / name), docs)
     assert scores["gold_claims"] == 34
     assert scores["detection"]["precision"] >= floor and scores["detection"]["recall"] >= floor, scores["detection"]
@@ -128,8 +130,8 @@ def test_negation_in_a_relative_clause_does_not_negate_the_claim():
 
 
 def test_the_parser_finds_the_relative_clause(nlp):
-    [doc] = analyse_docs(nlp, [unit_from_article_text("Exosomes promote hair growth in patients that did not "
-                                                      "respond to minoxidil.")])
+    [doc] = map(with_claims, analyse_docs(nlp, [unit_from_article_text("Exosomes promote hair growth in patients "
+                                                                       "that did not respond to minoxidil.")]))
     [claim] = doc.claims
     assert claim.polarity == "affirmed" and claim.direction == "increase"
 

@@ -2,10 +2,10 @@
 
 from dataclasses import replace
 
-from pipeline.claims.frames import Frame, RecordFacts, assertion_frame, evidence_frame
+from pipeline.compare.frames import Frame, RecordFacts, assertion_frame, evidence_frame
 from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.evidence import EvidenceLink
-from pipeline.compare.verdicts import decide_claim
+from pipeline.compare.graded import decide_claim
 from pipeline.records import Claim
 
 EXOSOMES = "MESH:D055354"

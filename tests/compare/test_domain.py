@@ -1,6 +1,6 @@
 """The domain knowledge of config/lexicon/evidence.toml: today's retrieval sets, and widening it by config alone."""
 
-from pipeline.claims.frames import RecordFacts, assertion_frame, evidence_frame, intervention_of, comparator_of
+from pipeline.compare.frames import RecordFacts, assertion_frame, evidence_frame, intervention_of, comparator_of
 from pipeline.compare import domain, evidence
 from pipeline.compare.directness import directness
 from pipeline.records import Claim

@@ -6,8 +6,8 @@ import pytest
 from helpers import FIXTURES, shared_path
 from pipeline.cli import main
 from pipeline.compare.stance import STANCES, WEIGHTS_PATH, StanceClassifier
-from pipeline.compare.stance_eval import evaluate_file, normalise_label, score_predictions
-from pipeline.compare.stance_train import claim_key
+from pipeline.evaluation.stance import evaluate_file, normalise_label, score_predictions
+from training.stance_train import claim_key
 
 PAIRS = FIXTURES / "stance" / "pairs.csv"
 HELDOUT = FIXTURES / "stance" / "healthver_heldout.tsv"

@@ -18,11 +18,15 @@ from pipeline.testing.loopback_eutils import LoopbackEutils
 from pipeline.testing.synthetic import DEFAULT_START_PMID, bulk_name, synthetic_article, write_bulk_layout, write_pubmed_set
 
 
-def _settings(tmp_path, server, bulk_dir):
+def _settings(tmp_path, server, bulk_dir, runner="threads"):
+    """Records from bulk files (and the loopback server) only: no articles, whose NLP and comparison would only
+    slow these tests down."""
     settings = make_settings(tmp_path, server.base_url)
     topic = load_settings(env={}).bulk.topic
+    (tmp_path / "no-articles").mkdir(exist_ok=True)
     return dataclasses.replace(settings, bulk=BulkSettings(directory=bulk_dir, topic=topic),
-                               execution=ExecutionSettings(task_runner="processes", workers=2, batch_docs=8))
+                               articles=dataclasses.replace(settings.articles, directory=tmp_path / "no-articles"),
+                               execution=ExecutionSettings(task_runner=runner, workers=2, batch_docs=8))
 
 
 def _expected(bulk_dir, topic) -> dict:
@@ -32,17 +36,19 @@ def _expected(bulk_dir, topic) -> dict:
     return {r.pmid: content_hash(r) for r in records if keep.matches(r)}
 
 
-def test_baseline_and_update_files_are_loaded_once_in_order_with_their_deletions(tmp_path):
+# on the process pool (two workers, each loading the models) under make test-all
+@pytest.mark.parametrize("runner, records", [("threads", 12), pytest.param("processes", 40, marks=pytest.mark.slow)])
+def test_baseline_and_update_files_are_loaded_once_in_order_with_their_deletions(tmp_path, runner, records):
     bulk_dir = tmp_path / "pubmed"
-    files = write_bulk_layout(bulk_dir, records=40, files=2, updates=1, loopback=True)
+    files = write_bulk_layout(bulk_dir, records=records, files=2, updates=1, loopback=True)
     update = parse_pubmed_xml(__import__("gzip").decompress(files[-1].read_bytes()))
     deleted_in_update = update[1]
     assert deleted_in_update  # the update file withdraws a baseline record
     (tmp_path / "no-fixtures").mkdir()
     with LoopbackEutils.start(tmp_path / "no-fixtures") as server:
-        settings = _settings(tmp_path, server, bulk_dir)
+        settings = _settings(tmp_path, server, bulk_dir, runner)
         expected = _expected(bulk_dir, settings.bulk.topic)
-        assert 0 < len(expected) <= 41
+        assert 0 < len(expected) <= records + 1
 
         nightly(settings=settings)
         with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
@@ -78,7 +84,7 @@ def test_baseline_and_update_files_are_loaded_once_in_order_with_their_deletions
 
 def test_a_bad_bulk_file_stops_the_bulk_source_at_that_file_but_not_the_eutilities_harvest(tmp_path):
     bulk_dir = tmp_path / "pubmed"
-    first, second, update = write_bulk_layout(bulk_dir, records=30, files=2, updates=1)
+    first, second, update = write_bulk_layout(bulk_dir, records=12, files=2, updates=1)
     checksum = second.with_name(second.name + ".md5")
     good_checksum = checksum.read_text()
     checksum.write_text(f"MD5({second.name})= {'0' * 32}\n")  # a download that went wrong

@@ -42,9 +42,9 @@ def _fill(folder):
     return filler
 
 
-def test_a_full_disk_while_archiving_stops_the_run_and_loses_nothing(tmp_path, eutils_server, tiny_disk):
+def test_a_full_disk_while_archiving_stops_the_run_and_loses_nothing(after_first_run, eutils_server, tiny_disk):
+    tmp_path = after_first_run
     settings = make_settings(tmp_path, eutils_server.base_url)
-    nightly(settings=settings)
     before = stored_rows(settings.storage.db_path, DERIVED_TABLES + ("pubmed_articles", "articles", "raw_responses"))
     first_archive = {p: p.read_bytes() for p in (tmp_path / "raw").rglob("*") if p.is_file()}
 

@@ -21,17 +21,25 @@ from pipeline.testing import browser as headless
 ARTIFACTS = Path(os.environ.get("EXOCLAIMS_TEST_ARTIFACTS") or PROJECT / "test-artifacts")
 
 
-def test_seed_articles_report_shows_every_assertion_with_its_verdict(tmp_path, eutils_server):
-    settings = make_settings(tmp_path, eutils_server.base_url)
+@pytest.fixture(scope="module")
+def seed_report(tmp_path_factory, eutils_server_module):
+    """One nightly run over the seed articles and the fixture records, and the report written from it."""
+    tmp_path = tmp_path_factory.mktemp("seed-report")
+    settings = make_settings(tmp_path, eutils_server_module.base_url)
     settings = dataclasses.replace(settings, report=ReportSettings(tmp_path / "reports" / "evidence-report.html"))
     nightly(settings=settings)
     report = write_report(settings.storage.db_path, settings.report.path)
-    page = report.read_text(encoding="utf-8")
     with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
         articles = [r[0] for r in con.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
         verdicts = con.execute("SELECT article_id, claim_id, verdict, pmids FROM verdicts").fetchall()
         checkable = con.execute("SELECT count(*) FROM claims WHERE source = 'article' "
                                 "AND claim_type <> 'recommendation'").fetchone()[0]
+    return settings, report, articles, verdicts, checkable
+
+
+def test_seed_articles_report_shows_every_assertion_with_its_verdict(seed_report):
+    settings, report, articles, verdicts, checkable = seed_report
+    page = report.read_text(encoding="utf-8")
     assert len(articles) == 8 and len(verdicts) == checkable > 50
     for article_id in articles:
         assert f'data-article-id="{escape(article_id)}"' in page
@@ -44,6 +52,10 @@ def test_seed_articles_report_shows_every_assertion_with_its_verdict(tmp_path, e
     digest = report_summary(settings.storage.db_path, report)
     assert f"8 articles, {len(verdicts)} assertions with a verdict" in digest
 
+
+@pytest.mark.slow  # the headless browser (make test-all)
+def test_seed_articles_report_passes_in_headless_chromium(seed_report):
+    _, report, articles, verdicts, _ = seed_report
     reason = headless.unavailable_reason()
     if reason and not headless.browser_required():
         pytest.skip(reason)

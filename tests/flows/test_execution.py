@@ -15,6 +15,7 @@ def _settings(tmp_path, eutils_server, **execution):
     return dataclasses.replace(settings, execution=ExecutionSettings(**execution))
 
 
+@pytest.mark.slow  # a two-worker Dask cluster, each worker loading the models
 def test_a_local_dask_cluster_of_two_workers_stores_the_same_rows_as_a_local_run(tmp_path, eutils_server):
     distributed = pytest.importorskip("distributed", reason="prefect-dask is installed by `make install` (test extra)")
     from pipeline import stages
@@ -37,6 +38,7 @@ def test_a_local_dask_cluster_of_two_workers_stores_the_same_rows_as_a_local_run
     assert stored_rows(on_dask.storage.db_path) == expected
 
 
+@pytest.mark.slow  # two whole runs, one of them in 16 batches
 def test_a_run_split_into_batches_stores_every_batch_once(tmp_path, eutils_server):
     one_batch = _settings(tmp_path / "one", eutils_server, task_runner="threads", workers=1, batch_docs=1000)
     many = _settings(tmp_path / "many", eutils_server, task_runner="processes", workers=2, batch_docs=2)

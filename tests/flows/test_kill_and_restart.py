@@ -17,6 +17,8 @@ from helpers import PROJECT, stored_rows
 from flows.nightly import nightly
 from pipeline.config import DEFAULT_CONFIG, load_settings
 
+pytestmark = pytest.mark.slow  # make test-all
+
 BATCH_DOCS = 2  # 8 articles + 8 records: eight NLP batches, so a kill can land between two of them
 
 # (where the run is killed, the task whose "Finished" log line triggers the kill). Until the run's bookkeeping

@@ -15,6 +15,7 @@ from helpers import FIXTURES, PROJECT, make_settings, stored_rows
 from prefect.exceptions import FailedRun
 
 from flows.nightly import nightly
+from pipeline.cli import CONTACT_WARNING, main, warn_without_contact
 from pipeline.pubmed.archive import records_from_archive
 from pipeline.store.db import content_hash
 from pipeline.testing.loopback_eutils import Fault
@@ -109,18 +110,16 @@ def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, euti
     assert counts.articles_loaded == 0  # articles unchanged: not re-processed
 
 
-def test_rerun_changes_nothing(tmp_path, eutils_server):
-    settings = make_settings(tmp_path, eutils_server.base_url, overlap_days=100000)
-    nightly(settings=settings)
+def test_rerun_changes_nothing(after_first_run, eutils_server):
+    settings = make_settings(after_first_run, eutils_server.base_url, overlap_days=100000)
     before = _snapshot(settings)
     counts = nightly(settings=settings)  # the overlap makes the second run see every record again
     assert counts.records_new == 0 and counts.records_unchanged == 8 and counts.claims_loaded == 0
     assert _snapshot(settings) == before
 
 
-def test_updated_record_replaces_old_version_and_derived_rows(tmp_path, eutils_server):
-    settings = make_settings(tmp_path, eutils_server.base_url, overlap_days=100000)
-    nightly(settings=settings)
+def test_updated_record_replaces_old_version_and_derived_rows(after_first_run, eutils_server):
+    settings = make_settings(after_first_run, eutils_server.base_url, overlap_days=100000)
     xml = (FIXTURES / "pubmed" / "exosome_hair_set1.xml").read_bytes()
     revised = xml.replace(b"ADSC-Exos significantly increased hair density", b"ADSC-Exos did not increase hair density")
     eutils_server.add_xml(revised)
@@ -156,9 +155,9 @@ def test_faults_are_retried_and_a_failed_batch_is_fetched_next_run(tmp_path, eut
     assert _count(settings, "SELECT count(*) FROM pubmed_articles") == 8
 
 
-def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(tmp_path, eutils_server):
+def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(after_first_run, eutils_server):
+    tmp_path = after_first_run
     settings = make_settings(tmp_path, eutils_server.base_url)
-    nightly(settings=settings)
     before = _snapshot(settings)["pubmed_articles"]
     with _db(settings) as con:
         con.execute  # noqa: B018 (just proving the file opens read-only)
@@ -176,6 +175,7 @@ def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(tmp_path,
     assert status == "failed" and "127.0.0.1:9" in error
 
 
+@pytest.mark.slow  # `exoclaims run` in its own process, with its own Prefect server
 def test_cli_against_unreachable_host_exits_nonzero_with_one_line(tmp_path):
     config = (PROJECT / "config" / "pipeline.toml").read_text()
     assert "max_attempts = 5" in config and "task_retries = 1" in config and "backoff_s = 1.0" in config
@@ -189,6 +189,9 @@ def test_cli_against_unreachable_host_exits_nonzero_with_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(tmp_path / "pipeline.toml"), "run"],
                           cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1
+    if not os.environ.get("NCBI_EMAIL"):  # said once, first, and the run went on to try the host
+        assert proc.stderr.count("NCBI_EMAIL is not set") == 1
+        assert proc.stderr.splitlines()[0] == CONTACT_WARNING
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("exoclaims run failed: cannot reach E-utilities host 127.0.0.1:9"), proc.stderr[-2000:]
     con = duckdb.connect(str(tmp_path / "cli.duckdb"), read_only=True)
@@ -196,9 +199,8 @@ def test_cli_against_unreachable_host_exits_nonzero_with_one_line(tmp_path):
     con.close()
 
 
-def test_run_killed_inside_the_load_transaction_leaves_previous_state(tmp_path, eutils_server):
-    settings = make_settings(tmp_path, eutils_server.base_url)
-    nightly(settings=settings)
+def test_run_killed_inside_the_load_transaction_leaves_previous_state(after_first_run, eutils_server):
+    settings = make_settings(after_first_run, eutils_server.base_url)
     before = _snapshot(settings)
     # a second process starts loading a run with every table rewritten, then is SIGKILLed mid-transaction
     script = textwrap.dedent(f"""
@@ -233,6 +235,45 @@ def test_run_killed_inside_the_load_transaction_leaves_previous_state(tmp_path, 
         statuses = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
     assert statuses["killed-run"] == "abandoned"
     assert _snapshot(settings) == before
+
+
+def _cli_env(tmp_path, eutils_url: str) -> dict:
+    return {"EXOCLAIMS_EUTILS_URL": eutils_url, "EXOCLAIMS_DB": str(tmp_path / "cli.duckdb"),
+            "EXOCLAIMS_ARCHIVE": str(tmp_path / "raw"), "EXOCLAIMS_EXPORTS": str(tmp_path / "exports"),
+            "EXOCLAIMS_REPORT": str(tmp_path / "report.html")}
+
+
+def test_run_without_a_contact_address_says_how_to_give_one_then_runs(tmp_path, eutils_server, monkeypatch, capsys):
+    (tmp_path / "no-articles").mkdir()  # the records alone: the articles would only slow the run down
+    for name, value in {**_cli_env(tmp_path, eutils_server.base_url), "PREFECT_LOGGING_EXTRA_LOGGERS": "pipeline",
+                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                        "EXOCLAIMS_ARTICLES": str(tmp_path / "no-articles")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("NCBI_EMAIL", raising=False)
+    assert main(["run"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("NCBI_EMAIL is not set") == 1 and err.splitlines()[0] == CONTACT_WARNING
+    assert "export NCBI_EMAIL=" in CONTACT_WARNING and "contact" in CONTACT_WARNING
+    with duckdb.connect(str(tmp_path / "cli.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM pubmed_articles").fetchone()[0] == 8
+    assert all("email" not in params for params in eutils_server.requests_for("esearch"))  # none to send
+
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    assert warn_without_contact(None) is False
+    assert "NCBI_EMAIL" not in capsys.readouterr().err
+
+
+def test_serve_without_a_contact_address_warns_before_serving(tmp_path):
+    env = {**os.environ, **_cli_env(tmp_path, "http://127.0.0.1:9/entrez/eutils/")}
+    env.pop("NCBI_EMAIL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve"], cwd=PROJECT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline().rstrip("\n")
+    finally:
+        proc.kill()
+        proc.wait(30)
+    assert first == CONTACT_WARNING
 
 
 def test_served_deployment_runs_nightly_on_the_configured_cron():

@@ -10,7 +10,7 @@ from lxml import etree
 from helpers import FIXTURES, make_settings
 
 from flows.nightly import nightly
-from pipeline.compare.verdict_eval import evaluate_database
+from pipeline.evaluation.verdicts import evaluate_database
 from pipeline.testing.loopback_eutils import LoopbackEutils
 
 RECORDS = FIXTURES / "literature" / "pubmed_records.xml"

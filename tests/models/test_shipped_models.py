@@ -9,7 +9,7 @@ import pytest
 import spacy
 
 from helpers import FIXTURES, PROJECT
-from pipeline.models.catalog import CORE_MODEL, NER_MODELS
+from training.catalog import CORE_MODEL, NER_MODELS
 
 SENTENCE = ("VEGF and IGF-1 secreted by mesenchymal stem cells promote the proliferation of dermal papilla cells "
             "and keratinocytes in the hair follicle.")
@@ -73,7 +73,7 @@ def test_pipeline_keeps_model_entities_and_links_them_to_concepts(nlp):
 def test_spacy_evaluate_cli_works_on_a_shipped_model(tmp_path):
     from spacy.tokens import DocBin
 
-    from pipeline.models.corpora import ner_doc, read_iob
+    from pipeline.evaluation.corpora import ner_doc, read_iob
 
     nlp = _load("en_exoclaims_ner_bc5cdr")
     bin_ = DocBin(docs=[ner_doc(nlp, s) for s in read_iob(FIXTURES / "models" / "chemicals_diseases.tsv")])
@@ -98,7 +98,7 @@ def test_models_eval_command_prints_per_label_scores():
 
 
 def test_models_eval_picks_the_disease_only_model_for_a_disease_only_file(tmp_path):
-    from pipeline.models.evaluate import choose_model
+    from pipeline.evaluation.models import choose_model
 
     names = [m.name for m in NER_MODELS]
     assert choose_model(names, {"disease"}) == "en_exoclaims_ner_ncbi"

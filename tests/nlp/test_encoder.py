@@ -65,7 +65,7 @@ def test_onnx_graph_agrees_with_the_torch_model(encoder):
     import tempfile
     from pathlib import Path
 
-    from pipeline.models.encoder_export import _pooled_module, unpack_base
+    from training.encoder_export import _pooled_module, unpack_base
 
     texts = ["Exosomes promote hair growth.", "No adverse events were reported in the 12-week study.",
              "Dermal papilla cells proliferated faster with vesicles."]

@@ -5,7 +5,7 @@ import numpy
 import pytest
 import spacy
 
-from pipeline.models.sentence_roles_data import label_abstract, split_heading, split_inline_headings
+from training.sentence_roles_data import label_abstract, split_heading, split_inline_headings
 from pipeline.nlp.sentence_roles import LABELS, PRIORS_FILE, RolePriors, decode_roles, relative_position
 
 MODEL = "en_exoclaims_sentence_roles"

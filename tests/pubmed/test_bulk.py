@@ -172,6 +172,7 @@ def big_file(tmp_path_factory):
     return bulk_files(directory)[0], uncompressed
 
 
+@pytest.mark.slow  # scale: a large generated bulk file
 def test_reading_a_file_does_not_hold_it_in_memory(big_file):
     # A reader that loads or parses the whole file before handing out records peaks before its first
     # record; the first 2,000 records show that (tracing all 20,000 takes minutes).
@@ -197,6 +198,7 @@ print(count, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 102
 """
 
 
+@pytest.mark.slow  # scale: a large generated bulk file
 def test_memory_stays_flat_through_the_whole_file(big_file):
     # Peak RSS of a fresh process also sees what tracemalloc cannot: the C memory of lxml's tree.
     bulk_file, uncompressed = big_file

@@ -2,6 +2,8 @@ import datetime as dt
 import gzip
 import hashlib
 
+import pytest
+
 from helpers import FIXTURES, make_settings
 from pipeline.pubmed.archive import ResponseArchive
 from pipeline.pubmed.eutils import EutilsClient
@@ -18,6 +20,7 @@ def _many_records(n: int) -> bytes:
     return head + body + b"</PubmedArticleSet>\n"
 
 
+@pytest.mark.slow  # scale: a result set past the 10k retrieval limit
 def test_large_result_sets_are_split_by_date_and_nothing_is_cut_off(tmp_path):
     server = LoopbackEutils.start()
     try:

@@ -229,6 +229,7 @@ def assert_no_alert(driver) -> None:
         driver.switch_to.alert.text  # noqa: B018
 
 
+@pytest.mark.slow
 def test_report_in_headless_chromium(chromium, seeded_db, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -264,6 +265,7 @@ def test_report_in_headless_chromium(chromium, seeded_db, tmp_path):
     assert shot.path.stat().st_size > 20_000 and shot.width >= 800 and shot.height > 1000
 
 
+@pytest.mark.slow
 def test_empty_report_in_headless_chromium(chromium, empty_db, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -274,6 +276,7 @@ def test_empty_report_in_headless_chromium(chromium, empty_db, tmp_path):
     assert shot.path.stat().st_size > 5_000
 
 
+@pytest.mark.slow
 def test_console_check_sees_what_the_csp_blocks(chromium, seeded_db, tmp_path):
     """The no-errors check is not vacuous: unescaped markup in the page shows up as console errors,
     and the CSP keeps it from running or loading anything."""

@@ -195,6 +195,7 @@ def test_nightly_run_keeps_the_key_out_of_prefect_archive_db_exports_and_report(
     assert _holding_secret(places) == []
 
 
+@pytest.mark.slow  # `exoclaims run` in its own process, with its own Prefect server
 def test_cli_run_keeps_the_key_out_of_its_output_and_prefect_home(tmp_path, echoing_eutils):
     _queue_failures(echoing_eutils)
     prefect_home = tmp_path / "prefect-home"

@@ -1,6 +1,7 @@
 """Migration 9: claim frames are stored with the comparison, verdicts carry certainty and key PMIDs."""
 
-from pipeline.claims.frames import assertion_frame
+from pipeline.compare.comparison import Comparison
+from pipeline.compare.frames import assertion_frame
 from pipeline.compare.verdicts import ClaimVerdict
 from pipeline.records import Claim
 from pipeline.store import comparison, db
@@ -18,13 +19,13 @@ def test_frames_certainty_and_key_pmids_are_stored_and_shown_in_the_verdicts_vie
                            "supported by ...; 1 review calls the human evidence lacking (PMID 90000034) → mixed, low "
                            "certainty", "low", ("39174804", "90000034"))
     frame = assertion_frame(claim)
-    comparison.replace_comparison(con, [([], verdict)], [], "fingerprint", {"c1": frame})
+    comparison.write_comparison(con, Comparison((), (verdict,), (), {"c1": frame}), "fingerprint")
     row = con.execute("SELECT verdict, certainty, certainty_of_evidence, key_pmids FROM verdicts").fetchone()
     assert row == ("mixed", "asserted", "low", ["39174804", "90000034"])  # the claim's certainty is kept as it was
     stored = con.execute("SELECT source, checkable, outcomes, population, intervention, strength FROM claim_frames"
                          ).fetchone()
     assert stored == ("article", True, ["hair_growth"], "people", "exosomes", "asserted")
     # the next comparison replaces them
-    comparison.replace_comparison(con, [], [], "fingerprint 2", {})
+    comparison.write_comparison(con, Comparison((), (), (), {}), "fingerprint 2")
     assert con.execute("SELECT count(*) FROM claim_frames").fetchone()[0] == 0
     con.close()

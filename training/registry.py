@@ -1,4 +1,4 @@
-"""Functions the training configs refer to by name (``--code pipeline/models/registry.py``)."""
+"""Functions the training configs refer to by name (``--code training/registry.py``)."""
 
 from __future__ import annotations
 

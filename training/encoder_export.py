@@ -23,7 +23,7 @@ package's ``meta.json`` and printed.
 
 Needs the ``train`` extra (torch, transformers, onnx)::
 
-    python -m pipeline.models.encoder_export models/exoclaims_minilm/exoclaims_minilm \
+    python -m training.encoder_export models/exoclaims_minilm/exoclaims_minilm \
         --queries tests/fixtures/search/paraphrase_queries.tsv --records tests/fixtures/literature/pubmed_records.xml \
         --scifact ../shared/corpora/scifact
 """

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.records import AnalysedDoc
-from pipeline.scoring import prf
+from pipeline.evaluation.metrics import prf
 
 
 @dataclass(frozen=True)

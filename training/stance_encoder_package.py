@@ -1,10 +1,12 @@
-"""Package the fine-tuned stance cross-encoder for the nightly run: ONNX, int8 where that is cheap, stacked
+"""Package the fine-tuned stance cross-encoder for the nightly run (the package ``exoclaims_stance``).
+
+ONNX, int8 where that is cheap, stacked
 with the feature model and calibrated on out-of-fold dev predictions (the package ``exoclaims_stance``).
 
-    python -m pipeline.models.stance_encoder_package TRAIN_OUT models/exoclaims_stance/exoclaims_stance \\
+    python -m training.stance_encoder_package TRAIN_OUT models/exoclaims_stance/exoclaims_stance \\
         --corpora ../shared/corpora
 
-``TRAIN_OUT`` is what ``pipeline.models.stance_encoder_train --all`` (or ``--variants`` and ``--final``) wrote:
+``TRAIN_OUT`` is what ``training.stance_encoder_train --all`` (or ``--variants`` and ``--final``) wrote:
 ``model/`` (the final weights), ``logits.npz`` (out-of-fold logits of the chosen variant on HealthVer tuning
 rows, and on SciFact dev) and ``results.json``.
 
@@ -34,8 +36,8 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.compare.stance import STANCES, StanceClassifier
-from pipeline.compare.stance_eval import score_predictions
-from pipeline.models.encoder_export import MAX_QUANTISATION_COST, export_onnx, quantise, sha256
+from pipeline.evaluation.stance import score_predictions
+from training.encoder_export import MAX_QUANTISATION_COST, export_onnx, quantise, sha256
 
 log = logging.getLogger(__name__)
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -63,7 +65,7 @@ def _index_if_missing(model_dir: Path) -> None:
 def _logits_module(model_dir: Path):
     import torch
 
-    from pipeline.models.stance_encoder_train import forward, load_model
+    from training.stance_encoder_train import forward, load_model
 
     model, pooling = load_model(model_dir)
 
@@ -141,9 +143,9 @@ def feature_oof_logits(corpora: Path, keys: np.ndarray, c_related: float = 0.1, 
     """The feature model's two logits for tuning rows, each from a model trained without its fold (the shipped
     feature model trained on every tuning row, so its own logits there would leak the labels into the
     stacker). Same folds, training pairs and regularisation as ``stance_train``."""
-    from pipeline.compare.stance_train import (
+    from training.stance_train import (
         CV_FOLDS, Features, _folds, _stage_models, heldout_claims, read_dev_csv, read_multivers)
-    from pipeline.models.stance_encoder_train import pair_key
+    from training.stance_encoder_train import pair_key
 
     dev = read_dev_csv(corpora / "healthver" / "healthver_dev.csv")
     heldout = heldout_claims(dev)
@@ -168,8 +170,8 @@ def feature_oof_logits(corpora: Path, keys: np.ndarray, c_related: float = 0.1, 
 
 def _tuning_rows(corpora: Path, keys: np.ndarray) -> tuple[list[tuple[str, str]], np.ndarray]:
     """The (claim, evidence) texts of the out-of-fold rows, found by their keys in the dev CSV."""
-    from pipeline.compare.stance_train import normalise_claim, read_dev_csv
-    from pipeline.models.stance_encoder_train import pair_key
+    from training.stance_train import normalise_claim, read_dev_csv
+    from training.stance_encoder_train import pair_key
 
     by_key = {pair_key(p.claim, p.evidence): p for p in read_dev_csv(corpora / "healthver" / "healthver_dev.csv")}
     rows = [by_key[k] for k in keys]
@@ -179,7 +181,7 @@ def _tuning_rows(corpora: Path, keys: np.ndarray) -> tuple[list[tuple[str, str]]
 def build_package(train_out: Path, out: Path, corpora: Path, oof_prefix: str = "oof",
                   oof_logits: str | None = None) -> dict:
     from pipeline.compare.stance_encoder import EncoderStance, Stacker
-    from pipeline.compare.stance_eval import scifact_abstract_pairs
+    from pipeline.evaluation.stance import scifact_abstract_pairs
     from pipeline.nlp.encoder import OnnxModel, sentence_encoder
 
     model_dir = train_out / "model"

@@ -1,6 +1,6 @@
 """Evaluate the installed models on the corpora's dev splits and write ``docs/models.md``.
 
-    python -m pipeline.models.report ../shared/corpora docs/models.md [--corpus-dir training/corpus]
+    python -m training.report ../shared/corpora docs/models.md [--corpus-dir training/corpus]
 
 The official test splits are not available here, so our figures are dev-split figures; scispaCy's
 published figures are on the test splits and are shown for orientation, not as a like-for-like match.
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import spacy
 
-from pipeline.models.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL
-from pipeline.models.corpora import abstract_sizes, read_iob
-from pipeline.models.evaluate import evaluate_docbin, evaluate_ner_file
-from pipeline.models.package import size_mb
+from training.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL
+from pipeline.evaluation.corpora import abstract_sizes, read_iob
+from pipeline.evaluation.models import evaluate_docbin, evaluate_ner_file
+from training.package import size_mb
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def collect(corpora: Path, corpus_dir: Path) -> dict:
     core["genia_dep_dev"] = evaluate_docbin(CORE_MODEL.name, corpus_dir / "genia_dep" / "dev.spacy")
     core["ewt_dev"] = evaluate_docbin(CORE_MODEL.name, corpus_dir / "ewt" / "dev.spacy")
     results["core"] = core
-    from pipeline.models.sentence_roles_eval import evaluate as evaluate_roles
+    from training.sentence_roles_eval import evaluate as evaluate_roles
 
     log.info("scoring %s", SENTENCE_ROLES_MODEL.name)
     roles = evaluate_roles(SENTENCE_ROLES_MODEL.name, corpus_dir / "sentence_roles", corpora.parent / "eutils-samples"

@@ -1,16 +1,16 @@
 """Score a trained sentence-role model, with and without its role priors; print JSON.
 
-    python -m pipeline.models.sentence_roles_eval training/models/sentence_roles/model-best \\
+    python -m training.sentence_roles_eval training/models/sentence_roles/model-best \\
         --corpus training/corpus/sentence_roles --efetch ../shared/eutils-samples/efetch
 
 Two test sets:
 
-* ``dev``: the held-out SciFact abstracts of :mod:`pipeline.models.sentence_roles_data` (gold: the
+* ``dev``: the held-out SciFact abstracts of :mod:`training.sentence_roles_data` (gold: the
   section heading each sentence stood under; positions as in the full abstract);
 * ``pubmed_nlm``: real PubMed structured abstracts in the E-utilities samples, out of domain. The
   sections are joined into one text without their labels, split by the pipeline's own sentence
   splitter, and every sentence is scored against its section's NlmCategory (where PubMed gives none,
-  or UNASSIGNED, the section label is mapped with :data:`~pipeline.models.sentence_roles_data.HEADINGS`;
+  or UNASSIGNED, the section label is mapped with :data:`~training.sentence_roles_data.HEADINGS`;
   figures are given for all sentences and for those with an NlmCategory only).
 
 Every decoding mode of :func:`~pipeline.nlp.sentence_roles.decode_roles` is scored: ``text`` (the
@@ -32,8 +32,8 @@ from typing import Sequence
 import spacy
 from spacy.tokens import Doc, DocBin
 
-from pipeline.models.sentence_roles_data import HEADINGS, normalise_heading
-from pipeline.scoring import prf
+from training.sentence_roles_data import HEADINGS, normalise_heading
+from pipeline.evaluation.metrics import prf
 from pipeline.nlp.sentence_roles import DECODE_MODES, LABELS, SentenceRoles, decode_roles, relative_position
 
 
@@ -176,7 +176,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained textcat pipeline (path or package name)")
     parser.add_argument("--corpus", type=Path, default=Path("training/corpus/sentence_roles"),
-                        help="folder with dev.spacy, from pipeline.models.sentence_roles_data")
+                        help="folder with dev.spacy, from training.sentence_roles_data")
     parser.add_argument("--efetch", type=Path, default=Path("../shared/eutils-samples/efetch"),
                         help="PubMed XML samples with NlmCategory sections (skipped when absent)")
     parser.add_argument("--priors", default=None, help="role_priors.json, if not inside the model directory")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.claims.frames import RecordFacts, assertion_frame, evidence_frame
+from pipeline.compare.frames import RecordFacts, assertion_frame, evidence_frame
 from pipeline.records import Claim
 
 EXOSOMES = "MESH:D055354"

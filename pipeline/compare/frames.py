@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Iterable, Literal
 
 from pipeline.compare.domain import Domain, Hierarchy, load
+from pipeline.compare.evidence import requires_human_evidence, safety_view
 from pipeline.records import Claim
 
 Population = Literal["people", "animals", "cells", "unstated"]
@@ -200,7 +201,6 @@ def _safety(claim: Claim, domain: Domain) -> Literal["safe", "harm"] | None:
     """Whether a claim says the intervention is safe or harmful: "no notable adverse effects" is safe, "raise
     concerns about the quality and safety" harm, else the evidence module's reading (safe words, harm words,
     negation)."""
-    from pipeline.compare.evidence import safety_view
     if domain.no_harm.search(claim.sentence):
         return "safe"
     if domain.harm is not None and domain.harm.search(claim.sentence):
@@ -249,7 +249,6 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     reason = not_checkable_reason(claim, outcomes, domain, positions)
     safety = _safety(claim, domain)
     asserts = _asserts(claim, outcomes, safety, domain)
-    from pipeline.compare.evidence import requires_human_evidence
     return Frame(
         claim_id=claim.claim_id,
         checkable=reason is None,

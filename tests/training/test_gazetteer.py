@@ -3,7 +3,7 @@
 import spacy
 from spacy.tokens import Doc, Span
 
-from pipeline.models.gazetteer import TrainGazetteer, build_gazetteer, span_key
+from training.gazetteer import TrainGazetteer, build_gazetteer, span_key
 
 
 def _doc(vocab, words, ents=()):

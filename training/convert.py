@@ -1,6 +1,6 @@
 """Convert the corpora under ``../shared/corpora`` into spaCy ``.spacy`` training files.
 
-    python -m pipeline.models.convert ../shared/corpora training/corpus
+    python -m training.convert ../shared/corpora training/corpus
 
 writes ``<name>/train.spacy`` and ``<name>/dev.spacy`` for each corpus, plus a ``conversion.json``
 with sentence, token and entity counts (and how many corpus tokens the scispaCy tokenizer split).
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spacy.tokens import DocBin
 
-from pipeline.models.corpora import UD1_TO_UD2, ner_doc, parsed_doc, read_conll, read_iob, tagged_doc
+from pipeline.evaluation.corpora import UD1_TO_UD2, ner_doc, parsed_doc, read_conll, read_iob, tagged_doc
 from pipeline.nlp.loader import load_base_model
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """A post-NER component built only from a corpus's training split: the "training gazetteer".
 
-    from pipeline.models.gazetteer import build_gazetteer_from_docbin
+    from training.gazetteer import build_gazetteer_from_docbin
     nlp = spacy.load("en_exoclaims_ner_bc5cdr")
     gaz = nlp.add_pipe("exoclaims_train_gazetteer", after="ner", config={"add": False, "remove": True,
                                                                         "abbreviations": True})
@@ -39,7 +39,7 @@ The steps, in this order, each switched on in the component's config (:class:`Ga
 6. ``propagate``: every occurrence of an entity's exact text elsewhere in the doc that overlaps no entity
    gets its label (strings that step 2 would drop excepted).
 
-Nothing here reads dev or test data; :mod:`pipeline.models.gazetteer_eval` scores the steps on dev.
+Nothing here reads dev or test data; :mod:`training.gazetteer_eval` scores the steps on dev.
 This file imports nothing from the project, so ``spacy package --code`` can ship it inside a model.
 """
 

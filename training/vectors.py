@@ -1,6 +1,6 @@
 """Subword word vectors (floret) trained on the corpora's unlabeled text, for the NER models.
 
-    python -m pipeline.models.vectors ../shared/corpora training/corpus/vectors
+    python -m training.vectors ../shared/corpora training/corpus/vectors
 
 Text: the training splits of every MTL-2016 corpus, GENIA POS, the JNLPBA and BC5CDR/NCBI training
 abstracts, SciFact's abstracts and BioScope's abstracts, tokenised with scispaCy's tokenizer. Sentences
@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.models.corpora import read_iob
+from pipeline.evaluation.corpora import read_iob
 from pipeline.nlp.loader import load_base_model
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import shared_path
-from pipeline.models.stance_encoder_train import SHARD_LIMIT, VARIANTS, pair_key, select_sentences
+from training.stance_encoder_train import SHARD_LIMIT, VARIANTS, pair_key, select_sentences
 
 
 def test_select_sentences_takes_the_closest_in_document_order():
@@ -28,7 +28,7 @@ def test_select_sentences_short_abstracts_ties_and_zero_vectors():
 
 def test_split_weights_round_trip(tmp_path):
     pytest.importorskip("safetensors", reason="needs the train extra (safetensors)")
-    from pipeline.models.stance_encoder_train import load_weights, save_weights
+    from training.stance_encoder_train import load_weights, save_weights
 
     rng = np.random.default_rng(0)
     tensors = {"big": rng.normal(size=(3000, 384)).astype(np.float32), "bias": rng.normal(size=384).astype(np.float32)}
@@ -48,7 +48,7 @@ def test_tiny_run_scores_every_variant_and_saves_loadable_split_weights(tmp_path
     import torch
     from tokenizers import Tokenizer
 
-    from pipeline.models.stance_encoder_train import load_model, main
+    from training.stance_encoder_train import load_model, main
 
     out = tmp_path / "run"
     assert main([str(corpora), str(out), "--all", "--limit", "24", "--epochs", "1", "--max-length", "64",
@@ -78,7 +78,7 @@ def test_tiny_run_scores_every_variant_and_saves_loadable_split_weights(tmp_path
     encoding = tokenizer.encode(rows[key]["claim"], rows[key]["evidence"])
     assert len(encoding.ids) <= 64
     ids, types = (torch.tensor([x]) for x in (encoding.ids, encoding.type_ids))
-    from pipeline.models.stance_encoder_train import forward
+    from training.stance_encoder_train import forward
 
     with torch.inference_mode():
         reloaded = forward(model, pooling, ids, types, torch.ones_like(ids)).numpy()[0]

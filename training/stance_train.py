@@ -1,6 +1,6 @@
 """Train the stance classifier's weights from HealthVer (and optionally SciFact) and export them.
 
-    python -m pipeline.compare.stance_train ../shared/corpora pipeline/compare/stance_weights.npz
+    python -m training.stance_train ../shared/corpora pipeline/compare/stance_weights.npz
 
 Training pairs (docs/stance.md says why):
 
@@ -37,7 +37,7 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.compare.stance import HASH_BITS, STANCES, PairFeatures, StanceClassifier, _Side, combine_stages
-from pipeline.compare.stance_eval import normalise_label, score_predictions
+from pipeline.evaluation.stance import normalise_label, score_predictions
 
 log = logging.getLogger(__name__)
 

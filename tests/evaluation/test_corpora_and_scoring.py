@@ -3,8 +3,8 @@
 import pytest
 
 from helpers import FIXTURES, shared_path
-from pipeline.models.corpora import IobSentence, UD1_TO_UD2, ner_doc, read_conll, read_iob
-from pipeline.models.evaluate import score_spans
+from pipeline.evaluation.corpora import IobSentence, UD1_TO_UD2, ner_doc, read_conll, read_iob
+from pipeline.evaluation.models import score_spans
 from pipeline.nlp.loader import load_base_model
 
 IOB = FIXTURES / "models" / "chemicals_diseases.tsv"
@@ -59,7 +59,7 @@ def test_genia_treebank_labels_map_to_ud2():
 
 
 def test_sentences_scored_as_whole_abstracts_keep_their_entities_in_place(tmp_path):
-    from pipeline.models.evaluate import _join
+    from pipeline.evaluation.models import _join
 
     iob = tmp_path / "dev.tsv"
     iob.write_text("Aspirin\tB-Chemical\nhelps\tO\n\nHeadache\tB-Disease\nstops\tO\n\nNaproxen\tB-Chemical\n\n")

@@ -47,7 +47,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.articles.normalize import normalise_text
-from pipeline.scoring import prf
+from pipeline.evaluation.metrics import prf
 
 GOLD_VERDICTS = ("supported", "supported only by preclinical evidence", "mixed", "not addressed", "contradicted")
 NOT_CHECKABLE = "not checkable"

@@ -1,10 +1,10 @@
-"""Score the training gazetteer (:mod:`pipeline.models.gazetteer`) on the NER corpora's dev splits.
+"""Score the training gazetteer (:mod:`training.gazetteer`) on the NER corpora's dev splits.
 
-    python -m pipeline.models.gazetteer_eval /tmp/gazetteer_results.json [--corpora ../shared/corpora]
+    python -m training.gazetteer_eval /tmp/gazetteer_results.json [--corpora ../shared/corpora]
         [--corpus-dir training/corpus] [--models bc5cdr ncbi] [--settings abbrev] [--contexts sentence]
 
 For each shipped NER model: the model runs once over the dev sentences of the IOB file, each sentence
-alone, and is scored exactly as :func:`pipeline.models.evaluate.evaluate_ner_file` scores it (exact
+alone, and is scored exactly as :func:`pipeline.evaluation.models.evaluate_ner_file` scores it (exact
 character spans, labels compared case-insensitively, predicted labels the file never annotates left
 out). The gazetteer table is built from the corpus's **training** DocBin only; every setting of
 :data:`SETTINGS` is then applied to the model's entities, in each of the :data:`CONTEXTS`, and scored
@@ -25,10 +25,10 @@ from pathlib import Path
 import spacy
 from spacy.tokens import Doc, Span
 
-from pipeline.models.catalog import NER_MODELS
-from pipeline.models.corpora import abstract_sizes, read_iob
-from pipeline.models.evaluate import score_spans
-from pipeline.models.gazetteer import TrainGazetteer, build_gazetteer_from_docbin, span_key
+from training.catalog import NER_MODELS
+from pipeline.evaluation.corpora import abstract_sizes, read_iob
+from pipeline.evaluation.models import score_spans
+from training.gazetteer import TrainGazetteer, build_gazetteer_from_docbin, span_key
 
 # Everything not named is off or the factory default. History, since dev chose among these: a first
 # run had the add_*, remove_k5_r05, relabel and brackets settings, "abbrev_propagate" and an "all"; after
@@ -54,8 +54,8 @@ SETTINGS: dict[str, dict] = {
             "balance_brackets": True, "abbreviations": True, "propagate": True},
 }
 # How the component sees the dev text (the NER model itself always runs on each sentence alone, as in
-# pipeline.models.evaluate, and scoring is per sentence either way):
-# - "sentence": each sentence alone: the protocol of pipeline.models.evaluate;
+# pipeline.evaluation.models, and scoring is per sentence either way):
+# - "sentence": each sentence alone: the protocol of pipeline.evaluation.models;
 # - "abstract": the sentences of one abstract joined into one Doc, as the project's pipeline runs on
 #   whole abstracts. The IOB files have no document boundaries; they are recovered from the original
 #   corpus files (ORIGINALS: only their text is read, to find which abstract each dev sentence is part

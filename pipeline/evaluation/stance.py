@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.compare.stance import STANCES, StanceClassifier
-from pipeline.scoring import prf
+from pipeline.evaluation.metrics import prf
 
 MODELS = ("encoder", "features")
 

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import FIXTURES, SHARED, shared_path
 from pipeline.compare.study_design import classify_text
-from pipeline.compare.study_design_eval import (
+from pipeline.evaluation.study_design import (
     DESIGNS,
     Label,
     POPULATIONS,

@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from pipeline.cli import main
-from pipeline.compare.verdict_eval import (
+from pipeline.evaluation.verdicts import (
     GoldAssertion, article_matches, evaluate_database, fold, load_stored, match_quote, read_gold, score,
 )
+from pipeline.compare.comparison import Comparison
 from pipeline.compare.verdicts import ClaimVerdict
 from pipeline.report.query import open_read_only
 from pipeline.store import comparison, db
@@ -65,10 +66,10 @@ def _build(path, with_certainty=True):
                    [("article", a, i, s) for a, i, s, _, _ in STORED])
     db.insert_rows(con, "claims", ("claim_id", "source", "doc_id", "sentence_idx", "sentence", "claim_type"),
                    [(f"{a}:{i}", "article", a, i, s, t) for a, i, s, t, _ in STORED if t])
-    judged = [([], ClaimVerdict(f"{a}:{i}", v[0], 1, "randomised_controlled_trial", len(v[2]), len(v[3]), 0, v[2],
-                                v[3], f"reason → {v[0]}", v[1], v[2][:1]))
-              for a, i, _, t, v in STORED if t and v]
-    comparison.replace_comparison(con, judged, [], "fingerprint")
+    verdicts = tuple(ClaimVerdict(f"{a}:{i}", v[0], 1, "randomised_controlled_trial", len(v[2]), len(v[3]), 0, v[2],
+                                  v[3], f"reason → {v[0]}", v[1], v[2][:1])
+                     for a, i, _, t, v in STORED if t and v)
+    comparison.write_comparison(con, Comparison((), verdicts, (), {}), "fingerprint")
     if not with_certainty:  # a database from before schema version 9
         con.execute("""CREATE OR REPLACE VIEW verdicts AS
                        SELECT v.claim_id, c.doc_id AS article_id, c.sentence_idx, c.sentence, v.verdict,

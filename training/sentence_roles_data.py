@@ -1,6 +1,6 @@
 """Sentence-role training data from the labelled sections of structured SciFact abstracts.
 
-    python -m pipeline.models.sentence_roles_data ../shared/corpora training/corpus/sentence_roles
+    python -m training.sentence_roles_data ../shared/corpora training/corpus/sentence_roles
 
 The PubMed 200k RCT corpus was built from the labelled sections of structured abstracts: every
 sentence takes the NLM category of the section it stands in. SciFact's abstracts come as lists of

@@ -14,8 +14,8 @@ from typing import Iterable, Sequence
 import spacy
 from spacy.language import Language
 
-from pipeline.models.corpora import IobSentence, read_iob
-from pipeline.scoring import prf
+from pipeline.evaluation.corpora import IobSentence, read_iob
+from pipeline.evaluation.metrics import prf
 
 Span = tuple[int, int, int, str]  # sentence index, start_char, end_char, lower-cased label
 

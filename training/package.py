@@ -1,6 +1,6 @@
 """Assemble trained pipelines and package them as installable model packages under ``models/``.
 
-    python -m pipeline.models.package training/models models --version 0.1.0
+    python -m training.package training/models models --version 0.1.0
 
 Each package directory (``models/en_exoclaims_ner_bc5cdr`` ...) is a normal spaCy model package; the
 project's ``pyproject.toml`` installs them as path dependencies, so ``spacy.load("en_exoclaims_...")``
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import spacy
 
-from pipeline.models import gazetteer
-from pipeline.models.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL, ModelSpec
+from training import gazetteer
+from training.catalog import CORE_MODEL, NER_MODELS, SENTENCE_ROLES_MODEL, ModelSpec
 from pipeline.nlp.sentence_roles import PRIORS_FILE
 
 log = logging.getLogger(__name__)

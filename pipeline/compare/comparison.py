@@ -1,0 +1,122 @@
+"""The comparison as one decision over its inputs, reading and writing nothing.
+
+Everything it needs comes in as :class:`ComparisonInputs`; links, verdicts, conflicts and frames go out as
+:class:`Comparison`.
+
+The nightly stage reads the inputs once (:func:`pipeline.store.comparison.read_inputs`), calls :func:`compare`
+and writes the result once (:func:`pipeline.store.comparison.write_comparison`); a one-off check of an article
+calls :func:`compare` alone. For each article claim, in order:
+
+1. its candidates: literature claims about the same intervention and outcome, and semantic neighbours by
+   sentence embedding, at most ``policy.max_candidates`` (:func:`pipeline.compare.evidence.iter_claim_links`);
+2. the field evidence its kind of assertion is also checked against: reviews calling the human evidence
+   lacking, adverse-event reports, human studies that found little harm (:func:`pipeline.compare.graded.field_pool`);
+3. a stance per link, from the facts, or from the stance model where the facts leave it open (``read_text``);
+4. a verdict from the links, read through both sides' frames (:func:`pipeline.compare.graded.decide_claim`).
+
+Beside them, the article claims that contradict each other (:func:`pipeline.compare.verdicts.find_conflicts`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from pipeline.compare import graded
+from pipeline.compare.domain import Domain, load
+from pipeline.compare.evidence import CandidatePolicy, EvidenceLink, LiteratureClaim, Similarities, TextStance, \
+    iter_claim_links, link_pool
+from pipeline.compare.frames import Frame, RecordFacts, RecordFrame, assertion_frame, evidence_frame, record_frame
+from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict, find_conflicts
+from pipeline.records import Claim
+
+ConceptKey = tuple[str, str, int]  # (source, doc_id, sentence_idx) of a sentence
+
+
+@dataclass(frozen=True)
+class ComparisonInputs:
+    """What the comparison reads, all of it: the stored claims of both sides and what frames and ranks them."""
+
+    articles: tuple[Claim, ...]  # article claims, in document order
+    literature: tuple[LiteratureClaim, ...]  # abstract claims with their record's design, level, journal, year
+    journals: tuple[str, ...] = ()  # journal names of the stored records ("a study in the Journal of ...")
+    concepts: Mapping[ConceptKey, tuple[str, ...]] = field(default_factory=dict)  # concept ids per sentence
+    records: Mapping[str, RecordFacts] = field(default_factory=dict)  # per PMID: design, title, abstract, size
+    similarities: Similarities | None = None  # sentence-embedding cosines; None without stored embeddings
+
+    def fingerprint(self, method_version: str) -> str:
+        """Changes when a claim, a record's design or level, a retraction or the method (``method_version``:
+        the rules, the models and the candidate policy) changes; the stored comparison is then stale."""
+        digest = hashlib.sha256(method_version.encode())
+        for claim in self.articles:
+            digest.update(f"{claim.claim_id}\x1f{claim.claim_type}\x1f{claim.polarity}\n".encode())
+        for lit in self.literature:
+            digest.update(f"{lit.claim.claim_id}\x1f{lit.design}\x1f{lit.evidence_level}\x1f{lit.is_retracted}\n"
+                          .encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What one comparison decided."""
+
+    links: tuple[EvidenceLink, ...]
+    verdicts: tuple[ClaimVerdict, ...]
+    conflicts: tuple[ArticleConflict, ...]
+    frames: Mapping[str, Frame]  # per claim id, article and literature claims alike
+
+    def verdict_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for verdict in self.verdicts:
+            counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
+        return counts
+
+
+def claim_frames(inputs: ComparisonInputs, domain: Domain | None = None) -> dict[str, Frame]:
+    """The frame of every article and literature claim (:mod:`pipeline.compare.frames`), from the claims, the
+    concept ids found in their sentences and their records; an article claim that names no intervention is
+    taken to be about the family the comparison folds together (the topic of the articles: "this therapy")."""
+    domain = domain or load()
+    topic = domain.same_intervention
+    frames = {}
+    for claim in inputs.articles:
+        frames[claim.claim_id] = assertion_frame(
+            claim, inputs.concepts.get((claim.source, claim.doc_id, claim.sentence_idx), ()), topic)
+    whole: dict[str, RecordFrame] = {}  # what each record says as a whole, read once for all its claims
+    for lit in inputs.literature:
+        claim = lit.claim
+        record = inputs.records.get(lit.pmid) or RecordFacts(lit.pmid, lit.design)
+        if lit.pmid not in whole:
+            whole[lit.pmid] = record_frame(record)
+        frames[claim.claim_id] = evidence_frame(
+            claim, record, inputs.concepts.get((claim.source, claim.doc_id, claim.sentence_idx), ()),
+            whole_record=whole[lit.pmid])
+    return frames
+
+
+def compare(inputs: ComparisonInputs, policy: CandidatePolicy, read_text: TextStance | None = None,
+            domain: Domain | None = None) -> Comparison:
+    """Link every article claim to the literature, decide its verdict, and find the article claims that
+    contradict each other. ``read_text`` is the stance model ((claim, evidence) pairs → readings); without it
+    only the facts decide. Deterministic for the same inputs, policy and model."""
+    domain = domain or load()
+    frames = claim_frames(inputs, domain)
+    field_evidence = graded.field_evidence(inputs.literature, frames, domain)  # found once, for every assertion
+    similarities = inputs.similarities
+    journals = list(inputs.journals)
+    # before the links: iter_claim_links empties the claim readings' caches once it is done with them
+    conflicts = tuple(find_conflicts(list(inputs.articles)))
+    links: list[EvidenceLink] = []
+    verdicts: list[ClaimVerdict] = []
+    for article, claim_links in iter_claim_links(inputs.articles, inputs.literature, read_text, similarities, policy):
+        extra = graded.field_pool(frames[article.claim_id], field_evidence, frames,
+                                  [k.literature_claim_id for k in claim_links], domain, limit=policy.max_candidates)
+        cosines = None if similarities is None else [
+            similarities.pair(article.claim_id, lit.claim.claim_id) for lit in extra]
+        claim_links = claim_links + link_pool(article, extra, similarities=cosines)
+        links.extend(claim_links)
+        verdict = graded.decide_claim(article, claim_links, journals, frames)
+        if verdict is not None:
+            verdicts.append(verdict)
+    return Comparison(tuple(links), tuple(verdicts), conflicts, frames)

@@ -1,1 +1,0 @@
-"""Our statistical models: corpus readers, scoring, and the names of the packages we ship."""
