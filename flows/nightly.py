@@ -30,7 +30,7 @@ fetch_pubmed = task(stages.harvest_pubmed, name="fetch-pubmed")
 plan_changes = task(stages.plan_changes, name="select-changed")
 analyse_batch = task(stages.analyse_batch, name="nlp-and-claims", task_run_name="nlp-and-claims-{batch.index}")
 store_batch = task(stages.store_batch, name="load-batch", task_run_name="load-batch-{batch.index}")
-finish_run = task(stages.finish_run, name="load-duckdb")
+record_load = task(stages.record_load, name="load-duckdb")
 pending_bulk_files = task(stages.pending_bulk_files, name="list-bulk-files")
 start_bulk_file = task(stages.start_bulk_file, name="start-bulk-file", task_run_name="start-{bulk_file.name}")
 finish_bulk_file = task(stages.finish_bulk_file, name="finish-bulk-file", task_run_name="finish-{bulk_file.name}")
@@ -42,9 +42,11 @@ evidence_report = task(stages.write_evidence_report, name="evidence-report")
 
 @flow(name="exoclaims-nightly", log_prints=True)
 def nightly(config_path: str | None = None, settings: Settings | None = None) -> LoadCounts:
-    """One run. When PubMed cannot be harvested the articles are still stored and the flow run ends
-    Failed with a one-line message (no traceback: it is an outage, not a bug). A second run started
-    while one is going on the same database stops at once, writing nothing."""
+    """One run. Its ``runs`` row says ``running`` and the stage it is in until the last stage is done, then
+    ``succeeded``, or ``failed`` with the stage and the error when a stage raises. When PubMed cannot be
+    harvested the articles are still stored, every later stage runs, and the flow run ends Failed with a
+    one-line message (no traceback: it is an outage, not a bug). A second run started while one is going on
+    the same database stops at once, writing nothing."""
     settings = settings or load_settings(config_path)
     try:
         with exclusive_run(settings.storage.db_path):
@@ -69,11 +71,18 @@ def _run(settings: Settings):
 
 def _stages(settings: Settings, run: stages.RunContext, started: float):
     logger = get_run_logger()
+
+    def stage(name: str) -> None:
+        stages.enter_stage(settings, run.run_id, name)
+
+    stage("ingest-articles")
     articles = ingest_articles(settings)
     nlp_version = stages.current_nlp_version(settings)
+    stage("bulk-files")
     bulk_totals, bulk_error = load_bulk_files(settings, run.run_id, nlp_version)
     errors = [bulk_error] if bulk_error else []
     harvest, archived = None, []
+    stage("fetch-pubmed")
     try:
         harvest, archived = fetch_pubmed.with_options(
             retries=settings.pubmed.task_retries, retry_delay_seconds=settings.pubmed.task_retry_delay_s,
@@ -83,10 +92,12 @@ def _stages(settings: Settings, run: stages.RunContext, started: float):
         logger.error("PubMed harvest failed; storing the article results only: %s", exc)
     error = "; ".join(errors) or None
     records = list(harvest.records.values()) if harvest else []
+    stage("select-changed")
     plan = plan_changes(settings, articles, records, nlp_version)
     logger.info("NLP needed for %d/%d articles and %d/%d records", len(plan.articles), len(articles),
                 len(plan.records), len(records))
     batches = stages.nlp_batches(plan.articles, plan.records, settings.execution.batch_docs)
+    stage("nlp-and-claims")
     nlp_totals = analyse_and_store(settings, run.run_id, nlp_version, batches, len(batches)) + bulk_totals
     # the documents are stored batch by batch; the bookkeeping needs ids and counts only, and passing the
     # records to a task would make Prefect hash all of them for its cache key
@@ -102,14 +113,19 @@ def _stages(settings: Settings, run: stages.RunContext, started: float):
         search_from=harvest.search_from if harvest else None,
         watermark=harvest.watermark if harvest else None,
     )
-    status = "failed" if error else "succeeded"
-    counts = finish_run(settings, results, plan, nlp_totals.claims, status=status, error=error)
+    stage("load-duckdb")
+    counts = record_load(settings, results, plan, nlp_totals.claims, error=error)
+    stage("embed-sentences")
     embed(settings)
-    compared = compare(settings)
+    stage("compare-claims")
+    compared = compare(settings, run.run_id)
+    stage("export-records")
     exported = export(settings)
+    stage("evidence-report")
     report = evidence_report(settings)
     create_markdown_artifact(key="exoclaims-evidence-report", markdown=report.markdown,
                              description="exosome-claims evidence report")
+    status = stages.close_run(settings, run.run_id, error)  # once, after the last stage
     summary = run_summary_markdown(results, counts, status, error, time.monotonic() - started, nlp_totals)
     create_markdown_artifact(key="exoclaims-run-summary", markdown=summary, description="exosome-claims nightly run")
     logger.info("run %s %s: %d new, %d updated, %d unchanged, %d deleted, %d failed records; %d articles; %d claims; "

@@ -93,7 +93,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     con = db.connect(settings.storage.db_path, read_only=True)
-    rows = con.execute("""SELECT run_id, status, started_at, records_found, records_new, records_updated,
+    rows = con.execute("""SELECT run_id, status, stage, started_at, records_found, records_new, records_updated,
                                  records_failed, claims_loaded, watermark, error
                           FROM runs ORDER BY started_at DESC LIMIT ?""", [args.limit]).fetchall()
     for row in rows:

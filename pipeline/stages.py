@@ -227,15 +227,15 @@ class BulkFileReader:
                  self.records_read, self.records_kept, self.records_changed, self.deletions)
 
 
-def finish_run(settings: Settings, results: db.RunResults, plan: db.LoadPlan, claims_loaded: int,
-               status: str = "succeeded", error: str | None = None) -> db.LoadCounts:
-    """The run's bookkeeping and watermark, after every batch is stored."""
+def record_load(settings: Settings, results: db.RunResults, plan: db.LoadPlan, claims_loaded: int,
+                error: str | None = None) -> db.LoadCounts:
+    """The run's bookkeeping and watermark, after every batch is stored (the run stays running)."""
     lexicon = nlp_pipeline(settings.nlp).get_pipe("exoclaims_concepts").lexicon
     con = db.connect(settings.storage.db_path)
     try:
         if redecided := db.refresh_study_designs(con):
             log.info("study-design rules changed: decided the design of %d stored records again", redecided)
-        return db.finish_run(con, results, plan, claims_loaded, lexicon, status=status, error=error)
+        return db.record_load(con, results, plan, claims_loaded, lexicon, error=error)
     finally:
         con.close()
 
@@ -302,13 +302,14 @@ def text_stance(pairs: list[tuple[str, str]], threads: int = 1) -> list[tuple[st
             for p in stance_model(threads).predict_many(pairs)]
 
 
-def compare_claims(settings: Settings) -> comparison_store.ComparisonCounts:
+def compare_claims(settings: Settings, run_id: str | None = None) -> comparison_store.ComparisonCounts:
     """Link every article claim to the literature, decide verdicts and find conflicts between articles.
 
     Recomputed from everything stored (a new record can change an old verdict), skipped when neither
     the claims nor the rules changed since the last comparison. The store is read once, the decision
     (:func:`pipeline.compare.comparison.compare`) runs with the database closed, so analysts can query it
-    meanwhile, and its result is written once, in one transaction."""
+    meanwhile, and its result is written once, in one transaction. ``run_id`` is recorded as the run that made
+    the comparison, or found it current."""
     model_version = encoder(settings).version
     threads = settings.encoder.thread_count
     policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
@@ -318,6 +319,7 @@ def compare_claims(settings: Settings) -> comparison_store.ComparisonCounts:
         inputs = comparison_store.read_inputs(con, model_version)
         fingerprint = inputs.fingerprint(method)
         if fingerprint == comparison_store.stored_fingerprint(con):
+            comparison_store.confirm_comparison(con, run_id)
             counts = comparison_store.stored_counts(con)
             log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
             return counts
@@ -329,7 +331,7 @@ def compare_claims(settings: Settings) -> comparison_store.ComparisonCounts:
         stance.clear_text_caches()
     con = db.connect(settings.storage.db_path)
     try:
-        counts = comparison_store.write_comparison(con, decided, fingerprint)
+        counts = comparison_store.write_comparison(con, decided, fingerprint, run_id)
     finally:
         con.close()
     log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
@@ -364,7 +366,30 @@ def write_evidence_report(settings: Settings) -> EvidenceReport:
     return EvidenceReport(path, report_summary(settings.storage.db_path, path))
 
 
+def enter_stage(settings: Settings, run_id: str, stage: str) -> None:
+    """Record the stage the run is in, so a run that dies is marked with where it died."""
+    con = db.connect(settings.storage.db_path)
+    try:
+        db.enter_stage(con, run_id, stage)
+    finally:
+        con.close()
+    log.info("run %s: entering stage %s", run_id, stage)
+
+
+def close_run(settings: Settings, run_id: str, error: str | None = None) -> str:
+    """Write the run's status once its last stage is done: 'failed' when a source could not be read (``error``),
+    else 'succeeded'. Returns the status."""
+    status = "failed" if error else "succeeded"
+    con = db.connect(settings.storage.db_path)
+    try:
+        db.close_run(con, run_id, status, error)
+    finally:
+        con.close()
+    return status
+
+
 def mark_failed(settings: Settings, run_id: str, error: str) -> None:
+    """Close a run that raised: 'failed', with the stage it was in and the error."""
     con = db.connect(settings.storage.db_path)
     try:
         db.fail_run(con, run_id, error)

@@ -17,8 +17,10 @@ def test_runs_lists_recorded_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EXOCLAIMS_DB", str(tmp_path / "x.duckdb"))
     con = db.connect(tmp_path / "x.duckdb")
     db.start_run(con, "20260101T020000-abc123")
+    db.enter_stage(con, "20260101T020000-abc123", "fetch-pubmed")
     db.fail_run(con, "20260101T020000-abc123", "cannot reach E-utilities host example.org")
     con.close()
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
-    assert "20260101T020000-abc123 | failed" in out and "example.org" in out
+    assert "20260101T020000-abc123 | failed | fetch-pubmed" in out
+    assert "fetch-pubmed: cannot reach E-utilities host example.org" in out

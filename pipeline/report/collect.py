@@ -98,6 +98,15 @@ class LastRun:
     run_id: str
     status: str
     finished_at: dt.datetime | None
+    stage: str | None = None  # where it is, or where it stopped (schema version 10)
+
+
+@dataclass(frozen=True)
+class ComparisonSource:
+    """The comparison the verdicts come from: the run that made it or last found it current, and when."""
+
+    run_id: str | None  # None: made before schema version 10 recorded it
+    compared_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,25 @@ class ReportData:
     records_per_design: tuple[tuple[str, int], ...]
     type_verdict: tuple[TypeVerdictCount, ...]
     prisma: tuple[PrismaCount, ...]
+    comparison: ComparisonSource | None = None
+
+    @property
+    def verdicts_from_earlier_run(self) -> bool:
+        """The last run stopped before its comparison (killed, failed, or still going): the verdicts shown come
+        from an earlier run's comparison."""
+        return (self.comparison is not None and self.comparison.run_id is not None and self.last_run is not None
+                and self.comparison.run_id != self.last_run.run_id)
+
+    def staleness_note(self) -> str | None:
+        """One sentence saying whose comparison the verdicts come from, when it is not the last run's."""
+        if not self.verdicts_from_earlier_run:
+            return None
+        last = self.last_run
+        where = f" during {last.stage}" if last.stage else ""
+        state = "is still running" if last.status == "running" else f"{last.status}{where}"
+        return (f"The last run, {last.run_id}, {state}, before its comparison was done: these verdicts come "
+                f"from the comparison of run {self.comparison.run_id}"
+                + (f" ({self.comparison.compared_at:%Y-%m-%d %H:%M})." if self.comparison.compared_at else "."))
 
     @property
     def assertions(self) -> tuple[Assertion, ...]:
@@ -225,7 +253,8 @@ def collect_report(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = Non
         SELECT coalesce(study_design, '{UNCLASSIFIED}') AS design, count(*)
         FROM pubmed_articles GROUP BY ALL ORDER BY min(coalesce(evidence_level, 99)), design""").fetchall()
     type_verdict = con.execute("SELECT claim_type, verdict, count(*) FROM verdicts GROUP BY ALL ORDER BY 1, 2").fetchall()
-    last = con.execute("SELECT run_id, status, finished_at FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    last = con.execute("SELECT run_id, status, finished_at, stage FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    compared = con.execute("SELECT run_id, compared_at FROM comparison_state").fetchone()
     return ReportData(
         generated_at=now or dt.datetime.now().replace(microsecond=0),
         last_run=LastRun(*last) if last else None,
@@ -234,6 +263,7 @@ def collect_report(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = Non
         records_per_design=tuple((d, n) for d, n in per_design),
         type_verdict=tuple(TypeVerdictCount(*r) for r in type_verdict),
         prisma=prisma_flow(con),
+        comparison=ComparisonSource(*compared) if compared else None,
     )
 
 

@@ -36,6 +36,7 @@ h2 { font-size: 1.25rem; margin: 1.8rem 0 .6rem; }
 section.panel, nav.panel, section.article { background: #fff; border: 1px solid #d0d7de; border-radius: 6px;
        padding: .4rem 1rem 1rem; margin: 1rem 0; }
 .meta { color: #59636e; margin: .2rem 0; }
+.stale { color: #8a4b00; font-weight: 600; }
 .empty { color: #59636e; font-style: italic; }
 table { border-collapse: collapse; margin: .4rem 0; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .55rem; text-align: left; }
@@ -180,8 +181,11 @@ def _header(data: ReportData) -> str:
     run = ""
     if data.last_run:
         finished = f", finished {data.last_run.finished_at:%Y-%m-%d %H:%M}" if data.last_run.finished_at else ""
+        stage = f": {data.last_run.stage}" if data.last_run.stage and data.last_run.status != "succeeded" else ""
         run = (f' · last run <code>{escape(data.last_run.run_id)}</code> '
-               f'({escape(data.last_run.status)}{finished})')
+               f'({escape(data.last_run.status)}{escape(stage)}{finished})')
+    note = data.staleness_note()
+    stale = f'<p class="meta stale" role="alert">{escape(note)}</p>' if note else ""
     assertions = data.assertions
     totals = {v: sum(1 for a in assertions if a.verdict == v) for v in VERDICTS}
     summary = " ".join(f"{verdict_badge(v)} {n}" for v, n in totals.items() if n)
@@ -189,7 +193,7 @@ def _header(data: ReportData) -> str:
             f'<p class="meta">Evidence report generated {data.generated_at:%Y-%m-%d %H:%M}{run}</p>'
             f'<p class="meta">{len(data.articles)} article{"s" if len(data.articles) != 1 else ""}, '
             f'{len(assertions)} checkable assertion{"s" if len(assertions) != 1 else ""} with a verdict. '
-            f'{summary}</p></header>')
+            f'{summary}</p>{stale}</header>')
 
 
 def _nav(data: ReportData) -> str:

@@ -36,6 +36,8 @@ def _pmid(pmid: str) -> str:
 def report_markdown(data: ReportData, html_path: Path | str | None = None) -> str:
     assertions = data.assertions
     lines = [f"# Evidence report: {len(data.articles)} articles, {len(assertions)} assertions with a verdict", ""]
+    if note := data.staleness_note():
+        lines += [f"**{_md(note)}**", ""]
     if html_path:
         lines += [f"Full report (one static HTML file): `{_md(str(html_path))}`", ""]
     lines += ["| records | count |", "| --- | ---: |"]

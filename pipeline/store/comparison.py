@@ -103,8 +103,15 @@ def stored_counts(con: duckdb.DuckDBPyConnection) -> ComparisonCounts:
                   (SELECT count(*) FROM article_conflict_pairs)""").fetchone())
 
 
-def write_comparison(con: duckdb.DuckDBPyConnection, comparison: Comparison, fingerprint: str) -> ComparisonCounts:
-    """Replace every link, verdict, conflict and frame with ``comparison``'s, in one transaction."""
+def confirm_comparison(con: duckdb.DuckDBPyConnection, run_id: str | None) -> None:
+    """Record that ``run_id`` found the stored comparison current (its inputs unchanged)."""
+    con.execute("UPDATE comparison_state SET run_id = ?", [run_id])
+
+
+def write_comparison(con: duckdb.DuckDBPyConnection, comparison: Comparison, fingerprint: str,
+                     run_id: str | None = None) -> ComparisonCounts:
+    """Replace every link, verdict, conflict and frame with ``comparison``'s, in one transaction; ``run_id`` is
+    the run that made it."""
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("evidence_links", "claim_verdicts", "article_conflict_pairs", "comparison_state", "claim_frames"):
@@ -131,7 +138,8 @@ def write_comparison(con: duckdb.DuckDBPyConnection, comparison: Comparison, fin
         insert_rows(con, "article_conflict_pairs", ("claim_id_a", "claim_id_b", "article_id_a", "article_id_b",
                                                     "reason"),
                     [(c.claim_id_a, c.claim_id_b, c.doc_id_a, c.doc_id_b, c.reason) for c in comparison.conflicts])
-        con.execute("INSERT INTO comparison_state VALUES (?, now())", [fingerprint])
+        con.execute("INSERT INTO comparison_state (inputs_sha256, compared_at, run_id) VALUES (?, now(), ?)",
+                    [fingerprint, run_id])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

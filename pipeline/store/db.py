@@ -72,14 +72,36 @@ def content_hash(obj) -> str:
 
 # -- runs ---------------------------------------------------------------------------------------
 
+RUN_STATUSES = ("running", "succeeded", "failed", "abandoned")
+
+
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Record a new run; runs left 'running' by a killed process are marked 'abandoned'."""
-    con.execute("UPDATE runs SET status = 'abandoned', finished_at = now() WHERE status = 'running'")
+    """Record a new run; runs left 'running' by a killed process are marked 'abandoned', their ``error``
+    naming the stage they stopped in."""
+    con.execute("""UPDATE runs SET status = 'abandoned', finished_at = now(),
+                       error = coalesce(error || '; ', '') || 'stopped during ' || coalesce(stage, 'an unrecorded stage')
+                               || ' (killed, or its machine went down); marked abandoned by run ' || ?
+                   WHERE status = 'running'""", [run_id])
     con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, now(), 'running')", [run_id])
 
 
+def enter_stage(con: duckdb.DuckDBPyConnection, run_id: str, stage: str) -> None:
+    """Record that a running run has entered ``stage``."""
+    con.execute("UPDATE runs SET stage = ? WHERE run_id = ?", [stage, run_id])
+
+
 def fail_run(con: duckdb.DuckDBPyConnection, run_id: str, error: str) -> None:
-    con.execute("UPDATE runs SET status = 'failed', finished_at = now(), error = ? WHERE run_id = ?", [error, run_id])
+    """Close a run that raised: 'failed', with the stage it was in before the error."""
+    con.execute("""UPDATE runs SET status = 'failed', finished_at = now(),
+                       error = coalesce(stage || ': ', '') || ? WHERE run_id = ?""", [error, run_id])
+
+
+def close_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: str | None = None) -> None:
+    """Write a run's final status once every stage is done: 'succeeded', or 'failed' when a source could not
+    be read (the stages still ran on what could be)."""
+    if status not in RUN_STATUSES[1:]:
+        raise ValueError(f"not a final run status: {status}")
+    con.execute("UPDATE runs SET status = ?, finished_at = now(), error = ? WHERE run_id = ?", [status, error, run_id])
 
 
 def last_watermark(con: duckdb.DuckDBPyConnection) -> dt.date | None:
@@ -191,7 +213,7 @@ def refresh_study_designs(con: duckdb.DuckDBPyConnection) -> int:
 @dataclass
 class RunResults:
     """Everything one run hands to the store. :func:`load_run` writes it in one transaction; the nightly flow
-    writes the analysed documents batch by batch (:func:`load_batch`) and the rest with :func:`finish_run`."""
+    writes the analysed documents batch by batch (:func:`load_batch`) and the rest with :func:`record_load`."""
 
     run_id: str
     nlp_version: str
@@ -260,14 +282,15 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, nlp_version: str, ar
     return claims
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPlan, claims_loaded: int,
-               lexicon: ConceptLexicon | None = None, status: str = "succeeded", error: str | None = None) -> LoadCounts:
+def record_load(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPlan, claims_loaded: int,
+                lexicon: ConceptLexicon | None = None, error: str | None = None) -> LoadCounts:
     """After the batches: deletions, fetch failures, PRISMA search hits, the raw-response index and the run's
-    row with its watermark, in one transaction. Until this commits the watermark does not move, so a run
-    killed before it is repeated from the same search window."""
+    counts and watermark, in one transaction. Until this commits the watermark does not move, so a run
+    killed before it is repeated from the same search window. The run stays ``running``: its status is
+    written by :func:`close_run` once every later stage has finished too."""
     con.execute("BEGIN TRANSACTION")
     try:
-        counts = _write_run(con, results, plan, claims_loaded, lexicon, status, error)
+        counts = _write_run(con, results, plan, claims_loaded, lexicon, None, error)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -337,7 +360,8 @@ def _write_documents(con: duckdb.DuckDBPyConnection, run_id: str, version: str, 
 
 
 def _write_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPlan, claims_loaded: int,
-               lexicon: ConceptLexicon | None, status: str, error: str | None) -> LoadCounts:
+               lexicon: ConceptLexicon | None, status: str | None, error: str | None) -> LoadCounts:
+    """The run's bookkeeping; with a ``status`` the run is closed too (None: it stays running)."""
     if lexicon is not None:
         con.execute("DELETE FROM concepts")
         insert_rows(con, "concepts", ("concept_id", "canonical_name", "label", "aliases"),
@@ -366,12 +390,13 @@ def _write_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPl
         articles_loaded=len(plan.articles),
         claims_loaded=claims_loaded,
     )
-    con.execute("""
-        UPDATE runs SET finished_at = now(), status = ?, records_found = ?, records_new = ?,
+    closing = "finished_at = now(), status = ?, " if status is not None else ""
+    con.execute(f"""
+        UPDATE runs SET {closing}records_found = ?, records_new = ?,
             records_updated = ?, records_unchanged = ?, records_deleted = ?, records_failed = ?,
             articles_loaded = ?, claims_loaded = ?, search_from = ?, watermark = ?, nlp_version = ?, error = ?
         WHERE run_id = ?""",
-        [status, results.records_found, counts.records_new, counts.records_updated, counts.records_unchanged,
-         counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
+        [*([status] if status is not None else []), results.records_found, counts.records_new,
+         counts.records_updated, counts.records_unchanged, counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
          results.search_from, results.watermark, results.nlp_version, error, results.run_id])
     return counts

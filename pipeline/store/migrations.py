@@ -389,6 +389,15 @@ def _frames(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN articles a ON a.article_id = c.doc_id""")
 
 
+
+@migration(10, "the stage a run is in, and the run that last made or confirmed the comparison")
+def _run_stages(con: duckdb.DuckDBPyConnection) -> None:
+    # runs.stage: the stage the run is in while running, where it stopped when failed or abandoned, the last
+    # one (evidence-report) when it succeeded; named as the flow's tasks are (ingest-articles ... evidence-report).
+    # Runs recorded before this migration keep NULL: which stage they reached was not recorded
+    con.execute("ALTER TABLE runs ADD COLUMN stage VARCHAR")
+    con.execute("ALTER TABLE comparison_state ADD COLUMN run_id VARCHAR")
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

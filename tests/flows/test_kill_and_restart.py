@@ -1,5 +1,6 @@
 """A run killed (SIGKILL, a real process) at each stage, then restarted, leaves what an uninterrupted run
-leaves: no document lost, none stored twice, the same claims, evidence links and verdicts."""
+leaves: no document lost, none stored twice, the same claims, evidence links and verdicts; and the killed run
+reads abandoned, naming the stage it died in."""
 
 import os
 import signal
@@ -21,17 +22,19 @@ pytestmark = pytest.mark.slow  # make test-all
 
 BATCH_DOCS = 2  # 8 articles + 8 records: eight NLP batches, so a kill can land between two of them
 
-# (where the run is killed, the task whose "Finished" log line triggers the kill). Until the run's bookkeeping
-# commits (load-duckdb) the killed run is marked abandoned by the next one, which repeats its search window;
-# after it, the run is stored and the next run re-derives the comparison, exports and report.
+# (the stage the run is killed in, the log line that triggers the kill: the stage's entry, or a finished task
+# inside it). Until the run's bookkeeping commits (load-duckdb) the next run repeats its search window; after
+# it, the records are stored and the next run re-derives the embeddings, comparison, exports and report. Either
+# way the killed run is marked abandoned by the next run, with the stage it was in.
 KILL_POINTS = [
-    ("fetch", "Task run 'ingest-articles"),
-    ("nlp", "Task run 'load-batch-0'"),
-    ("bookkeeping", "Task run 'load-batch-7'"),
-    ("comparison", "Task run 'load-duckdb"),
-    ("exports and report", "Task run 'compare-claims"),
+    ("fetch-pubmed", "entering stage fetch-pubmed"),
+    ("nlp-and-claims", "Task run 'load-batch-0'"),  # between two stored batches
+    ("load-duckdb", "entering stage load-duckdb"),
+    ("embed-sentences", "entering stage embed-sentences"),
+    ("compare-claims", "entering stage compare-claims"),
+    ("export-records", "entering stage export-records"),
+    ("evidence-report", "entering stage evidence-report"),
 ]
-LOADED_BEFORE = {"comparison", "exports and report"}
 
 
 def _config(tmp_path, eutils_url: str):
@@ -61,7 +64,7 @@ def _run_and_kill(env: dict, trigger: str) -> list[str]:
     try:
         for line in proc.stdout:
             seen.append(line)
-            if trigger in line and "Finished in state Completed" in line:
+            if trigger in line and ("Task run" not in trigger or "Finished in state Completed" in line):
                 workers = psutil.Process(proc.pid).children(recursive=True)
                 proc.send_signal(signal.SIGKILL)
                 break
@@ -89,7 +92,7 @@ def test_a_run_killed_then_restarted_equals_an_uninterrupted_run(stage, trigger,
                                                                   uninterrupted):
     env, settings = _config(tmp_path, eutils_server_module.base_url)
     _run_and_kill(env, trigger)
-    if stage == "nlp":
+    if stage == "nlp-and-claims":
         # the batches finished before the kill are kept; the others are not there yet
         with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
             stored = con.execute("SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM pubmed_articles)"
@@ -102,5 +105,9 @@ def test_a_run_killed_then_restarted_equals_an_uninterrupted_run(stage, trigger,
     assert stored_rows(settings.storage.db_path) == rows
     assert (tmp_path / "exports" / "records.csv").read_text() == records_csv
     with duckdb.connect(str(settings.storage.db_path), read_only=True) as con:
-        statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()]
-    assert statuses == ["succeeded" if stage in LOADED_BEFORE else "abandoned", "succeeded"]
+        runs = con.execute("SELECT status, stage, error FROM runs ORDER BY started_at").fetchall()
+    (killed_status, killed_stage, killed_error), last = runs
+    assert (killed_status, killed_stage) == ("abandoned", stage)
+    assert f"stopped during {stage}" in killed_error
+    assert last[:2] == ("succeeded", "evidence-report") and last[2] is None
+    assert (tmp_path / "reports" / "evidence-report.html").exists()

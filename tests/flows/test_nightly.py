@@ -61,8 +61,14 @@ def test_first_run_then_incremental_run_picks_up_only_new_records(tmp_path, euti
     first_search = eutils_server.requests_for("esearch")[0]
     assert first_search["mindate"] == "1800/01/01"
     with _db(settings) as con:
-        status, watermark = con.execute("SELECT status, watermark FROM runs").fetchone()
-    assert status == "succeeded" and watermark == dt.date.today()
+        status, stage, watermark, finished_at, error = con.execute(
+            "SELECT status, stage, watermark, finished_at, error FROM runs").fetchone()
+        compared_by = con.execute("SELECT run_id FROM comparison_state").fetchone()[0]
+    assert status == "succeeded" and stage == "evidence-report" and error is None and watermark == dt.date.today()
+    # succeeded is written once, after the last stage: after the report was written
+    report_written = dt.datetime.fromtimestamp((tmp_path / "reports" / "evidence-report.html").stat().st_mtime)
+    assert finished_at > report_written
+    assert compared_by == _count(settings, "SELECT run_id FROM runs")
     summary = _latest_summary_artifact()
     assert "| new records | 8 |" in summary and "succeeded" in summary
     # every checkable assertion of the seed articles has a verdict with a reason; the supported ones name PMIDs
@@ -173,6 +179,42 @@ def test_unreachable_eutils_stores_articles_and_raises_one_clear_error(after_fir
     with _db(settings) as con:
         status, error = con.execute("SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
     assert status == "failed" and "127.0.0.1:9" in error
+
+
+def test_a_stage_that_raises_fails_the_run_naming_the_stage_and_the_report_says_whose_verdicts_it_shows(
+        after_first_run, eutils_server, monkeypatch):
+    from pipeline.report.html import write_report
+    from pipeline.store import comparison as comparison_store
+
+    settings = make_settings(after_first_run, eutils_server.base_url)
+    report = after_first_run / "reports" / "evidence-report.html"
+    exports = {p: p.read_bytes() for p in (after_first_run / "exports").iterdir()}
+    report_before = report.read_bytes()
+    with _db(settings) as con:
+        first_run = con.execute("SELECT run_id FROM runs").fetchone()[0]
+    seen = {}
+
+    def broken_read(con, model_version):
+        seen["row"] = con.execute("SELECT status, stage FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        raise RuntimeError("injected fault while reading the comparison's inputs")
+
+    monkeypatch.setattr(comparison_store, "read_inputs", broken_read)
+    with pytest.raises(RuntimeError, match="injected fault"):
+        nightly(settings=settings)
+    assert seen["row"] == ("running", "compare-claims")  # while it ran, the row said how far it had got
+    with _db(settings) as con:
+        run_id, status, stage, error, finished_at = con.execute(
+            "SELECT run_id, status, stage, error, finished_at FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    assert (status, stage) == ("failed", "compare-claims") and finished_at is not None
+    assert error == "compare-claims: RuntimeError: injected fault while reading the comparison's inputs"
+    # neither the exports nor the report were rewritten by the failed run: they describe the first run's comparison
+    assert {p: p.read_bytes() for p in (after_first_run / "exports").iterdir()} == exports
+    assert report.read_bytes() == report_before
+    # a report written now says the verdicts come from the earlier run's comparison
+    page = write_report(settings.storage.db_path, after_first_run / "later.html").read_text(encoding="utf-8")
+    assert (f"The last run, {run_id}, failed during compare-claims, before its comparison was done: these verdicts "
+            f"come from the comparison of run {first_run}") in page
+    assert "these verdicts come from" not in report_before.decode()
 
 
 @pytest.mark.slow  # `exoclaims run` in its own process, with its own Prefect server

@@ -319,3 +319,32 @@ def test_each_verdict_shows_the_certainty_of_its_evidence(seeded_db):
     assert graded and graded[0].certainty_of_evidence == "very low"
     page = render_html(data)
     assert page.count('data-certainty="very low"') == 1 and "very low certainty</span>" in page
+
+
+def test_the_report_says_when_its_verdicts_come_from_an_earlier_runs_comparison(seeded_db):
+    con = db.connect(seeded_db)
+    db.start_run(con, "20260101T020000-aaaaaa")
+    db.close_run(con, "20260101T020000-aaaaaa", "succeeded")
+    con.execute("INSERT INTO comparison_state VALUES ('sha', TIMESTAMP '2026-01-01 02:10:00', '20260101T020000-aaaaaa')")
+    con.close()
+    current = read_report(seeded_db)
+    assert current.staleness_note() is None and "these verdicts come from" not in render_html(current)
+
+    con = db.connect(seeded_db)
+    db.start_run(con, "20260102T020000-bbbbbb")
+    db.enter_stage(con, "20260102T020000-bbbbbb", "embed-sentences")
+    con.close()
+    running = read_report(seeded_db)
+    assert running.staleness_note() == ("The last run, 20260102T020000-bbbbbb, is still running, before its comparison "
+                                        "was done: these verdicts come from the comparison of run "
+                                        "20260101T020000-aaaaaa (2026-01-01 02:10).")
+
+    con = db.connect(seeded_db)
+    db.fail_run(con, "20260102T020000-bbbbbb", "OSError: disk full")
+    con.close()
+    failed = read_report(seeded_db)
+    note = ("The last run, 20260102T020000-bbbbbb, failed during embed-sentences, before its comparison was done: "
+            "these verdicts come from the comparison of run 20260101T020000-aaaaaa (2026-01-01 02:10).")
+    assert failed.staleness_note() == note
+    assert f'<p class="meta stale" role="alert">{note}</p>' in render_html(failed)
+    assert note in report_markdown(failed)
