@@ -158,7 +158,8 @@ def cmd_eval_verdicts(args: argparse.Namespace) -> int:
     from pipeline.report import query as q
 
     try:
-        scores = evaluate_database(Path(args.file), Path(args.db) if args.db else _db_path(args), args.wait)
+        scores = evaluate_database(Path(args.file), Path(args.db) if args.db else _db_path(args), args.wait,
+                                   split=args.split)
     except q.QueryError as exc:
         print(f"exoclaims eval verdicts: {exc}", file=sys.stderr)
         return q.EXIT_BUSY if isinstance(exc, q.DatabaseBusy) else 1
@@ -166,6 +167,54 @@ def cmd_eval_verdicts(args: argparse.Namespace) -> int:
         print(f"exoclaims eval verdicts: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(scores, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from pipeline.check import CheckError, check_article, read_article, save_article
+    from pipeline.config import load_settings
+    from pipeline.nlp.encoder import ModelMissing
+    from pipeline.report import query as q
+
+    settings = load_settings(args.config)
+    try:
+        article = read_article(args.source, settings)
+        result = check_article(settings, article, Path(args.db) if args.db else None, args.wait)
+    except q.QueryError as exc:
+        print(f"exoclaims check: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY if isinstance(exc, q.DatabaseBusy) else 1
+    except (CheckError, ModelMissing, OSError) as exc:
+        print(f"exoclaims check: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        out = json.dumps({"article": {"source": article.source, "title": article.title},
+                          "sentences": result.sentences, "claims": result.claims,
+                          "compared_with": {"literature_claims": result.literature_claims, "records": result.records},
+                          "assertions": [asdict(a) for a in result.assertions]}, indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "html":
+        from pipeline.report.html import render_check_html
+
+        out = render_check_html(article.title, article.source, result.assertions, result.records)
+    else:
+        rows = [(a.sentence_idx, a.verdict, a.certainty or "", ", ".join(a.key_pmids), a.sentence, a.reason)
+                for a in result.assertions]
+        out = (f"{article.title} ({article.source}): {result.sentences} sentences, {len(result.assertions)} "
+               f"assertions judged against the claims of {result.records} stored records\n")
+        out += q.format_table(q.QueryResult(("#", "verdict", "certainty", "key PMIDs", "sentence", "reason"),
+                                            ("INTEGER",) + ("VARCHAR",) * 5, rows), args.max_width)
+    if args.out:
+        from pipeline.report.exports import write_atomically
+
+        write_atomically(Path(args.out), out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(out)
+    if args.save:
+        saved = save_article(settings, args.source, article)
+        print(f"saved {saved}: the next `exoclaims run` stores it with its verdicts", file=sys.stderr)
     return 0
 
 
@@ -370,13 +419,29 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = eval_sub.add_parser(
         "verdicts", help="the database's verdicts against a reviewer's labels (JSONL as verdicts_dev.jsonl: article, "
                          "quote, checkable, verdict, certainty, ...): accuracy, per-verdict P/R/F1, over- and "
-                         "under-claims, certainty agreement, one row per assertion, as JSON (docs/evaluation.md)")
-    verdicts.add_argument("file", help="gold labels, one JSON object per line")
+                         "under-claims, certainty agreement, claim detection, figures per kind of assertion, one row "
+                         "per assertion, as JSON (docs/evaluation.md)")
+    verdicts.add_argument("file", help="gold labels, one JSON object per line; or a folder of such files")
+    verdicts.add_argument("--split", metavar="NAME", default=None,
+                          help="only the articles a split.json beside the gold files lists under NAME (dev, heldout)")
     verdicts.add_argument("--db", metavar="FILE", default=None,
                           help="DuckDB file to score, opened read-only (default: the configured one, or $EXOCLAIMS_DB)")
     verdicts.add_argument("--wait", type=float, default=120, metavar="SECONDS",
                           help="how long to wait while a run holds the file (default 120)")
     verdicts.set_defaults(fn=cmd_eval_verdicts)
+    check = sub.add_parser(
+        "check", help="judge one article (a text or HTML file, or a URL) against the literature already stored, "
+                      "now; stores nothing unless --save")
+    check.add_argument("source", metavar="FILE|URL")
+    check.add_argument("--format", choices=("table", "json", "html"), default="table")
+    check.add_argument("--out", metavar="FILE", default=None, help="write there instead of to stdout")
+    check.add_argument("--save", action="store_true",
+                       help="also keep the article in the articles folder, so the next run stores it and its verdicts")
+    check.add_argument("--db", metavar="FILE", default=None, help="DuckDB file to read (default: the configured one)")
+    check.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                       help="how long to wait while a run holds the file (default 120)")
+    check.add_argument("--max-width", type=int, default=70, help="table column width (default 70)")
+    check.set_defaults(fn=cmd_check)
     models = sub.add_parser("models", help="the statistical NLP models")
     models_sub = models.add_subparsers(dest="what", required=True)
     models_eval = models_sub.add_parser(

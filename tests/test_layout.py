@@ -24,6 +24,7 @@ LAYERS = (
     ("pipeline.store",),
     ("pipeline.report",),
     ("pipeline.stages",),
+    ("pipeline.check",),  # one article judged against what the nightly run stored
     ("pipeline.evaluation",),
     ("flows",),  # the Prefect flow: wires pipeline.stages together
     ("pipeline.cli",),

@@ -131,8 +131,6 @@ def _download(url: str, session: requests.Session, limits: FetchLimits) -> tuple
 def fetch_article_url(url: str, session: requests.Session | None = None,
                       limits: FetchLimits = FetchLimits()) -> list[Article]:
     """Download a web page (http/https only, size-capped, timed out) and keep its main text."""
-    import trafilatura
-
     _check_scheme(url, "URL")
     try:
         body, encoding = _download(url, session or requests.Session(), limits)
@@ -142,12 +140,24 @@ def fetch_article_url(url: str, session: requests.Session | None = None,
         codecs.lookup(encoding)
     except LookupError:
         encoding = "utf-8"
+    if body.lstrip()[:5] == b"%PDF-":
+        raise ArticleFetchError(f"{url}: a PDF, not a web page")
     html = body.decode(encoding, errors="replace")
+    base_id = "url-" + hashlib.sha1(url.encode()).hexdigest()[:16]
+    articles = articles_from_html(html, base_id, url)
+    if not articles:
+        raise ArticleFetchError(f"{url}: no main text found in the page")
+    return articles
+
+
+def articles_from_html(html: str, base_id: str, source: str) -> list[Article]:
+    """The main text of a web page (no navigation, scripts or comments), titled; none when it has no text."""
+    import trafilatura
+
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_recall=True) or ""
     if not text.strip():
-        raise ArticleFetchError(f"{url}: no main text found in the page")
+        return []
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata and metadata.title else ""
     raw = f"{title}\n{text}" if title and not text.startswith(title) else text
-    base_id = "url-" + hashlib.sha1(url.encode()).hexdigest()[:16]
-    return _articles_from_text(raw, base_id, url)
+    return _articles_from_text(raw, base_id, source)

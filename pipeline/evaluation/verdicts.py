@@ -1,9 +1,12 @@
-"""Score a database's verdicts against a reviewer's labels: ``exoclaims eval verdicts GOLD.jsonl [--db FILE]``.
+"""Score a database's verdicts against a reviewer's labels: ``exoclaims eval verdicts GOLD [--db FILE]``.
 
-The gold file has one JSON object per line, as ``../shared/literature/exosome-hair/verdicts_dev.jsonl``:
-``article`` ("001": the seed file whose name starts with it), ``quote`` (a span of the article's text),
-``checkable``, ``verdict`` and ``certainty`` (null where not checkable), ``supporting_pmids``,
-``contradicting_pmids``, ``rationale``.
+``GOLD`` is a JSONL file, or a folder of them (every ``*.jsonl``, e.g. ``tests/fixtures/web_articles/labels``;
+``--split heldout`` keeps the articles a ``split.json`` beside it lists under that name). One JSON object per
+line, as ``../shared/literature/exosome-hair/verdicts_dev.jsonl``: ``article`` ("001": the file whose name
+starts with it), ``quote`` (a span of the article's text), ``checkable``, ``verdict`` and ``certainty`` (null
+where not checkable), ``supporting_pmids``, ``contradicting_pmids``, ``rationale``; labels of every line of an
+article (``tests/fixtures/web_articles/LABELLING.md``) add ``claim_type``, ``core`` and ``asserts``, and with
+them come claim-detection precision, and figures per kind of assertion and over the core ones.
 
 **Matching.** Each quote is looked for in the stored article claims of its article (article ids ``001_<hash>``
 or, for a file of glued articles, ``001_<hash>#1``, ``#2``, ...). Both sides are folded first with the article
@@ -30,6 +33,12 @@ A pipeline verdict ranked above the gold one is an over-claim (it tells the read
 assertion more than it does), one ranked below an under-claim. ``not checkable`` (and no verdict) rank with
 ``not addressed``: neither claims any support, so ``not checkable`` where gold says ``contradicted`` is an
 over-claim, and ``not checkable`` where gold says ``not addressed`` is wrong but neither.
+
+**Claim detection** (``detection``): recall is the share of checkable gold assertions whose sentence yields a
+claim at all (``recall_yields_claim``) and that the pipeline judged checkable (a verdict other than ``not
+checkable``); precision, with labels of every line, is the share of the sentences judged checkable that hold a
+checkable gold line. ``by_kind`` and ``core`` give recall, accuracy, over- and under-claims and certainty
+agreement per gold ``claim_type`` and over the ``core`` assertions.
 
 **Certainty agreement** compares the gold ``certainty`` (high, moderate, low, very low) with the view's
 ``certainty_of_evidence`` (schema version 9) where both are given: exact agreement and agreement within one
@@ -74,6 +83,9 @@ class GoldAssertion:
     supporting_pmids: tuple[str, ...] = ()
     contradicting_pmids: tuple[str, ...] = ()
     rationale: str = ""
+    claim_type: str | None = None  # sentence-by-sentence labels (tests/fixtures/web_articles) also give these
+    core: bool | None = None  # a checkable assertion any reviewer would check
+    asserts: bool | None = None  # the line states something (False: a question, a bare heading, a call to action)
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,8 @@ class AssertionResult:
     sentence: str | None
     correct: bool
     error: ErrorKind | None
+    gold_claim_type: str | None = None
+    core: bool | None = None
 
 
 def fold(text: str) -> str:
@@ -144,10 +158,38 @@ def fold(text: str) -> str:
     return " ".join(normalise_text(text).text.split()).casefold()
 
 
-def read_gold(path: Path | str) -> list[GoldAssertion]:
-    """The gold assertions of a JSONL file (blank lines skipped); a malformed line raises ValueError."""
+def read_gold(path: Path | str, split: str | None = None) -> list[GoldAssertion]:
+    """The gold assertions of a JSONL file, or of every ``*.jsonl`` file of a folder in name order (blank lines
+    skipped); a malformed line raises ValueError. ``split`` keeps the articles a ``split.json`` beside the files
+    (or in their parent folder) lists under that name, e.g. ``heldout``."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            raise ValueError(f"{path}: no .jsonl gold files in this folder")
+        gold = [g for f in files for g in read_gold(f)]
+    else:
+        gold = _read_gold_file(path)
+    if split is None:
+        return gold
+    articles = _split_articles(path if path.is_dir() else path.parent, split)
+    return [g for g in gold if g.article in articles]
+
+
+def _split_articles(folder: Path, split: str) -> set[str]:
+    for candidate in (folder / "split.json", folder.parent / "split.json"):
+        if candidate.exists():
+            splits = json.loads(candidate.read_text(encoding="utf-8"))
+            if split not in splits or not isinstance(splits[split], list):
+                names = ", ".join(k for k, v in splits.items() if isinstance(v, list))
+                raise ValueError(f"{candidate}: no split {split!r} (it has: {names})")
+            return set(splits[split])
+    raise ValueError(f"no split.json in {folder} or {folder.parent}: --split needs one")
+
+
+def _read_gold_file(path: Path) -> list[GoldAssertion]:
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -159,7 +201,8 @@ def read_gold(path: Path | str) -> list[GoldAssertion]:
             out.append(GoldAssertion(
                 str(row["article"]), row["quote"], checkable, verdict if checkable else None,
                 row.get("certainty") if checkable else None, tuple(row.get("supporting_pmids") or ()),
-                tuple(row.get("contradicting_pmids") or ()), row.get("rationale") or ""))
+                tuple(row.get("contradicting_pmids") or ()), row.get("rationale") or "",
+                row.get("claim_type") if checkable else None, row.get("core"), row.get("asserts")))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}, line {n}: {exc}") from exc
     return out
@@ -250,7 +293,7 @@ def assess(gold: GoldAssertion, match: Match) -> AssertionResult:
         claim.certainty if claim is not None and verdict is not None else None,
         list(claim.pmids) if claim is not None else [], list(claim.key_pmids) if claim is not None else [],
         match.status, match.article_id, match.sentence_idx, claim.claim_id if claim is not None else None,
-        claim.sentence if claim is not None else None, correct, error)
+        claim.sentence if claim is not None else None, correct, error, gold.claim_type, gold.core)
 
 
 def _certainty_agreement(checkable: list[AssertionResult], has_certainty: bool) -> dict:
@@ -270,6 +313,54 @@ def _certainty_agreement(checkable: list[AssertionResult], has_certainty: bool) 
             "pairs": dict(Counter(f"{g} -> {p}" for g, p in pairs).most_common()),
             "note": f"{without} checkable assertions with a gold certainty got none from the pipeline (no verdict, "
                     "or not checkable) and are left out"}
+
+
+YIELDS_CLAIM = ("verdict", "claim without verdict")
+
+
+def _judged(r: AssertionResult) -> bool:
+    """The pipeline took the assertion as checkable: a claim with a verdict other than not checkable."""
+    return r.pipeline_verdict is not None and r.pipeline_verdict != NOT_CHECKABLE
+
+
+def _subset(results: list[AssertionResult]) -> dict:
+    """Claim recall and verdict figures over some checkable assertions (a kind, or the core ones)."""
+    n = len(results)
+    if not n:
+        return {"n": 0}
+    return {
+        "n": n,
+        "claim_recall": round(sum(r.match in YIELDS_CLAIM for r in results) / n, 4),
+        "judged_checkable": round(sum(_judged(r) for r in results) / n, 4),
+        "accuracy": round(sum(r.correct for r in results) / n, 4),
+        "correct": sum(r.correct for r in results),
+        "over_claims": sum(r.error == "over-claim" for r in results),
+        "under_claims": sum(r.error == "under-claim" for r in results),
+        "certainty_agreement": _certainty_agreement(results, True)["agreement"],
+    }
+
+
+def _detection(results: list[AssertionResult]) -> dict:
+    """Claim detection against labels of every line (web-article gold): recall over checkable lines, precision
+    over the claims the pipeline judged checkable on labelled lines (a claim holding only non-checkable lines is
+    a false positive). Files that label only some assertions give recall alone."""
+    checkable = [r for r in results if r.checkable]
+    judged_lines: dict[tuple[str, int], bool] = {}
+    for r in results:
+        if r.claim_id is not None and _judged(r):
+            key = (r.article_id, r.sentence_idx)
+            judged_lines[key] = judged_lines.get(key, False) or r.checkable
+    sentence_level = any(r.core is not None for r in results)
+    return {
+        "checkable_lines": len(checkable),
+        "recall_yields_claim": round(sum(r.match in YIELDS_CLAIM for r in checkable) / len(checkable), 4)
+        if checkable else None,
+        "recall_judged_checkable": round(sum(_judged(r) for r in checkable) / len(checkable), 4)
+        if checkable else None,
+        "claims_judged_checkable": len(judged_lines),
+        "precision_judged_checkable": round(sum(judged_lines.values()) / len(judged_lines), 4)
+        if judged_lines and sentence_level else None,
+    }
 
 
 def score(gold: list[GoldAssertion], stored: StoredVerdicts) -> dict:
@@ -316,6 +407,10 @@ def score(gold: list[GoldAssertion], stored: StoredVerdicts) -> dict:
             "no_verdict": sum(r.pipeline_verdict is None for r in not_checkable),
             "verdicts_given": dict(Counter(r.pipeline_verdict for r in not_checkable if not r.correct).most_common()),
         },
+        "detection": _detection(results),
+        "core": _subset([r for r in checkable if r.core]),
+        "by_kind": {kind: _subset([r for r in checkable if r.gold_claim_type == kind])
+                    for kind in sorted({r.gold_claim_type for r in checkable if r.gold_claim_type})},
         "unmatched": [{"article": r.article, "quote": r.quote, "reason": r.match, "article_id": r.article_id,
                        "sentence_idx": r.sentence_idx}
                       for r in results if r.match not in ("verdict", "claim without verdict")],
@@ -323,14 +418,16 @@ def score(gold: list[GoldAssertion], stored: StoredVerdicts) -> dict:
     }
 
 
-def evaluate_database(gold_path: Path | str, db_path: Path | str, wait_s: float = 120) -> dict:
-    """Open the database read-only (waiting while a run writes it), score it against the gold file."""
+def evaluate_database(gold_path: Path | str, db_path: Path | str, wait_s: float = 120,
+                      split: str | None = None) -> dict:
+    """Open the database read-only (waiting while a run writes it), score it against the gold file or folder
+    (only the articles of ``split``, when given)."""
     from pipeline.report.query import open_read_only
 
-    gold = read_gold(gold_path)
+    gold = read_gold(gold_path, split)
     con = open_read_only(db_path, wait_s)
     try:
         stored = load_stored(con)
     finally:
         con.close()
-    return {"gold": str(gold_path), "database": str(db_path), **score(gold, stored)}
+    return {"gold": str(gold_path), "split": split, "database": str(db_path), **score(gold, stored)}

@@ -242,3 +242,25 @@ def write_report(db_path: Path | str, out_path: Path | str) -> Path:
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)  # a reader never sees half a page
     return out
+
+
+def render_check_html(title: str, source: str, assertions, literature_records: int) -> str:
+    """One checked article's assertions with their verdicts (``exoclaims check --format html``): a static
+    page like the evidence report's, self-contained and escaped."""
+    items = []
+    for a in assertions:
+        pmids = ", ".join(f'<a href="{escape(PUBMED_URL.format(pmid=p))}">{escape(p)}</a>' for p in a.key_pmids)
+        certainty = f' <span class="badge certainty">{escape(a.certainty)} certainty</span>' if a.certainty else ""
+        items.append(f'<li class="assertion" data-verdict="{escape(a.verdict)}">{verdict_badge(a.verdict)}{certainty} '
+                     f'<span class="tag">{escape(a.claim_type)}</span>'
+                     f'<blockquote class="sentence">{escape(a.sentence)}</blockquote>'
+                     f'<p class="reason">{escape(a.reason)}</p>'
+                     + (f'<p class="reason">Key records: {pmids}</p>' if pmids else "") + '</li>')
+    body = f'<ol class="assertions">{"".join(items)}</ol>' if items else \
+        '<p class="empty">No checkable assertion was found in this article.</p>'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            f'<title>Checked: {escape(title)}</title><style>{STYLE}</style></head><body>'
+            f'<header><h1>{escape(title)}</h1><p class="meta">{escape(source)}: {len(assertions)} assertion'
+            f'{"s" if len(assertions) != 1 else ""} judged against {literature_records} stored records</p></header>'
+            f'<main><section class="article">{body}</section></main></body></html>\n')

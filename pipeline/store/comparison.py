@@ -84,16 +84,20 @@ FRAME_COLUMNS = ("claim_id", "source", "checkable", "not_checkable_reason", "ass
 _CHUNK_ROWS = 50_000
 
 
-def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str) -> ComparisonInputs:
+def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str, articles: bool = True) -> ComparisonInputs:
     """Everything the comparison reads: both sides' claims, the journals, the concept ids of every sentence,
-    each record's facts and, where the encoder ``model_version`` has embedded them, the claims' vectors."""
+    each record's facts and, where the encoder ``model_version`` has embedded them, the claims' vectors. Without
+    ``articles``, the literature side alone (no article claims, no similarities): what an article from
+    elsewhere is checked against."""
+    sources = "" if articles else "AND source = 'pubmed'"
     concepts = {(r[0], r[1], r[2]): tuple(r[3]) for r in con.execute(
-        """SELECT source, doc_id, sentence_idx, list(DISTINCT concept_id) FROM entities
-           WHERE concept_id IS NOT NULL GROUP BY ALL""").fetchall()}
+        f"""SELECT source, doc_id, sentence_idx, list(DISTINCT concept_id) FROM entities
+            WHERE concept_id IS NOT NULL {sources} GROUP BY ALL""").fetchall()}
     records = {r[0]: RecordFacts(r[0], r[1] or "other", r[2] or "", r[3] or "", r[4]) for r in con.execute(
         "SELECT pmid, study_design, title, abstract, sample_size FROM pubmed_articles").fetchall()}
-    return ComparisonInputs(tuple(article_claims(con)), tuple(literature_claims(con)), tuple(journals(con)),
-                            concepts, records, similarities(con, model_version))
+    return ComparisonInputs(tuple(article_claims(con)) if articles else (), tuple(literature_claims(con)),
+                            tuple(journals(con)), concepts, records,
+                            similarities(con, model_version) if articles else None)
 
 
 def stored_counts(con: duckdb.DuckDBPyConnection) -> ComparisonCounts:

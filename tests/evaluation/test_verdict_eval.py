@@ -173,3 +173,46 @@ def test_cli_prints_json_and_fails_cleanly_without_a_database(tmp_path, gold_fil
     assert out["n_gold"] == 8 and out["database"] == str(path)
     assert main(["eval", "verdicts", str(gold_file), "--db", str(tmp_path / "none.duckdb")]) == 1
     assert "no database" in capsys.readouterr().err
+
+
+def _line(article, quote, checkable, claim_type=None, verdict=None, certainty=None, core=False):
+    return {**_gold(quote, checkable, verdict, certainty, article), "claim_type": claim_type, "core": core,
+            "asserts": checkable}
+
+
+def test_a_folder_of_line_labels_gives_detection_kinds_core_and_splits(tmp_path, capsys):
+    path = _build(tmp_path / "x.duckdb")
+    labels = tmp_path / "web" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "001.jsonl").write_text("\n".join(json.dumps(x) for x in [
+        _line("001", "Exosomes can promote hair growth in patients.", True, "efficacy", "supported", "low", True),
+        _line("001", "Most patients report minimal side effects.", True, "safety", "mixed", "low", True),
+        _line("001", "Exosomes are tiny vesicles.", True, "mechanism", "supported only by preclinical evidence",
+              "very low"),
+        # the pipeline judges this line checkable (mixed), the labels do not: a false positive
+        _line("001", "The future of hair care is exosomes.", False),
+    ]) + "\n")
+    (labels / "002.jsonl").write_text(json.dumps(
+        _line("002", "Exosomes can promote hair growth in patients.", True, "efficacy", "supported", "low", True))
+        + "\n")
+    (tmp_path / "web" / "split.json").write_text(json.dumps({"dev": ["001"], "heldout": ["002"], "how": "test"}))
+
+    every = evaluate_database(labels, path)
+    assert every["n_gold"] == 5 and every["split"] is None
+    # 4 checkable lines, 3 yield a claim (the vesicle definition does not); 3 judged checkable
+    assert every["detection"]["checkable_lines"] == 4 and every["detection"]["recall_yields_claim"] == 0.75
+    # sentences judged checkable: 3 in 001 (2 on checkable lines, 1 on the non-checkable one) + 1 in 002
+    assert every["detection"]["claims_judged_checkable"] == 4
+    assert every["detection"]["precision_judged_checkable"] == 0.75
+    assert every["by_kind"]["efficacy"] == {"n": 2, "claim_recall": 1.0, "judged_checkable": 1.0, "accuracy": 0.5,
+                                            "correct": 1, "over_claims": 0, "under_claims": 1,
+                                            "certainty_agreement": 0.5}
+    assert every["by_kind"]["mechanism"]["claim_recall"] == 0.0 and every["core"]["n"] == 3
+
+    dev = evaluate_database(labels, path, split="dev")
+    assert dev["n_gold"] == 4 and {a["article"] for a in dev["assertions"]} == {"001"}
+    assert main(["eval", "verdicts", str(labels), "--db", str(path), "--split", "heldout"]) == 0
+    heldout = json.loads(capsys.readouterr().out)
+    assert heldout["n_gold"] == 1 and heldout["split"] == "heldout" and heldout["by_kind"]["efficacy"]["accuracy"] == 0
+    assert main(["eval", "verdicts", str(labels), "--db", str(path), "--split", "test"]) == 1
+    assert "no split 'test' (it has: dev, heldout)" in capsys.readouterr().err

@@ -1,0 +1,162 @@
+"""One article judged now, against the literature already stored: ``exoclaims check FILE|URL``.
+
+The article goes through the same normalisation, NLP and claim rules as the nightly run; its claims are then
+compared with every literature claim in the database by the same decision
+(:func:`pipeline.compare.comparison.compare`), with its sentences embedded on the spot. The database is only
+read; ``save`` copies the article into the articles folder, so the next nightly run stores it and its verdicts.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.articles.ingest import ArticleFetchError, articles_from_html, fetch_article_url, read_article_file
+from pipeline.claims.extract import with_claims
+from pipeline.compare.comparison import ComparisonInputs, compare
+from pipeline.compare.evidence import CandidatePolicy, Similarities
+from pipeline.config import Settings
+from pipeline.nlp.analyse import analyse_docs, unit_from_article
+from pipeline.records import AnalysedDoc, Article
+from pipeline.report.query import open_read_only
+from pipeline.store import comparison as comparison_store
+from pipeline.store.embeddings import claim_vectors
+
+# the commonest English function words: most of any English text, little of any other language's
+_ENGLISH = frozenset("""the a an and or of to in on for with is are was were be been it this that these those as at
+by from not but can may has have had which their its they there than more most also such about into""".split())
+_WORD = re.compile(r"[^\W\d_]+")
+MIN_ENGLISH_SHARE = 0.15  # English prose runs at 0.35-0.5; French, German or Spanish prose below 0.1
+MIN_WORDS = 5
+
+
+class CheckError(ValueError):
+    """An article that cannot be checked; the message is one line a user can act on."""
+
+
+@dataclass(frozen=True)
+class CheckedAssertion:
+    """One claim of the article with its verdict against the stored literature."""
+
+    sentence_idx: int
+    sentence: str
+    claim_type: str
+    verdict: str
+    certainty: str | None
+    key_pmids: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    article: Article
+    sentences: int
+    claims: int  # every claim found, recommendations included
+    assertions: tuple[CheckedAssertion, ...]  # those with a verdict, in document order
+    literature_claims: int  # what they were compared with
+    records: int
+
+
+def english_share(text: str) -> float:
+    """The share of the text's words that are common English function words."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    return sum(w in _ENGLISH for w in words) / len(words) if words else 0.0
+
+
+def read_article(source: str, settings: Settings) -> Article:
+    """The article at a path or an http(s) URL, normalised as the nightly run does; a file of several glued
+    articles gives its first. Raises :class:`CheckError` for what cannot be an English article."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
+        try:
+            articles = fetch_article_url(source, limits=settings.articles.fetch)
+        except ArticleFetchError as exc:
+            raise CheckError(str(exc)) from exc
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CheckError(f"{source}: no such file")
+        head = path.read_bytes()[:1024]
+        if head.startswith(b"%PDF"):
+            raise CheckError(f"{source}: a PDF; check reads plain text or a web page (save the PDF's text first)")
+        if b"\x00" in head:
+            raise CheckError(f"{source}: not a text file")
+        if path.suffix.lower() in (".html", ".htm") or head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+            articles = articles_from_html(path.read_bytes().decode("utf-8", errors="replace"), path.stem, path.name)
+        else:
+            articles = [a for a in read_article_file(path) if a.text.strip()]
+    if not articles or not articles[0].text.strip():
+        raise CheckError(f"{source}: no text to check (the file or page is empty)")
+    article = articles[0]
+    words = _WORD.findall(article.text)
+    if len(words) < MIN_WORDS:
+        raise CheckError(f"{source}: no main text to check (only {len(words)} word{'s' if len(words) != 1 else ''})")
+    if english_share(article.text) < MIN_ENGLISH_SHARE:
+        raise CheckError(f"{source}: not English (the claim rules and models read English only)")
+    return article
+
+
+def analyse_article(settings: Settings, article: Article) -> AnalysedDoc:
+    """The article's sentences, entities and claims, by the nightly run's pipeline."""
+    from pipeline.stages import nlp_pipeline
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        [parsed] = analyse_docs(nlp_pipeline(settings.nlp), [unit_from_article(article)])
+    return with_claims(parsed)
+
+
+def check_article(settings: Settings, article: Article, db_path: Path | None = None,
+                  wait_s: float = 120) -> CheckResult:
+    """Judge the article's assertions against the literature stored in the database (opened read-only)."""
+    from pipeline.stages import encoder, text_stance
+
+    analysed = analyse_article(settings, article)
+    model = encoder(settings)
+    con = open_read_only(db_path or settings.storage.db_path, wait_s)
+    try:
+        stored = comparison_store.read_inputs(con, model.version, articles=False)
+        literature = claim_vectors(con, "pubmed", model.version)
+    finally:
+        con.close()
+    if not stored.literature:
+        raise CheckError("the database holds no literature claims yet: run `exoclaims run` first")
+    claims = analysed.claims
+    concepts = dict(stored.concepts)
+    for entity in analysed.entities:
+        if entity.concept_id:
+            key = (entity.source, entity.doc_id, entity.sentence_idx)
+            concepts[key] = tuple(dict.fromkeys(concepts.get(key, ()) + (entity.concept_id,)))
+    similarities = None
+    if claims and literature.claim_ids:
+        vectors = model.embed([c.sentence for c in claims])
+        similarities = Similarities({c.claim_id: i for i, c in enumerate(claims)}, vectors, literature.index(),
+                                    literature.matrix)
+    inputs = ComparisonInputs(claims, stored.literature, stored.journals, concepts, stored.records, similarities)
+    policy = CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
+    decided = compare(inputs, policy, functools.partial(text_stance, threads=settings.encoder.thread_count))
+    by_claim = {c.claim_id: c for c in claims}
+    assertions = tuple(sorted(
+        (CheckedAssertion(by_claim[v.claim_id].sentence_idx, by_claim[v.claim_id].sentence,
+                          by_claim[v.claim_id].claim_type, v.verdict, v.certainty, v.key_pmids, v.reason)
+         for v in decided.verdicts), key=lambda a: a.sentence_idx))
+    return CheckResult(article, len(analysed.sentences), len(claims), assertions, len(stored.literature),
+                       len({lit.pmid for lit in stored.literature}))
+
+
+def save_article(settings: Settings, source: str, article: Article) -> Path:
+    """Keep the article for the nightly run: a file's copy, or the page's text, in the articles folder."""
+    directory = settings.articles.directory
+    directory.mkdir(parents=True, exist_ok=True)
+    path = Path(source)
+    if path.is_file():
+        target = directory / path.name
+        if target.resolve() != path.resolve():
+            shutil.copyfile(path, target)
+        return target
+    target = directory / f"{article.article_id}.txt"
+    target.write_text(article.raw_text, encoding="utf-8")
+    return target
