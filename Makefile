@@ -69,7 +69,13 @@ NER_OPTS_bc5cdr := --training.dropout 0.2
 NER_OPTS_ncbi := --training.dropout 0.2
 NER_OPTS_bionlp13cg := --training.max_epochs 30
 
-.PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder models-stance
+.PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder models-stance \
+	models-claims
+
+# -- the learned claim detector (issue 23): two logistic heads over the sentence encoder's embeddings, trained on the
+# web-article corpus's dev articles and the seed sentences (seconds on a CPU); docs/evaluation.md
+models-claims: models-install
+	$(PY) -m training.claim_detector pipeline/claims/detector_weights.npz --report training/claim_detector_report.json
 
 # -- the stance cross-encoder (issue 16): fine-tune all-MiniLM-L6-v2 (6 variants swept, the best re-trained on all the
 # data; on a GPU when there is one, `STANCE_DEVICE=cpu` forces the CPU: hours), then ONNX, int8 and calibration into

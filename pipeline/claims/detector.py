@@ -1,0 +1,75 @@
+"""The learned claim detector: whether a sentence is a checkable assertion, and of which kind.
+
+Two linear heads over the sentence encoder's embedding and a few cue features, trained by
+:mod:`training.claim_detector` (``make models-claims``) and scored here with numpy alone. The weights name the
+encoder version they were trained on; a different encoder is refused rather than scored in the wrong space.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("efficacy", "safety", "mechanism", "regulatory", "time_course", "comparison", "evidence_gap", "background")
+WEIGHTS_PATH = Path(__file__).with_name("detector_weights.npz")
+
+_CUES = (
+    re.compile(r"\b(may|might|could|can|possibly|potential(ly)?|promising|suggests?|appears?)\b", re.I),  # hedges
+    re.compile(r"\b(not|no|never|lack(s|ing)?|without|unknown|unclear)\b", re.I),  # negation, gaps
+    re.compile(r"\b\d+(\.\d+)?\s*(%|percent|weeks?|months?|years?|sessions?|days?)\b", re.I),  # numbers with units
+    re.compile(r"\b(FDA|approved|approval|regulat\w*|licen[sc]ed|legal)\b", re.I),  # regulation
+    re.compile(r"\b(than|compared|versus|vs\.?|unlike|better|faster|safer)\b", re.I),  # comparison
+    re.compile(r"\b(stud(y|ies)|trials?|research|evidence|data)\b", re.I),  # the evidence
+    re.compile(r"[?]\s*$|^\W*(how|what|why|who|when|is|are|can|do|does)\b[^.]*[?]", re.I),  # a question
+    re.compile(r"\b(you|your|book|call|contact|schedule|consult)\b", re.I),  # addresses the reader
+)
+
+
+def cue_features(text: str) -> list[float]:
+    """Cue features beside the embedding: which cue families the sentence holds, and its length."""
+    words = len(text.split())
+    return [float(bool(cue.search(text))) for cue in _CUES] + [min(words, 60) / 60.0, float(words < 6)]
+
+
+@dataclass(frozen=True)
+class Detection:
+    p_checkable: float
+    checkable: bool  # p_checkable at or above the trained threshold
+    kind: str  # the most likely kind (meaningful where checkable)
+
+
+class ClaimDetector:
+    def __init__(self, weights: dict[str, np.ndarray]):
+        self.checkable_w = weights["checkable_w"]
+        self.checkable_b = float(weights["checkable_b"])
+        self.kind_w = weights["kind_w"]
+        self.kind_b = weights["kind_b"]
+        self.threshold = float(weights["threshold"])
+        self.encoder_version = str(weights["encoder"])
+
+    @classmethod
+    def load(cls, path: Path | str = WEIGHTS_PATH) -> "ClaimDetector":
+        with np.load(path) as data:
+            return cls({key: data[key] for key in data.files})
+
+    def detect(self, texts: list[str], embeddings: np.ndarray, encoder_version: str) -> list[Detection]:
+        """One detection per text, from its embedding by the encoder ``encoder_version``."""
+        if encoder_version != self.encoder_version:
+            raise ValueError(f"the claim detector was trained on {self.encoder_version} embeddings, "
+                             f"not {encoder_version}: retrain it (make models-claims)")
+        if not texts:
+            return []
+        x = np.hstack([embeddings, np.array([cue_features(t) for t in texts], dtype=np.float32)])
+        p = 1.0 / (1.0 + np.exp(-(x @ self.checkable_w + self.checkable_b)))
+        kinds = np.argmax(x @ self.kind_w.T + self.kind_b, axis=1)
+        return [Detection(float(pi), bool(pi >= self.threshold), KINDS[k]) for pi, k in zip(p, kinds)]
+
+
+@functools.cache
+def claim_detector() -> ClaimDetector:
+    """The shipped detector, loaded once."""
+    return ClaimDetector.load()

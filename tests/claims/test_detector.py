@@ -1,0 +1,47 @@
+"""The shipped claim detector (pipeline/claims/detector.py): it loads, fits the installed encoder, and tells a
+checkable assertion from a question or a call to action."""
+
+import numpy as np
+import pytest
+
+from pipeline.claims.detector import KINDS, claim_detector, cue_features
+from pipeline.nlp.encoder import sentence_encoder
+
+
+@pytest.fixture(scope="module")
+def scored():
+    encoder = sentence_encoder()
+
+    def detect(*texts):
+        return claim_detector().detect(list(texts), encoder.embed(list(texts)), encoder.version)
+
+    return detect
+
+
+def test_the_shipped_weights_were_trained_on_the_installed_encoder():
+    detector = claim_detector()
+    assert detector.encoder_version == sentence_encoder().version
+    assert 0.05 <= detector.threshold <= 0.95 and detector.kind_w.shape[0] == len(KINDS)
+
+
+def test_assertions_are_told_from_questions_and_calls_to_action(scored):
+    fda, book, question, mechanism = scored(
+        "No exosome product has been approved by the FDA for hair loss.",
+        "Book your free consultation with our team today.",
+        "What are exosomes?",
+        "Exosomes deliver growth factors that activate dormant follicles.")
+    assert fda.checkable and fda.kind == "regulatory"
+    assert mechanism.checkable and mechanism.kind == "mechanism"
+    assert not book.checkable and not question.checkable and question.p_checkable < 0.1
+
+
+def test_embeddings_from_another_encoder_are_refused():
+    with pytest.raises(ValueError, match="retrain it"):
+        claim_detector().detect(["x"], np.zeros((1, 384), dtype=np.float32), "another-encoder")
+
+
+def test_cue_features_mark_hedges_numbers_regulation_comparisons_and_questions():
+    hedged, numbers, fda, than, question = (cue_features(t) for t in (
+        "Exosomes may help.", "Results show in 12 weeks.", "It is not FDA approved.", "Faster than PRP.",
+        "Is it safe?"))
+    assert hedged[0] == 1 and numbers[2] == 1 and fda[3] == 1 and fda[1] == 1 and than[4] == 1 and question[6] == 1
