@@ -11,16 +11,13 @@ from __future__ import annotations
 import functools
 import re
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.articles.ingest import ArticleFetchError, articles_from_html, fetch_article_url, read_article_file
-from pipeline.claims.extract import with_claims
 from pipeline.compare.comparison import ComparisonInputs, compare
 from pipeline.compare.evidence import CandidatePolicy, Similarities
 from pipeline.config import Settings
-from pipeline.nlp.analyse import analyse_docs, unit_from_article
 from pipeline.records import AnalysedDoc, Article
 from pipeline.report.query import open_read_only
 from pipeline.store import comparison as comparison_store
@@ -101,12 +98,10 @@ def read_article(source: str, settings: Settings) -> Article:
 
 def analyse_article(settings: Settings, article: Article) -> AnalysedDoc:
     """The article's sentences, entities and claims, by the nightly run's pipeline."""
-    from pipeline.stages import nlp_pipeline
+    from pipeline.stages import run_nlp
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        [parsed] = analyse_docs(nlp_pipeline(settings.nlp), [unit_from_article(article)])
-    return with_claims(parsed)
+    [analysed] = run_nlp(settings, [article], [])
+    return analysed
 
 
 def check_article(settings: Settings, article: Article, db_path: Path | None = None,

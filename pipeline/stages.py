@@ -27,7 +27,7 @@ from pipeline.pubmed.bulk import BulkFile
 from pipeline.pubmed.eutils import EutilsClient
 from pipeline.pubmed.harvest import Harvester, HarvestResult, search_window
 from pipeline.pubmed.topic import TopicFilter
-from pipeline.records import AnalysedDoc, Article, PubmedRecord, TextUnit
+from pipeline.records import AnalysedDoc, Article, ParsedDoc, PubmedRecord, TextUnit
 from pipeline.report.exports import ExportFiles, write_exports
 from pipeline.claims import extract
 from pipeline.compare import certainty, comparison, directness, domain, evidence, frames, graded, stance, \
@@ -104,7 +104,8 @@ def role_classifier(nlp_settings: NlpSettings):
 def current_nlp_version(settings: Settings) -> str:
     nlp = nlp_pipeline(settings.nlp)
     models = settings.nlp.ner_models + ((settings.nlp.sentence_roles,) if settings.nlp.sentence_roles else ())
-    return pipeline_version(nlp, settings.nlp.model, models) + f"+claims:{claim_rules_version()}"
+    detector = f"+detector:{claim_detector_version(settings)}" if settings.nlp.claim_detector else ""
+    return pipeline_version(nlp, settings.nlp.model, models) + f"+claims:{claim_rules_version()}" + detector
 
 
 @functools.cache  # the code this process runs, even if the files change under a served deployment
@@ -115,6 +116,14 @@ def claim_rules_version() -> str:
     for module in (analyse, extract):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:12]
+
+
+def claim_detector_version(settings: Settings) -> str:
+    """The learned detector's weights and the encoder it reads: a change re-reads the articles."""
+    from pipeline.claims import detector
+
+    digest = hashlib.sha256(detector.WEIGHTS_PATH.read_bytes() + Path(detector.__file__).read_bytes())
+    return digest.hexdigest()[:8] + "/" + encoder(settings).version
 
 
 def plan_changes(settings: Settings, articles: list[Article], records: list[PubmedRecord],
@@ -157,8 +166,24 @@ def run_nlp(settings: Settings, articles: list[Article], records: list[PubmedRec
     units: list[TextUnit] = [unit_from_article(a) for a in articles] + [unit_from_record(r) for r in records]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher warning
-        parsed = analyse_docs(nlp, units, batch_size=settings.nlp.batch_size, roles=role_classifier(settings.nlp))
-        return [extract.with_claims(doc) for doc in parsed]
+        parsed = list(analyse_docs(nlp, units, batch_size=settings.nlp.batch_size, roles=role_classifier(settings.nlp)))
+    return claims_of(settings, parsed)
+
+
+def claims_of(settings: Settings, parsed: list[ParsedDoc]) -> list[AnalysedDoc]:
+    """The claim stage: the rules on every document and, when ``[nlp] claim_detector`` is on, the learned
+    detector on the sentences of articles (abstracts keep the rules alone: they are many, and their claims are
+    read from results and conclusions)."""
+    detections: dict[str, list] = {}
+    if settings.nlp.claim_detector:
+        from pipeline.claims.detector import claim_detector
+
+        model = encoder(settings)
+        for doc in parsed:
+            if doc.source == "article" and doc.sentences:
+                texts = [s.text for s in doc.sentences]
+                detections[doc.doc_id] = claim_detector().detect(texts, model.embed(texts), model.version)
+    return [extract.with_claims(doc, detections.get(doc.doc_id)) for doc in parsed]
 
 
 def analyse_batch(settings: Settings, batch: NlpBatch) -> list[AnalysedDoc]:

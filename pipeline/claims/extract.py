@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from pipeline.claims.detector import Detection
 from pipeline.records import AnalysedDoc, Claim, Mention, ParsedDoc, Source
 
 INCREASE = {
@@ -292,16 +293,45 @@ def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
     )
 
 
-def doc_claims(doc: ParsedDoc) -> tuple[Claim, ...]:
+# the learned detector's kinds as claim types (regulatory and time-course claims have no verdict rules yet)
+DETECTED_TYPES = {"efficacy": "efficacy", "safety": "safety", "mechanism": "mechanism", "evidence_gap": "evidence",
+                  "comparison": "comparative", "background": "background", "regulatory": "regulatory",
+                  "time_course": "time_course"}
+
+
+def detected_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str, mentions: list[Mention],
+                   detection: Detection) -> Claim:
+    """A claim the rules did not find but the learned detector did: its type from the detector, its polarity,
+    certainty, direction and concepts read from the sentence the simple way."""
+    words = [w.lower() for w in _WORDS.findall(sentence)]
+    lemmas = [_lemma(w) for w in words]
+    direction = next(("increase" if lem in INCREASE else "decrease" for lem in lemmas
+                      if lem in INCREASE or lem in DECREASE), "none")
+    ordered = sorted(mentions, key=lambda m: m.start_char)
+    intervention = next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
+    outcomes = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]
+    outcome = min(outcomes, key=lambda m: (OUTCOME_PRIORITY[m.label], m.start_char)).concept_id if outcomes else None
+    return Claim(claim_id(source, doc_id, sentence_idx, sentence), source, doc_id, sentence_idx, sentence,
+                 DETECTED_TYPES[detection.kind], "negated" if set(words) & NEGATION else "affirmed",
+                 "hedged" if set(words) & HEDGE else "asserted", intervention, outcome, direction,
+                 (f"detector:{detection.kind}:{detection.p_checkable:.2f}",))
+
+
+def doc_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) -> tuple[Claim, ...]:
     """The claims of one analysed document: every article sentence, and the result and conclusion sentences
-    of an abstract (not its title), read in order so that "they" can take the intervention named last."""
+    of an abstract (not its title), read in order so that "they" can take the intervention named last. With
+    ``detections`` (one per sentence, by the learned detector), an article sentence the rules leave out that the
+    detector finds checkable is a claim too."""
     claims = []
     antecedent: Mention | None = None
-    for sentence, parse in zip(doc.sentences, doc.parses):
+    for idx, (sentence, parse) in enumerate(zip(doc.sentences, doc.parses)):
         mentions = list(parse.mentions)
         if doc.source == "article" or (sentence.section != "TITLE" and sentence.role in CLAIM_ROLES):
             claim = extract_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions, antecedent,
                                   sentence.start_char, parse.relative_clauses)
+            if claim is None and doc.source == "article" and detections and detections[idx].checkable:
+                claim = detected_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions,
+                                       detections[idx])
             if claim is not None:
                 claims.append(claim)
         interventions = [m for m in mentions if m.label in INTERVENTION_LABELS]
@@ -310,6 +340,6 @@ def doc_claims(doc: ParsedDoc) -> tuple[Claim, ...]:
     return tuple(claims)
 
 
-def with_claims(doc: ParsedDoc) -> AnalysedDoc:
+def with_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) -> AnalysedDoc:
     """The document as the store takes it: its sentences, entities and claims."""
-    return AnalysedDoc(doc.source, doc.doc_id, doc.sentences, doc.entities, doc_claims(doc))
+    return AnalysedDoc(doc.source, doc.doc_id, doc.sentences, doc.entities, doc_claims(doc, detections))

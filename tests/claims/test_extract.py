@@ -147,3 +147,26 @@ def test_growth_factors_exosomes_contain_are_a_mechanism():
                                     "EXO:growth_factors"), Mention(40, "GROWTH_FACTOR", "MESH:D042461"),
                                     Mention(58, "HAIR_OUTCOME", "EXO:hair_growth")])
     assert facts.claim_type == "mechanism" and facts.direction == "increase"
+
+
+def test_the_detector_adds_article_claims_the_rules_miss_typed_by_its_kind():
+    from pipeline.claims.detector import Detection
+    from pipeline.claims.extract import doc_claims
+    from pipeline.records import ParsedDoc, Sentence, SentenceParse
+
+    texts = ["No exosome product has been approved by the FDA for hair loss.",  # the rules see no claim here
+             "Exosomes promote hair growth in patients.",
+             "Book a consultation today."]
+    starts = [0, 64, 106]
+    sentences = tuple(Sentence("article", "w", i, s, s + len(t), t) for i, (s, t) in enumerate(zip(starts, texts)))
+    parses = (SentenceParse(), SentenceParse((Mention(64, "VESICLE", "MESH:D055354"),
+                                              Mention(81, "HAIR_OUTCOME", "EXO:hair_growth"))), SentenceParse())
+    doc = ParsedDoc("article", "w", sentences, (), parses)
+    detections = [Detection(0.92, True, "regulatory"), Detection(0.9, True, "efficacy"), Detection(0.02, False, "background")]
+    assert [c.claim_type for c in doc_claims(doc)] == ["efficacy"]
+    regulatory, efficacy = doc_claims(doc, detections)
+    assert (regulatory.sentence_idx, regulatory.claim_type, regulatory.polarity) == (0, "regulatory", "negated")
+    assert regulatory.cues == ("detector:regulatory:0.92",)
+    assert efficacy.cues != regulatory.cues and efficacy.claim_type == "efficacy"  # the rules' claim is kept
+    pubmed = ParsedDoc("pubmed", "1", sentences, (), parses)
+    assert [c.claim_type for c in doc_claims(pubmed, detections)] == ["efficacy"]  # abstracts: the rules alone
