@@ -76,7 +76,8 @@ def read_article(source: str, settings: Settings) -> Article:
         path = Path(source)
         if not path.is_file():
             raise CheckError(f"{source}: no such file")
-        head = path.read_bytes()[:1024]
+        with path.open("rb") as fh:
+            head = fh.read(1024)
         if head.startswith(b"%PDF"):
             raise CheckError(f"{source}: a PDF; check reads plain text or a web page (save the PDF's text first)")
         if b"\x00" in head:

@@ -54,12 +54,9 @@ class RunContext:
 def open_run(settings: Settings, today: dt.date | None = None) -> RunContext:
     """Register a run in the store and read what the last runs left: watermark and failed PMIDs."""
     run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         db.start_run(con, run_id)
         return RunContext(run_id, dt.datetime.now(), db.last_watermark(con), tuple(db.pending_failures(con)))
-    finally:
-        con.close()
 
 
 def ingest_articles(settings: Settings) -> list[Article]:
@@ -129,11 +126,8 @@ def claim_detector_version(settings: Settings) -> str:
 def plan_changes(settings: Settings, articles: list[Article], records: list[PubmedRecord],
                  nlp_version: str) -> db.LoadPlan:
     """Only documents whose content or NLP version changed since they were stored need work."""
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         return db.plan_load(con, articles, records, nlp_version)
-    finally:
-        con.close()
 
 
 @dataclass(frozen=True)
@@ -195,11 +189,8 @@ def analyse_batch(settings: Settings, batch: NlpBatch) -> list[AnalysedDoc]:
 def store_batch(settings: Settings, run_id: str, nlp_version: str, batch: NlpBatch,
                 analysed: list[AnalysedDoc]) -> int:
     """Write one analysed batch (one transaction); returns the claims written."""
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         return db.load_batch(con, run_id, nlp_version, batch.articles, batch.records, analysed, batch.deleted_pmids)
-    finally:
-        con.close()
 
 
 def pending_bulk_files(settings: Settings) -> list[BulkFile]:
@@ -207,27 +198,18 @@ def pending_bulk_files(settings: Settings) -> list[BulkFile]:
     checked by size only here (hashing a whole baseline every night would take an hour)."""
     if settings.bulk.directory is None:
         return []
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         return bulk_files_store.pending_bulk_files(con, bulk.bulk_files(settings.bulk.directory), rehash_done=False)
-    finally:
-        con.close()
 
 
 def start_bulk_file(settings: Settings, bulk_file: BulkFile, run_id: str) -> None:
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         bulk_files_store.mark_started(con, bulk_file, run_id)
-    finally:
-        con.close()
 
 
 def finish_bulk_file(settings: Settings, bulk_file: BulkFile, run_id: str, records_kept: int, deletions: int) -> None:
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         bulk_files_store.mark_done(con, bulk_file, run_id, records_kept, deletions)
-    finally:
-        con.close()
 
 
 class BulkFileReader:
@@ -256,13 +238,10 @@ def record_load(settings: Settings, results: db.RunResults, plan: db.LoadPlan, c
                 error: str | None = None) -> db.LoadCounts:
     """The run's bookkeeping and watermark, after every batch is stored (the run stays running)."""
     lexicon = nlp_pipeline(settings.nlp).get_pipe("exoclaims_concepts").lexicon
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         if redecided := db.refresh_study_designs(con):
             log.info("study-design rules changed: decided the design of %d stored records again", redecided)
         return db.record_load(con, results, plan, claims_loaded, lexicon, error=error)
-    finally:
-        con.close()
 
 
 def encoder(settings: Settings) -> SentenceEncoder:
@@ -280,8 +259,7 @@ def embed_sentences(settings: Settings) -> EmbeddingCounts:
     """Encode every stored sentence text that has no vector from the current encoder yet, a chunk per
     transaction; earlier encoders' vectors are dropped. A second call encodes nothing."""
     model = encoder(settings)
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         embeddings.fill_text_hashes(con)
         if dropped := embeddings.drop_other_versions(con, model.version):
             log.info("dropped %d sentence embeddings of earlier encoders", dropped)
@@ -296,8 +274,6 @@ def embed_sentences(settings: Settings) -> EmbeddingCounts:
             done += embeddings.store_embeddings(con, model.version, [h for h, _ in chunk], vectors)
             log.info("encoded %d/%d sentence texts", done, todo)
         return EmbeddingCounts(done, model.version)
-    finally:
-        con.close()
 
 
 @functools.cache  # the code this process runs, even if the files change under a served deployment
@@ -339,8 +315,7 @@ def compare_claims(settings: Settings, run_id: str | None = None) -> comparison_
     threads = settings.encoder.thread_count
     policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
     method = f"{comparison_method_version()}|{model_version}|{stance_model(threads).version}|{policy}"
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         inputs = comparison_store.read_inputs(con, model_version)
         fingerprint = inputs.fingerprint(method)
         if fingerprint == comparison_store.stored_fingerprint(con):
@@ -348,17 +323,12 @@ def compare_claims(settings: Settings, run_id: str | None = None) -> comparison_
             counts = comparison_store.stored_counts(con)
             log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
             return counts
-    finally:
-        con.close()
     try:
         decided = comparison.compare(inputs, policy, functools.partial(text_stance, threads=threads))
     finally:
         stance.clear_text_caches()
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         counts = comparison_store.write_comparison(con, decided, fingerprint, run_id)
-    finally:
-        con.close()
     log.info("compared %d article claims with %d literature claims: %d links, verdicts %s, %d conflicts "
              "between articles", len(inputs.articles), len(inputs.literature), counts.links,
              decided.verdict_counts(), counts.conflicts)
@@ -369,11 +339,8 @@ def export_records(settings: Settings) -> ExportFiles:
     """RIS, BibTeX and CSV of every stored record, and the PRISMA counts, in ``[exports] directory``.
 
     Read-only: it runs after the load and comparison, and leaves the file to analysts' queries."""
-    con = db.connect(settings.storage.db_path, read_only=True)
-    try:
+    with db.connect(settings.storage.db_path, read_only=True) as con:
         files = write_exports(con, settings.exports.directory)
-    finally:
-        con.close()
     log.info("exported %d records to %s", files.records, files.directory)
     return files
 
@@ -393,11 +360,8 @@ def write_evidence_report(settings: Settings) -> EvidenceReport:
 
 def enter_stage(settings: Settings, run_id: str, stage: str) -> None:
     """Record the stage the run is in, so a run that dies is marked with where it died."""
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         db.enter_stage(con, run_id, stage)
-    finally:
-        con.close()
     log.info("run %s: entering stage %s", run_id, stage)
 
 
@@ -405,18 +369,12 @@ def close_run(settings: Settings, run_id: str, error: str | None = None) -> str:
     """Write the run's status once its last stage is done: 'failed' when a source could not be read (``error``),
     else 'succeeded'. Returns the status."""
     status = "failed" if error else "succeeded"
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         db.close_run(con, run_id, status, error)
-    finally:
-        con.close()
     return status
 
 
 def mark_failed(settings: Settings, run_id: str, error: str) -> None:
     """Close a run that raised: 'failed', with the stage it was in and the error."""
-    con = db.connect(settings.storage.db_path)
-    try:
+    with db.connect(settings.storage.db_path) as con:
         db.fail_run(con, run_id, error)
-    finally:
-        con.close()

@@ -30,3 +30,11 @@ def test_encoder_and_compare_settings_are_read_from_the_file(tmp_path):
 def test_out_of_range_encoder_and_compare_settings_are_refused_naming_the_section(tmp_path, old, new, message):
     with pytest.raises(ValueError, match=message):
         load_settings(_config(tmp_path, old, new), env={})
+
+
+def test_the_claim_detector_is_off_unless_the_file_or_the_environment_turns_it_on(tmp_path):
+    assert load_settings(env={}).nlp.claim_detector is False
+    assert load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR": "1"}).nlp.claim_detector is True
+    path = _config(tmp_path, "claim_detector = false", "claim_detector = true")
+    assert load_settings(path, env={}).nlp.claim_detector is True
+    assert load_settings(path, env={"EXOCLAIMS_CLAIM_DETECTOR": "0"}).nlp.claim_detector is False

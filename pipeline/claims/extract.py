@@ -125,6 +125,20 @@ def _outside_negation_scope(text: str, spans: Sequence[tuple[int, int]] = ()) ->
 ANAPHOR = re.compile(r"^(they|these|this|it|such|those)\b", re.I)
 
 
+def _concepts(mentions: Sequence[Mention]) -> tuple[str | None, list[Mention], str | None]:
+    """The intervention a sentence is about, the mentions that could be its outcome (in order) and the likeliest
+    of them."""
+    ordered = sorted(mentions, key=lambda m: m.start_char)
+    # exosomes first: "PRP exosomes" and "exosome therapy versus PRP" are both about exosomes
+    intervention = next((m.concept_id for m in ordered if m.label == "VESICLE" or m.concept_id == "EXO:exosome_therapy"),
+                        None) or next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
+    if intervention is None:
+        intervention = next((m.concept_id for m in ordered if m.label == "CELL_TYPE"), None)
+    candidates = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]
+    outcome = min(candidates, key=lambda m: (OUTCOME_PRIORITY[m.label], m.start_char)).concept_id if candidates else None
+    return intervention, candidates, outcome
+
+
 def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | None = None,
                      offset: int = 0, relative_clauses: Sequence[tuple[int, int]] = ()) -> ClaimFacts | None:
     """Decide whether ``text`` asserts something checkable; None when it does not.
@@ -236,14 +250,7 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     else:
         return None
 
-    ordered = sorted(mentions, key=lambda m: m.start_char)
-    # exosomes first: "PRP exosomes" and "exosome therapy versus PRP" are both about exosomes
-    intervention = next((m.concept_id for m in ordered if m.label == "VESICLE" or m.concept_id == "EXO:exosome_therapy"),
-                        None) or next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
-    if intervention is None:
-        intervention = next((m.concept_id for m in ordered if m.label == "CELL_TYPE"), None)
-    candidates = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]
-    outcome = min(candidates, key=lambda m: (OUTCOME_PRIORITY[m.label], m.start_char)).concept_id if candidates else None
+    intervention, candidates, outcome = _concepts(mentions)
     if first_direction is not None:
         # the outcome the direction word acts on: "combat hair thinning", "promote hair growth"
         cue_end = offset + matches[first_direction].end()
@@ -301,16 +308,13 @@ DETECTED_TYPES = {"efficacy": "efficacy", "safety": "safety", "mechanism": "mech
 
 def detected_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str, mentions: list[Mention],
                    detection: Detection) -> Claim:
-    """A claim the rules did not find but the learned detector did: its type from the detector, its polarity,
-    certainty, direction and concepts read from the sentence the simple way."""
+    """A claim the rules did not find but the learned detector did: its type from the detector, its concepts
+    chosen as the rules choose them, its polarity, certainty and direction read from the words alone."""
     words = [w.lower() for w in _WORDS.findall(sentence)]
     lemmas = [_lemma(w) for w in words]
     direction = next(("increase" if lem in INCREASE else "decrease" for lem in lemmas
                       if lem in INCREASE or lem in DECREASE), "none")
-    ordered = sorted(mentions, key=lambda m: m.start_char)
-    intervention = next((m.concept_id for m in ordered if m.label in INTERVENTION_LABELS), None)
-    outcomes = [m for m in ordered if m.concept_id != intervention and m.label in OUTCOME_PRIORITY]
-    outcome = min(outcomes, key=lambda m: (OUTCOME_PRIORITY[m.label], m.start_char)).concept_id if outcomes else None
+    intervention, _, outcome = _concepts(mentions)
     return Claim(claim_id(source, doc_id, sentence_idx, sentence), source, doc_id, sentence_idx, sentence,
                  DETECTED_TYPES[detection.kind], "negated" if set(words) & NEGATION else "affirmed",
                  "hedged" if set(words) & HEDGE else "asserted", intervention, outcome, direction,

@@ -249,9 +249,9 @@ def render_check_html(title: str, source: str, assertions, literature_records: i
     page like the evidence report's, self-contained and escaped."""
     items = []
     for a in assertions:
-        pmids = ", ".join(f'<a href="{escape(PUBMED_URL.format(pmid=p))}">{escape(p)}</a>' for p in a.key_pmids)
-        certainty = f' <span class="badge certainty">{escape(a.certainty)} certainty</span>' if a.certainty else ""
-        items.append(f'<li class="assertion" data-verdict="{escape(a.verdict)}">{verdict_badge(a.verdict)}{certainty} '
+        pmids = ", ".join(pmid_link(p) for p in a.key_pmids)
+        items.append(f'<li class="assertion" data-verdict="{escape(a.verdict)}">{verdict_badge(a.verdict)} '
+                     f'{certainty_badge(a.certainty)} '
                      f'<span class="tag">{escape(a.claim_type)}</span>'
                      f'<blockquote class="sentence">{escape(a.sentence)}</blockquote>'
                      f'<p class="reason">{escape(a.reason)}</p>'

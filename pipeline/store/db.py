@@ -290,7 +290,7 @@ def record_load(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadP
     written by :func:`close_run` once every later stage has finished too."""
     con.execute("BEGIN TRANSACTION")
     try:
-        counts = _write_run(con, results, plan, claims_loaded, lexicon, None, error)
+        counts = _write_run(con, results, plan, claims_loaded, lexicon, error)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -306,7 +306,8 @@ def load_run(con: duckdb.DuckDBPyConnection, results: RunResults, lexicon: Conce
     try:
         claims = _write_documents(con, results.run_id, results.nlp_version, plan.articles, plan.records,
                                   results.analysed)
-        counts = _write_run(con, results, plan, claims, lexicon, status, error)
+        counts = _write_run(con, results, plan, claims, lexicon, error)
+        close_run(con, results.run_id, status, error)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -360,8 +361,8 @@ def _write_documents(con: duckdb.DuckDBPyConnection, run_id: str, version: str, 
 
 
 def _write_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPlan, claims_loaded: int,
-               lexicon: ConceptLexicon | None, status: str | None, error: str | None) -> LoadCounts:
-    """The run's bookkeeping; with a ``status`` the run is closed too (None: it stays running)."""
+               lexicon: ConceptLexicon | None, error: str | None) -> LoadCounts:
+    """The run's bookkeeping: its counts, watermark and error (its status is :func:`close_run`'s)."""
     if lexicon is not None:
         con.execute("DELETE FROM concepts")
         insert_rows(con, "concepts", ("concept_id", "canonical_name", "label", "aliases"),
@@ -390,13 +391,12 @@ def _write_run(con: duckdb.DuckDBPyConnection, results: RunResults, plan: LoadPl
         articles_loaded=len(plan.articles),
         claims_loaded=claims_loaded,
     )
-    closing = "finished_at = now(), status = ?, " if status is not None else ""
-    con.execute(f"""
-        UPDATE runs SET {closing}records_found = ?, records_new = ?,
+    con.execute("""
+        UPDATE runs SET records_found = ?, records_new = ?,
             records_updated = ?, records_unchanged = ?, records_deleted = ?, records_failed = ?,
             articles_loaded = ?, claims_loaded = ?, search_from = ?, watermark = ?, nlp_version = ?, error = ?
         WHERE run_id = ?""",
-        [*([status] if status is not None else []), results.records_found, counts.records_new,
-         counts.records_updated, counts.records_unchanged, counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
+        [results.records_found, counts.records_new, counts.records_updated, counts.records_unchanged,
+         counts.records_deleted, len(results.failed_pmids), counts.articles_loaded, counts.claims_loaded,
          results.search_from, results.watermark, results.nlp_version, error, results.run_id])
     return counts

@@ -45,3 +45,25 @@ def test_cue_features_mark_hedges_numbers_regulation_comparisons_and_questions()
         "Exosomes may help.", "Results show in 12 weeks.", "It is not FDA approved.", "Faster than PRP.",
         "Is it safe?"))
     assert hedged[0] == 1 and numbers[2] == 1 and fda[3] == 1 and fda[1] == 1 and than[4] == 1 and question[6] == 1
+
+
+def test_the_claim_stage_runs_the_detector_on_articles_only_when_configured():
+    import dataclasses
+
+    from pipeline.config import load_settings
+    from pipeline.records import Article
+    from pipeline.stages import current_nlp_version, run_nlp
+
+    text = ("No exosome product has been approved by the FDA for hair loss.\n\n"
+            "Exosomes promote hair growth in patients.")
+    article = Article("w99_test", "w99.txt", "t", text, text, 0)
+    off = load_settings(env={})
+    on = dataclasses.replace(off, nlp=dataclasses.replace(off.nlp, claim_detector=True))
+    [without] = run_nlp(off, [article], [])
+    [with_detector] = run_nlp(on, [article], [])
+    assert not any(c.cues and c.cues[0].startswith("detector:") for c in without.claims)
+    found = [c for c in with_detector.claims if c.cues and c.cues[0].startswith("detector:")]
+    assert [(c.sentence_idx, c.claim_type) for c in found] == [(0, "regulatory")]
+    assert {c.claim_id for c in without.claims} < {c.claim_id for c in with_detector.claims}  # the rules' are kept
+    # stored documents are read again when the detector is switched on
+    assert "+detector:" in current_nlp_version(on) and "+detector:" not in current_nlp_version(off)

@@ -84,10 +84,14 @@ def test_a_web_page_is_read_for_its_main_text(stored, web, capsys):
         "<!DOCTYPE html><html><head><title>Exosomes and hair</title><script>track()</script></head><body>"
         "<nav><a href='/'>Home</a> <a href='/book'>Book now</a></nav><article>"
         + "".join(f"<p>{line}</p>" for line in body if line.strip()) + "</article></body></html>", encoding="utf-8")
-    assert main(["check", f"{base}/article.html", "--format", "json"]) == 0
+    assert main(["check", f"{base}/article.html", "--format", "json", "--save"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["assertions"] and not any("track()" in a["sentence"] or "Book now" in a["sentence"]
                                          for a in out["assertions"])
+    # --save keeps the page's main text for the next run, under the id the run would give the URL
+    [saved] = (stored.parent / "articles").glob("url-*.txt")
+    kept = saved.read_text(encoding="utf-8")
+    assert "Exosomes and hair" in kept and "track()" not in kept and "Book now" not in kept
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -106,15 +110,16 @@ def test_files_that_cannot_be_checked_get_one_line_and_a_nonzero_status(stored, 
     assert len(err.splitlines()) == 1 and message in err and err.startswith("exoclaims check: ")
 
 
-@pytest.mark.parametrize("page, html, message", [
+@pytest.mark.parametrize("page, body, message", [
     ("missing.html", None, "404"),
-    ("nav-only.html", "<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>",
+    ("nav-only.html", b"<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>",
      "no main text"),
+    ("paper", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF, not a web page"),
 ])
-def test_pages_that_cannot_be_checked_get_one_line_and_a_nonzero_status(stored, web, capsys, page, html, message):
+def test_pages_that_cannot_be_checked_get_one_line_and_a_nonzero_status(stored, web, capsys, page, body, message):
     site, base = web
-    if html is not None:
-        (site / page).write_text(html, encoding="utf-8")
+    if body is not None:
+        (site / page).write_bytes(body)
     assert main(["check", f"{base}/{page}"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err

@@ -122,6 +122,10 @@ def test_rerun_changes_nothing(after_first_run, eutils_server):
     counts = nightly(settings=settings)  # the overlap makes the second run see every record again
     assert counts.records_new == 0 and counts.records_unchanged == 8 and counts.claims_loaded == 0
     assert _snapshot(settings) == before
+    with _db(settings) as con:  # the unchanged comparison is the second run's now: it found it current
+        second, confirmed = con.execute("SELECT (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1), "
+                                        "(SELECT run_id FROM comparison_state)").fetchone()
+    assert confirmed == second
 
 
 def test_updated_record_replaces_old_version_and_derived_rows(after_first_run, eutils_server):
