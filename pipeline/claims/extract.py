@@ -300,21 +300,25 @@ def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
     )
 
 
-# the learned detector's kinds as claim types (regulatory and time-course claims have no verdict rules yet)
+# the learned detector's kinds as claim types (regulatory and time-course claims are judged as statements about the
+# field: pipeline/compare/statements.py)
 DETECTED_TYPES = {"efficacy": "efficacy", "safety": "safety", "mechanism": "mechanism", "evidence_gap": "evidence",
                   "comparison": "comparative", "background": "background", "regulatory": "regulatory",
                   "time_course": "time_course"}
 
 
 def detected_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str, mentions: list[Mention],
-                   detection: Detection) -> Claim:
+                   detection: Detection, antecedent: Mention | None = None) -> Claim:
     """A claim the rules did not find but the learned detector did: its type from the detector, its concepts
-    chosen as the rules choose them, its polarity, certainty and direction read from the words alone."""
+    chosen as the rules choose them (a sentence opening with "it" or "they" takes ``antecedent``, the
+    intervention named last), its polarity, certainty and direction read from the words alone."""
     words = [w.lower() for w in _WORDS.findall(sentence)]
     lemmas = [_lemma(w) for w in words]
     direction = next(("increase" if lem in INCREASE else "decrease" for lem in lemmas
                       if lem in INCREASE or lem in DECREASE), "none")
     intervention, _, outcome = _concepts(mentions)
+    if intervention is None and antecedent is not None and ANAPHOR.match(sentence.strip()):
+        intervention = antecedent.concept_id
     return Claim(claim_id(source, doc_id, sentence_idx, sentence), source, doc_id, sentence_idx, sentence,
                  DETECTED_TYPES[detection.kind], "negated" if set(words) & NEGATION else "affirmed",
                  "hedged" if set(words) & HEDGE else "asserted", intervention, outcome, direction,
@@ -335,7 +339,7 @@ def doc_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) ->
                                   sentence.start_char, parse.relative_clauses)
             if claim is None and doc.source == "article" and detections and detections[idx].checkable:
                 claim = detected_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions,
-                                       detections[idx])
+                                       detections[idx], antecedent)
             if claim is not None:
                 claims.append(claim)
         interventions = [m for m in mentions if m.label in INTERVENTION_LABELS]

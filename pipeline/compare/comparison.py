@@ -11,6 +11,8 @@ calls :func:`compare` alone. For each article claim, in order:
    sentence embedding, at most ``policy.max_candidates`` (:func:`pipeline.compare.evidence.iter_claim_links`);
 2. the field evidence its kind of assertion is also checked against: reviews calling the human evidence
    lacking, adverse-event reports, human studies that found little harm (:func:`pipeline.compare.graded.field_pool`);
+   a statement about the field (approval status, product quality, studies under way, a time course) is judged
+   only by the records that state that kind of fact (:mod:`pipeline.compare.statements`, read once);
 3. a stance per link, from the facts, or from the stance model where the facts leave it open (``read_text``);
 4. a verdict from the links, read through both sides' frames (:func:`pipeline.compare.graded.decide_claim`).
 
@@ -28,6 +30,7 @@ from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import CandidatePolicy, EvidenceLink, LiteratureClaim, Similarities, TextStance, \
     iter_claim_links, link_pool
 from pipeline.compare.frames import Frame, RecordFacts, RecordFrame, assertion_frame, evidence_frame, record_frame
+from pipeline.compare.statements import statement_evidence
 from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict, find_conflicts
 from pipeline.records import Claim
 
@@ -103,6 +106,8 @@ def compare(inputs: ComparisonInputs, policy: CandidatePolicy, read_text: TextSt
     domain = domain or load()
     frames = claim_frames(inputs, domain)
     field_evidence = graded.field_evidence(inputs.literature, frames, domain)  # found once, for every assertion
+    statements = statement_evidence(inputs.records, frames, {lit.pmid for lit in inputs.literature if lit.is_retracted},
+                                    domain)
     similarities = inputs.similarities
     journals = list(inputs.journals)
     # before the links: iter_claim_links empties the claim readings' caches once it is done with them
@@ -116,7 +121,7 @@ def compare(inputs: ComparisonInputs, policy: CandidatePolicy, read_text: TextSt
             similarities.pair(article.claim_id, lit.claim.claim_id) for lit in extra]
         claim_links = claim_links + link_pool(article, extra, similarities=cosines)
         links.extend(claim_links)
-        verdict = graded.decide_claim(article, claim_links, journals, frames)
+        verdict = graded.decide_claim(article, claim_links, journals, frames, statements)
         if verdict is not None:
             verdicts.append(verdict)
     return Comparison(tuple(links), tuple(verdicts), conflicts, frames)

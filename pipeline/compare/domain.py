@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -61,6 +61,23 @@ class Hierarchy:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """A kind of statement about the field ("no exosome product is approved") that only records stating the same
+    kind of fact speak to (``[statements.*]``; :mod:`pipeline.compare.statements`)."""
+
+    key: str  # "approval", "quality", ...
+    name: str
+    assertion: re.Pattern  # finds the kind in an article claim
+    record: re.Pattern | None  # finds the sentences of a record that state it
+    rule: str  # approval, states, studied, follow_up, none
+    claim_types: frozenset[str] = frozenset()  # the claim types it applies to; empty: all
+    takes: frozenset[str] = frozenset()  # claim types it takes even where its pattern finds nothing ("regulatory")
+    requires: str | None = None  # "no_intervention": only where the sentence names no treatment
+    population: str | None = None  # "cells": the records stating it are preclinical evidence
+    extra: dict[str, re.Pattern] = field(default_factory=dict)  # also, ignore, and the rule's (negation, exclusive ...)
+
+
+@dataclass(frozen=True)
 class Domain:
     outcomes: tuple[Hierarchy, ...]
     interventions: tuple[Hierarchy, ...]  # families with their sources as levels
@@ -89,6 +106,9 @@ class Domain:
     mechanism: re.Pattern | None  # how an effect comes about ("by transferring growth factors")
     not_checkable: dict[str, re.Pattern]  # recommendation, future, definition, promotion
     hedges: re.Pattern
+    framing_hedge: re.Pattern | None  # hedges the whole sentence wherever it stands ("the thinking is that")
+    frequent_harm: re.Pattern | None  # a harm claimed to be common: refuted by studies that saw little harm
+    statements: tuple[Statement, ...]  # kinds of statement about the field, in the order they are tried
     small_n: int  # human evidence with fewer participants in all is imprecise
     large_trial_n: int  # the size of RCT an evidence-absence claim ("larger trials are needed") asks for
     version: str
@@ -129,6 +149,20 @@ def _hierarchies(tables: dict, child: str) -> tuple[Hierarchy, ...]:
                  for key, table in tables.items())
 
 
+_STATEMENT_KEYS = {"name", "assertion", "record", "rule", "claim_types", "takes", "requires", "population"}
+_RULES = {"approval", "states", "studied", "follow_up", "none"}
+
+
+def _statement(key: str, table: dict) -> Statement:
+    if table.get("rule") not in _RULES:
+        raise ValueError(f"[statements.{key}]: rule must be one of {sorted(_RULES)}, not {table.get('rule')!r}")
+    return Statement(key, table.get("name", key.replace("_", " ")), _compile(table["assertion"]),
+                     _compile(table["record"]) if "record" in table else None, table["rule"],
+                     frozenset(table.get("claim_types", ())), frozenset(table.get("takes", ())), table.get("requires"),
+                     table.get("population"),
+                     {k: _compile(v) for k, v in table.items() if k not in _STATEMENT_KEYS})
+
+
 def parse(text: str) -> Domain:
     """A Domain from the text of an evidence.toml."""
     raw = tomllib.loads(text)
@@ -166,6 +200,9 @@ def parse(text: str) -> Domain:
         mechanism=_compile(evidence["mechanism"]) if "mechanism" in evidence else None,
         not_checkable={k: _compile(v) for k, v in checkable.items()},
         hedges=_compile(raw["strength"]["hedges"]),
+        framing_hedge=_compile(raw["strength"]["framing"]) if "framing" in raw["strength"] else None,
+        frequent_harm=_compile(evidence["frequent_harm"]) if "frequent_harm" in evidence else None,
+        statements=tuple(_statement(key, table) for key, table in raw.get("statements", {}).items()),
         small_n=int(raw["certainty"]["small_n"]),
         large_trial_n=int(raw["certainty"]["large_trial_n"]),
         version=hashlib.sha256(text.encode()).hexdigest()[:12],

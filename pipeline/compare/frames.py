@@ -27,6 +27,8 @@ from pipeline.records import Claim
 Population = Literal["people", "animals", "cells", "unstated"]
 Asserts = Literal["effect", "mechanism", "safety", "content", "evidence_lacking"]
 _NUMBER = re.compile(r"\b(\d{1,3}(?:\.\d)?)\s*[- ]?\s*(days?|weeks?|months?|years?)\b", re.I)
+_AGE = re.compile(r"[- ]old\b|\s+of age\b", re.I)
+_AGED = re.compile(r"\b(aged?|ages)\b[^.;]*$", re.I)
 _DESIGN_POPULATION: dict[str, Population] = {
     "animal": "animals", "in_vitro": "cells", "systematic_review": "people", "rct": "people",
     "non_randomised_clinical": "people", "case_series_or_report": "people"}
@@ -57,6 +59,7 @@ class Frame:
     follow_up_weeks: float | None
     strength: Literal["asserted", "hedged"]
     safety: Literal["safe", "harm"] | None = None  # what a safety claim says
+    frequent_harm: bool = False  # a harm claimed to be common ("side effects are frequent"), not only to occur
     claims_studies: bool = False  # "studies have shown", "patients report": what human evidence shows
     single_study: bool = False  # reports one study's result ("one pivotal study ... demonstrated")
     direction: str = "none"  # of the effect claimed: increase, decrease, no-effect (none: no effect asserted)
@@ -69,6 +72,9 @@ class Frame:
     lacking: bool = False  # says the (human) evidence is limited, lacking or unproven
     reviews_randomised: bool = False  # a systematic review whose abstract speaks of randomised trials
     finding: bool = True  # False: a hedged sentence reporting no finding of the study's own (background)
+    # article claims only: the kind of statement about the field it makes ("approval", "quality" ...: [statements]
+    # of the domain file), judged only by records that state the same kind of fact
+    statement: str | None = None
 
     @property
     def outcome(self) -> str | None:
@@ -130,8 +136,11 @@ def outcomes_of(text: str, concepts: Iterable[str] = (), domain: Domain | None =
 
 def strength_of(text: str, positions: list[tuple[int, str]], domain: Domain | None = None) -> Literal["asserted", "hedged"]:
     """Hedged when a hedge comes before what is claimed: "may promote hair growth", not "studies show X,
-    a novel approach that could change treatment"."""
+    a novel approach that could change treatment"; or where the sentence frames all it says as an idea ("the
+    thinking is that ...", "the aim is to ...")."""
     domain = domain or load()
+    if domain.framing_hedge is not None and domain.framing_hedge.search(text):
+        return "hedged"
     first = positions[0][0] if positions else len(text)
     hedge = domain.hedges.search(text)
     return "hedged" if hedge is not None and hedge.start() <= first else "asserted"
@@ -158,10 +167,12 @@ def comparator_of(text: str, domain: Domain | None = None) -> str | None:
 
 
 def follow_up_weeks(text: str, domain: Domain | None = None) -> float | None:
-    """The longest duration stated ("24 weeks", "6 months"), in weeks."""
+    """The longest duration stated ("24 weeks", "6 months"), in weeks; ages ("aged 26 to 52 years", "52 years
+    old") are not durations."""
     domain = domain or load()
-    weeks = [float(n) * domain.time_units[unit.lower()] for n, unit in _NUMBER.findall(text)
-             if unit.lower() in domain.time_units]
+    weeks = [float(m.group(1)) * domain.time_units[m.group(2).lower()] for m in _NUMBER.finditer(text)
+             if m.group(2).lower() in domain.time_units and not _AGE.search(text, m.end(), m.end() + 5)
+             and not _AGED.search(text[max(0, m.start() - 40):m.start()])]
     return round(max(weeks), 1) if weeks else None
 
 
@@ -223,6 +234,27 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
     return "effect"
 
 
+def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Domain | None = None) -> str | None:
+    """The kind of statement about the field an article claim makes (the first ``[statements.*]`` of the domain
+    file whose pattern it matches, or that takes its claim type), None for a claim about an effect, its safety or
+    the evidence (a knowledge gap: "long-term safety requires further investigation" stays a gap)."""
+    domain = domain or load()
+    if not checkable or asserts == "evidence_lacking":
+        return None
+    text = claim.sentence
+    compares = comparator_of(text, domain) is not None
+    for kind in domain.statements:
+        if kind.claim_types and claim.claim_type not in kind.claim_types:
+            continue
+        if kind.requires == "no_intervention" and intervention_of(text, (), domain) is not None:
+            continue
+        if compares and kind.rule in ("states", "studied"):
+            continue  # "better characterised than European products": only a record making the comparison
+        if kind.assertion.search(text) and ("also" not in kind.extra or kind.extra["also"].search(text)):
+            return kind.key
+    return next((kind.key for kind in domain.statements if claim.claim_type in kind.takes), None)
+
+
 OTHER_INTERVENTION = "other"  # an intervention the domain file does not know ("low-level laser therapy")
 _ANAPHOR = re.compile(r"^\W*(this|these|it|they|such|those)\b", re.I)
 
@@ -262,9 +294,11 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         follow_up_weeks=follow_up_weeks(text, domain),
         strength=strength_of(text, positions, domain),
         safety=safety,
+        frequent_harm=safety == "harm" and bool(domain.frequent_harm and domain.frequent_harm.search(text)),
         claims_studies=requires_human_evidence(claim) or (claim.claim_type == "evidence" and claim.polarity == "affirmed"),
         single_study=bool(domain.single_study.search(text)),
         direction=claim.direction,
+        statement=statement_kind(claim, asserts, reason is None, domain),
     )
 
 

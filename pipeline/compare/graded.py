@@ -37,6 +37,7 @@ from pipeline.compare.certainty import Weighed
 from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, cited_journal
+from pipeline.compare.statements import StatementEvidence, decide_statement
 from pipeline.compare.verdicts import CHECKABLE_TYPES, ClaimVerdict, Verdict, decide_verdict
 from pipeline.records import Claim
 
@@ -103,7 +104,9 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
     clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in (*domain.same_outcome, "adverse_events")
     about_people = assertion.asserts != "mechanism" and (
         assertion.population == "people" or clinical and assertion.population == "unstated")
-    if review_lacking and not hedged and about_people and claims and not assertion.single_study:
+    harm = assertion.asserts == "safety" and assertion.safety == "harm"
+    # "limited human evidence" does not refute that a harm occurs
+    if review_lacking and not hedged and about_people and claims and not assertion.single_study and not harm:
         return "contradicts", True
     if assertion.asserts == "safety" and assertion.safety:
         harm = evidence.safety == "harm" or (evidence.safety is None and any(
@@ -111,8 +114,10 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
         if harm:
             return ("contradicts" if assertion.safety == "safe" else "supports"), False
         if evidence.safety == "safe":
-            if assertion.safety == "harm" and hedged:
-                return "unrelated", False  # "a potential risk of infection": not refuted by studies that saw none
+            if assertion.safety == "harm" and (hedged or not assertion.frequent_harm):
+                # "a potential risk of infection", "carries serious risks": not refuted by studies that saw none;
+                # "side effects are common" is
+                return "unrelated", False
             return ("supports" if assertion.safety == "safe" else "contradicts"), False
     if review_lacking:
         return "unrelated", False  # a hedged claim or one study's result: "limited evidence" does not refute it
@@ -132,25 +137,32 @@ def _record_side(stances: list[tuple[str, bool, bool]]) -> tuple[str, bool, bool
 
 
 def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = (),
-                 frames: Mapping[str, Frame] | None = None) -> ClaimVerdict | None:
+                 frames: Mapping[str, Frame] | None = None,
+                 statements: StatementEvidence | None = None) -> ClaimVerdict | None:
     """The verdict of one article claim from its links; None for recommendations. Where the claim has a frame
     the framed rules of this module decide (:func:`decide_framed`); without one the tier rules of
     :func:`pipeline.compare.verdicts.decide_verdict`."""
     if claim.claim_type not in CHECKABLE_TYPES:
         return None
     if frames is not None and claim.claim_id in frames:
-        return decide_framed(claim, links, frames, known_journals)
+        return decide_framed(claim, links, frames, known_journals, statements=statements)
     return decide_verdict(claim, links, known_journals)
 
 
 def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[str, Frame],
-                  known_journals: Iterable[str] = (), domain: Domain | None = None) -> ClaimVerdict:
+                  known_journals: Iterable[str] = (), domain: Domain | None = None,
+                  statements: StatementEvidence | None = None) -> ClaimVerdict:
+    """The framed verdict; a statement about the field (approval, product quality ...) is judged only by the
+    records that state that kind of fact (``statements``: :func:`pipeline.compare.statements.statement_evidence`;
+    without it, nothing states it)."""
     domain = domain or load()
     assertion = frames[claim.claim_id]
     unrelated_links = [link for link in links if link.stance == "unrelated"]
     if not assertion.checkable:
         return ClaimVerdict(claim.claim_id, "not checkable", None, None, 0, 0, len(links), (), (),
                             f"not checkable: {assertion.not_checkable_reason}", None, ())
+    if assertion.statement is not None:
+        return decide_statement(claim, assertion, statements or StatementEvidence({}), len(links), domain)
     claims = claims_something(claim, assertion)
     per_record: dict[str, list[tuple[str, bool, bool]]] = {}
     record_frame: dict[str, Frame] = {}
@@ -184,6 +196,12 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
     human_against = any(grading.is_human(w.frame, domain) for w in against)
     absence = assertion.asserts == "evidence_lacking"
     verdict: Verdict
+    if not support and against and all(w.lacking for w in against):
+        # reviews calling the human evidence lacking say it is unproven, not that it is false: with nothing in
+        # its favour the assertion is not addressed
+        return ClaimVerdict(claim.claim_id, "not addressed", None, None, 0, 0, len(links), (),
+                            (), f"no record supports it; {grading.describe(against, domain=domain)} → not addressed",
+                            "very low", ())
     if not support and not against:
         verdict, level, keys = "not addressed", "very low", ()
         journal = cited_journal(claim.sentence, known_journals)
@@ -295,8 +313,8 @@ def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], fra
     intervention family; at most ``limit`` in all (shared evenly between the kinds), the strongest designs
     first."""
     domain = domain or load()
-    if not assertion.checkable:
-        return []
+    if not assertion.checkable or assertion.statement is not None:
+        return []  # a statement about the field is judged by the records that state it
     kinds = []
     clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in domain.same_outcome
     if assertion.asserts == "evidence_lacking" or (assertion.strength == "asserted" and clinical):

@@ -30,7 +30,8 @@ from pipeline.records import Claim
 
 Verdict = Literal["supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed",
                   "not checkable"]
-CHECKABLE_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "background")
+CHECKABLE_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "background", "regulatory",
+                   "time_course")
 MAX_PMIDS_IN_REASON = 3
 TIER_NAMES = ("human studies", "preclinical studies", "reviews or other records")  # as reasons name them
 

@@ -398,6 +398,14 @@ def _run_stages(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE runs ADD COLUMN stage VARCHAR")
     con.execute("ALTER TABLE comparison_state ADD COLUMN run_id VARCHAR")
 
+
+@migration(11, "the kind of statement about the field an article claim makes")
+def _frame_statements(con: duckdb.DuckDBPyConnection) -> None:
+    # approval, regulation, quality, trial_status, time_course, cargo, prevalence ([statements] of
+    # config/lexicon/evidence.toml): judged only by records that state that kind of fact; NULL for other claims
+    con.execute("ALTER TABLE claim_frames ADD COLUMN statement VARCHAR")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -422,3 +430,4 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
     return row[0] or 0
+

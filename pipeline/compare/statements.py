@@ -1,0 +1,314 @@
+"""Statements about the field (approval status, product quality, studies under way ...), judged only by the records that state them.
+
+An article that says "no exosome product has FDA approval" asserts nothing about hair growth, so hair-growth
+studies neither support nor contradict it. Such a claim carries a statement kind in its frame
+(:func:`pipeline.compare.frames.statement_kind`, from ``[statements.*]`` of ``config/lexicon/evidence.toml``)
+and is decided here, once per comparison:
+
+1. :func:`stated_facts` reads every record's title and abstract, sentence by sentence, for the facts each kind's
+   ``record`` pattern finds ("the use of subdermal injection has not been approved");
+2. :func:`decide_statement` judges the claim by its kind's rule against those facts alone (and, for a time
+   course, the follow-up of human studies that report the effect). A kind that no record states is
+   **not addressed**, never contradicted by efficacy studies.
+
+Certainty counts the independent records behind the verdict: one gives very low, two or three low, four or more
+moderate; statements only cell biology backs (what vesicles carry) stay very low.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+from pipeline.compare.domain import Domain, Statement, load
+from pipeline.compare.frames import Frame, RecordFacts, intervention_of, outcomes_of
+from pipeline.compare.study_design import EVIDENCE_LEVELS
+from pipeline.compare.verdicts import ClaimVerdict, Verdict
+from pipeline.records import Claim
+
+QUOTE_CHARS = 110
+MAX_QUOTED = 2
+PRIMARY_HUMAN = ("rct", "non_randomised_clinical")  # studies that test a treatment in people
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, **_ORDINALS}
+_DURATION = re.compile(r"\b(\d+(?:\.\d)?|one|two|three|four|five|six|first|second|third|fourth|fifth|sixth)"
+                       r"(?:[- ](?:to|or)[- ](\d+|two|three|four|five|six))?[- ](days?|weeks?|months?)\b", re.I)
+_ORDINAL_MONTH = re.compile(r"\b(first|second|third|fourth|fifth|sixth) month\b", re.I)
+
+
+@dataclass(frozen=True)
+class StatedFact:
+    """One record sentence that states a fact of one kind."""
+
+    pmid: str
+    kind: str
+    sentence: str
+    design: str
+    family: str | None  # the treatment the sentence is about: the one it names, else its record's
+    approved: bool | None = None  # approval facts: whether ``names`` (else ``family``) are approved
+    names: frozenset[str] = frozenset()  # approval facts: the treatment families the sentence names
+    exclusive: bool = False  # "the only approved medications are ...": every treatment not named is not approved
+
+
+@dataclass(frozen=True)
+class ShownEffect:
+    """A human study that reports an effect of a treatment, and how long it followed people: what a time course
+    is checked against."""
+
+    pmid: str
+    family: str | None
+    follow_up_weeks: float
+
+
+@dataclass(frozen=True)
+class StatementEvidence:
+    """What statement claims are judged by, found once per comparison."""
+
+    facts: Mapping[str, Sequence[StatedFact]]
+    effects: Sequence[ShownEffect] = ()
+    records: Mapping[str, RecordFacts] = field(default_factory=dict)
+
+
+def statement_evidence(records: Mapping[str, RecordFacts], frames: Mapping[str, Frame], retracted: Iterable[str] = (),
+                       domain: Domain | None = None) -> StatementEvidence:
+    """The facts records state (:func:`stated_facts`) and the human studies that show an effect
+    (:func:`shown_effects`)."""
+    domain = domain or load()
+    return StatementEvidence(stated_facts(records, retracted, domain), shown_effects(frames, domain), records)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a title or abstract, also where the source lost the space after the full stop."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _families(text: str, domain: Domain) -> frozenset[str]:
+    return frozenset(h.category.key for h in domain.interventions if h.category.matches(text))
+
+
+def stated_facts(records: Mapping[str, RecordFacts], retracted: Iterable[str] = (),
+                 domain: Domain | None = None) -> dict[str, list[StatedFact]]:
+    """Per statement kind, the record sentences that state it, strongest design first; retracted records left out."""
+    domain = domain or load()
+    kinds = [kind for kind in domain.statements if kind.record is not None]
+    found: dict[str, list[StatedFact]] = {kind.key: [] for kind in domain.statements}
+    if not kinds:
+        return found
+    anywhere = re.compile("|".join(f"(?:{kind.record.pattern})" for kind in kinds), re.I)
+    skip = set(retracted)
+    for pmid in sorted(records):
+        record = records[pmid]
+        whole = f"{record.title}\n{record.abstract}"
+        if pmid in skip or not anywhere.search(whole):
+            continue
+        topic = intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain)
+        for sentence in split_sentences(record.title) + split_sentences(record.abstract):
+            for kind in kinds:
+                if not kind.record.search(sentence):
+                    continue
+                if "ignore" in kind.extra and kind.extra["ignore"].search(sentence):
+                    continue
+                if "record_also" in kind.extra and not kind.extra["record_also"].search(sentence):
+                    continue
+                named = intervention_of(sentence, (), domain)
+                if kind.requires == "no_intervention" and named is not None:
+                    continue  # "exosomes improved alopecia in patients" states nothing about alopecia itself
+                family = (named or topic or "").split("/")[0] or None
+                fact = StatedFact(pmid, kind.key, sentence, record.design, family)
+                if kind.rule == "approval":
+                    negation = kind.extra.get("negation")
+                    exclusive = kind.extra.get("exclusive")
+                    names = _families(sentence, domain)
+                    fact = StatedFact(pmid, kind.key, sentence, record.design, family,
+                                      approved=not (negation and negation.search(sentence)),
+                                      names=names, exclusive=bool(exclusive and names and exclusive.search(sentence)))
+                found[kind.key].append(fact)
+    for facts in found.values():
+        facts.sort(key=lambda f: (EVIDENCE_LEVELS.get(f.design, 9), f.pmid))
+    return found
+
+
+def shown_effects(frames: Mapping[str, Frame], domain: Domain | None = None) -> list[ShownEffect]:
+    """Human studies (of people, reporting a finding) that show a benefit on an outcome the comparison folds
+    together (hair growth, hair cycle), with a stated follow-up: what answers "results show within weeks"."""
+    domain = domain or load()
+    shown: dict[str, ShownEffect] = {}
+    for frame in frames.values():
+        if frame.pmid is None or frame.design not in PRIMARY_HUMAN or not frame.finding or frame.population != "people":
+            continue
+        if frame.follow_up_weeks is None or frame.direction != "increase":
+            continue
+        if not any(o.split("/")[0] in domain.same_outcome for o in frame.outcomes):
+            continue
+        shown.setdefault(frame.pmid, ShownEffect(frame.pmid, frame.family, frame.follow_up_weeks))
+    return sorted(shown.values(), key=lambda s: (s.follow_up_weeks, s.pmid))
+
+
+def claimed_weeks(text: str, domain: Domain | None = None) -> tuple[float, float] | None:
+    """The time a time-course claim names, in weeks, as (earliest, latest): "two to three months" is (8.7, 13.0),
+    "the fourth month" (13.0, 17.4)."""
+    domain = domain or load()
+    spans: list[tuple[float, float]] = []
+    for m in _DURATION.finditer(text):
+        unit = m.group(3).lower()
+        per = domain.time_units.get(unit) or domain.time_units.get(unit + "s")
+        low = _count(m.group(1))
+        if per is None or low is None:
+            continue
+        high = _count(m.group(2)) if m.group(2) else low
+        spans.append((low * per, (high or low) * per))
+    for m in _ORDINAL_MONTH.finditer(text):
+        n = _ORDINALS[m.group(1).lower()]
+        per = domain.time_units.get("months", 4.345)
+        spans.append(((n - 1) * per, n * per))
+    if not spans:
+        return None
+    return round(min(s[0] for s in spans), 1), round(max(s[1] for s in spans), 1)
+
+
+def _count(word: str | None) -> float | None:
+    if word is None:
+        return None
+    word = word.lower()
+    return float(word) if word[0].isdigit() else _NUMBERS.get(word)
+
+
+def _certainty(n_records: int, preclinical: bool) -> str:
+    if preclinical or n_records <= 1:
+        return "very low"
+    return "low" if n_records <= 3 else "moderate"
+
+
+def _quote(fact: StatedFact) -> str:
+    text = fact.sentence if len(fact.sentence) <= QUOTE_CHARS else fact.sentence[:QUOTE_CHARS - 1].rstrip() + "…"
+    return f'PMID {fact.pmid}: "{text}"'
+
+
+def _verdict(claim: Claim, kind: Statement, verdict: Verdict, support: Sequence[StatedFact],
+             against: Sequence[StatedFact], n_links: int, why: str) -> ClaimVerdict:
+    """A verdict from the facts on each side, one record once, with their sentences quoted in the reason."""
+    support_pmids = tuple(dict.fromkeys(f.pmid for f in support))
+    against_pmids = tuple(dict.fromkeys(f.pmid for f in against if f.pmid not in support_pmids))
+    pmids = support_pmids + against_pmids
+    if not pmids:
+        return ClaimVerdict(claim.claim_id, "not addressed", None, None, 0, 0, n_links, (), (),
+                            f"{kind.name}: {why} → not addressed", "very low", ())
+    deciding = {"supported": support_pmids, "supported only by preclinical evidence": support_pmids,
+                "contradicted": against_pmids}.get(verdict, pmids)
+    facts = {f.pmid: f for f in (*support, *against)}
+    designs = [facts[p].design for p in deciding]
+    best = min(designs, key=lambda d: EVIDENCE_LEVELS.get(d, 9))
+    certainty = _certainty(len(deciding), verdict == "supported only by preclinical evidence")
+    quoted = "; ".join(_quote(facts[p]) for p in deciding[:MAX_QUOTED])
+    more = f" and {len(deciding) - MAX_QUOTED} more" if len(deciding) > MAX_QUOTED else ""
+    return ClaimVerdict(
+        claim_id=claim.claim_id, verdict=verdict, best_evidence_level=EVIDENCE_LEVELS.get(best), best_design=best,
+        n_supports=len(support_pmids), n_contradicts=len(against_pmids), n_unrelated=n_links,
+        supporting_pmids=support_pmids, contradicting_pmids=against_pmids,
+        reason=f"{kind.name}: {why} ({quoted}{more}) → {verdict}, {certainty} certainty",
+        certainty=certainty, key_pmids=deciding[:4])
+
+
+def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence, n_links: int = 0,
+                     domain: Domain | None = None) -> ClaimVerdict:
+    """The verdict of a claim that makes a statement about the field (``assertion.statement``), from the facts
+    records state, the human studies that show an effect and the records' designs (:func:`statement_evidence`);
+    ``n_links``: the claim's other evidence links, counted as unrelated."""
+    domain = domain or load()
+    kind = next(k for k in domain.statements if k.key == assertion.statement)
+    stated = evidence.facts.get(kind.key, ())
+    records, effects = evidence.records, evidence.effects
+    family = assertion.family
+    if kind.rule == "approval":
+        approved = not (kind.extra.get("negation") and kind.extra["negation"].search(claim.sentence))
+        stated = _same_jurisdiction(claim.sentence, stated, kind)
+        support, against = [], []
+        for fact in stated:
+            if fact.exclusive:
+                holds = (family in fact.names) == approved
+            elif fact.family is not None and fact.family == family:
+                holds = fact.approved == approved
+            else:
+                continue
+            (support if holds else against).append(fact)
+        verdict: Verdict = "supported" if support and not against else "contradicted" if against and not support \
+            else "mixed"
+        what = "approved" if approved else "not approved"
+        return _verdict(claim, kind, verdict, support, against, n_links,
+                        f"records that state whether {_name(family, domain)} is approved" if support or against
+                        else f"no record states whether {_name(family, domain)} is {what}")
+    if kind.rule in ("states", "none"):
+        own = kind.requires != "no_intervention"
+        support = [f for f in stated if not own or family is None or f.family in (None, family)]
+        verdict = "supported only by preclinical evidence" if kind.population == "cells" else "supported"
+        return _verdict(claim, kind, verdict, support, (), n_links,
+                        "records state it" if support else "no record states it")
+    if kind.rule == "studied":
+        studies = sorted({pmid for pmid, record in (records or {}).items() if record.design in PRIMARY_HUMAN
+                          and _record_family(record, domain) == family and _same_topic(assertion, record, domain)})
+        support = [StatedFact(pmid, kind.key, records[pmid].title, records[pmid].design, family) for pmid in studies]
+        return _verdict(claim, kind, "supported", support, (), n_links,
+                        f"human studies of {_name(family, domain)} exist" if support
+                        else f"no human study of {_name(family, domain)}")
+    # follow_up: "results within three months" by human studies that show the effect by then; "growth begins at
+    # about the fourth month" contradicted by one that shows it earlier
+    weeks = claimed_weeks(claim.sentence, domain)
+    relevant = [e for e in effects if e.family == family]
+    if weeks is None or not relevant:
+        return _verdict(claim, kind, "not addressed", (), (), n_links,
+                        "it names no time a study could check" if weeks is None
+                        else f"no human study of {_name(family, domain)} reports an effect with its follow-up")
+    earliest, latest = weeks
+    after = kind.extra.get("onset_after")
+    if after is not None and after.search(claim.sentence):
+        earlier = [e for e in relevant if e.follow_up_weeks < earliest]
+        against = [_effect_fact(e, kind, records) for e in earlier]
+        return _verdict(claim, kind, "contradicted", (), against, n_links,
+                        f"human studies show the effect before {earliest:g} weeks" if against
+                        else f"no human study looked before {earliest:g} weeks")
+    by = [e for e in relevant if e.follow_up_weeks <= latest]
+    return _verdict(claim, kind, "supported", [_effect_fact(e, kind, records) for e in by], (), n_links,
+                    f"human studies show the effect within {latest:g} weeks" if by
+                    else f"no human study reports the effect within {latest:g} weeks")
+
+
+def _same_jurisdiction(sentence: str, facts: Sequence[StatedFact], kind: Statement) -> list[StatedFact]:
+    """The facts that speak to the regulator an assertion names: "not approved in Japan" only by records naming
+    Japan; an assertion naming the home regulator (the FDA) or none, by records naming it or none."""
+    other, home = kind.extra.get("jurisdiction"), kind.extra.get("home")
+    if other is None or home is not None and home.search(sentence):
+        return list(facts)
+    named = {m.group(0).lower() for m in other.finditer(sentence)}
+    if not named:
+        return list(facts)
+    return [f for f in facts if named & {m.group(0).lower() for m in other.finditer(f.sentence)}]
+
+
+def _effect_fact(effect: ShownEffect, kind: Statement, records: Mapping[str, RecordFacts] | None) -> StatedFact:
+    record = (records or {}).get(effect.pmid)
+    title = record.title if record else ""
+    design = record.design if record else "non_randomised_clinical"
+    return StatedFact(effect.pmid, kind.key, f"{title} (follow-up {effect.follow_up_weeks:g} weeks)", design,
+                      effect.family)
+
+
+def _record_family(record: RecordFacts, domain: Domain) -> str | None:
+    named = intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain)
+    return named.split("/")[0] if named else None
+
+
+def _same_topic(assertion: Frame, record: RecordFacts, domain: Domain) -> bool:
+    """A record about an outcome of the assertion's category (any, where the assertion names none)."""
+    if not assertion.outcomes:
+        return True
+    found = {o.split("/")[0] for o in outcomes_of(f"{record.title} {record.abstract}", (), domain)}
+    return any(o.split("/")[0] in found for o in assertion.outcomes)
+
+
+def _name(family: str | None, domain: Domain) -> str:
+    if family is None:
+        return "it"
+    known = [h for h in domain.interventions if h.category.key == family]
+    return known[0].category.name if known else family.replace("_", " ")
