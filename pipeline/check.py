@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.articles.ingest import ArticleFetchError, articles_from_html, fetch_article_url, read_article_file
-from pipeline.compare.comparison import ComparisonInputs, compare
+from pipeline.compare.comparison import ComparisonInputs, compare, is_heading
 from pipeline.compare.evidence import CandidatePolicy, Similarities
 from pipeline.config import Settings
 from pipeline.records import AnalysedDoc, Article
@@ -131,7 +131,9 @@ def check_article(settings: Settings, article: Article, db_path: Path | None = N
         vectors = model.embed([c.sentence for c in claims])
         similarities = Similarities({c.claim_id: i for i, c in enumerate(claims)}, vectors, literature.index(),
                                     literature.matrix)
-    inputs = ComparisonInputs(claims, stored.literature, stored.journals, concepts, stored.records, similarities)
+    headings = {article.article_id: tuple((s.sentence_idx, s.text) for s in analysed.sentences if is_heading(s.text))}
+    inputs = ComparisonInputs(claims, stored.literature, stored.journals, concepts, stored.records, similarities,
+                              headings)
     policy = CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
     decided = compare(inputs, policy, functools.partial(text_stance, threads=settings.encoder.thread_count))
     by_claim = {c.claim_id: c for c in claims}

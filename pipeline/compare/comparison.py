@@ -47,6 +47,8 @@ class ComparisonInputs:
     concepts: Mapping[ConceptKey, tuple[str, ...]] = field(default_factory=dict)  # concept ids per sentence
     records: Mapping[str, RecordFacts] = field(default_factory=dict)  # per PMID: design, title, abstract, size
     similarities: Similarities | None = None  # sentence-embedding cosines; None without stored embeddings
+    # per article, its heading-like lines as (sentence_idx, text), the title first: what sets a section's topic
+    headings: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
 
     def fingerprint(self, method_version: str) -> str:
         """Changes when a claim, a record's design or level, a retraction or the method (``method_version``:
@@ -76,14 +78,43 @@ class Comparison:
         return counts
 
 
+MAX_HEADING_WORDS = 8
+
+
+def is_heading(text: str) -> bool:
+    """A short line without closing punctuation: an article's title or a section heading ("2. Finasteride")."""
+    stripped = text.strip()
+    return bool(stripped) and len(stripped.split()) <= MAX_HEADING_WORDS and stripped[-1] not in ".!?:;,"
+
+
+def section_topic(headings: tuple[tuple[int, str], ...], sentence_idx: int, default: str,
+                  domain: Domain | None = None) -> str:
+    """The intervention family a sentence's section is about: that of the last heading before it that names
+    exactly one family ("PRP (platelet-rich plasma)"), else the title's, else ``default`` (the topic the
+    comparison folds together). A heading naming two ("Exosomes or PRP?") goes back to the default."""
+    domain = domain or load()
+    topic = default
+    for idx, text in headings:
+        if idx > sentence_idx:
+            break
+        named = {h.category.key for h in domain.interventions if h.category.matches(text)}
+        if len(named) == 1:
+            topic = named.pop()
+        elif len(named) > 1:
+            topic = default
+    return topic
+
+
 def claim_frames(inputs: ComparisonInputs, domain: Domain | None = None) -> dict[str, Frame]:
     """The frame of every article and literature claim (:mod:`pipeline.compare.frames`), from the claims, the
     concept ids found in their sentences and their records; an article claim that names no intervention is
-    taken to be about the family the comparison folds together (the topic of the articles: "this therapy")."""
+    taken to be about its section's topic (:func:`section_topic`: "It helps most in early alopecia" under the
+    heading "PRP"), else the family the comparison folds together (the topic of the articles: "this therapy")."""
     domain = domain or load()
-    topic = domain.same_intervention
     frames = {}
     for claim in inputs.articles:
+        topic = section_topic(inputs.headings.get(claim.doc_id, ()), claim.sentence_idx, domain.same_intervention,
+                              domain)
         frames[claim.claim_id] = assertion_frame(
             claim, inputs.concepts.get((claim.source, claim.doc_id, claim.sentence_idx), ()), topic)
     whole: dict[str, RecordFrame] = {}  # what each record says as a whole, read once for all its claims

@@ -74,6 +74,7 @@ class Statement:
     takes: frozenset[str] = frozenset()  # claim types it takes even where its pattern finds nothing ("regulatory")
     requires: str | None = None  # "no_intervention": only where the sentence names no treatment
     population: str | None = None  # "cells": the records stating it are preclinical evidence
+    shared: bool = False  # a record counts only where it states the same fact: a cue word in both sentences
     extra: dict[str, re.Pattern] = field(default_factory=dict)  # also, ignore, and the rule's (negation, exclusive ...)
 
 
@@ -149,7 +150,7 @@ def _hierarchies(tables: dict, child: str) -> tuple[Hierarchy, ...]:
                  for key, table in tables.items())
 
 
-_STATEMENT_KEYS = {"name", "assertion", "record", "rule", "claim_types", "takes", "requires", "population"}
+_STATEMENT_KEYS = {"name", "assertion", "record", "rule", "claim_types", "takes", "requires", "population", "shared"}
 _RULES = {"approval", "states", "studied", "follow_up", "none"}
 
 
@@ -159,7 +160,7 @@ def _statement(key: str, table: dict) -> Statement:
     return Statement(key, table.get("name", key.replace("_", " ")), _compile(table["assertion"]),
                      _compile(table["record"]) if "record" in table else None, table["rule"],
                      frozenset(table.get("claim_types", ())), frozenset(table.get("takes", ())), table.get("requires"),
-                     table.get("population"),
+                     table.get("population"), bool(table.get("shared", False)),
                      {k: _compile(v) for k, v in table.items() if k not in _STATEMENT_KEYS})
 
 

@@ -242,7 +242,8 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
     if not checkable or asserts == "evidence_lacking":
         return None
     text = claim.sentence
-    compares = comparator_of(text, domain) is not None
+    compares = bool(domain.comparison_cue.search(text) or domain.implied_comparison
+                    and domain.implied_comparison.search(text))
     for kind in domain.statements:
         if kind.claim_types and claim.claim_type not in kind.claim_types:
             continue

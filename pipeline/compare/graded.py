@@ -216,7 +216,9 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
             reason = "no literature claim about the same intervention and outcome"
         return ClaimVerdict(claim.claim_id, verdict, None, None, 0, 0, len(links), (), (),
                             f"{reason} → not addressed", level, keys)
-    if support and (not against or human_for and not human_against):
+    only_lacking = bool(against) and all(w.lacking for w in against)
+    # with only animal or cell support, "the human evidence is lacking" agrees rather than refutes
+    if support and (not against or human_for and not human_against or not human_for and only_lacking):
         preclinical_parts = _preclinical_parts(assertion, support, domain) if human_for else ()
         human_for = human_for and not preclinical_parts
         verdict = "supported" if human_for else "supported only by preclinical evidence"

@@ -242,6 +242,9 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     if kind.rule in ("states", "none"):
         own = kind.requires != "no_intervention"
         support = [f for f in stated if not own or family is None or f.family in (None, family)]
+        if kind.shared:
+            cues = _cue_stems(kind.assertion, claim.sentence)
+            support = [f for f in support if cues & _cue_stems(kind.record, f.sentence)]
         verdict = "supported only by preclinical evidence" if kind.population == "cells" else "supported"
         return _verdict(claim, kind, verdict, support, (), n_links,
                         "records state it" if support else "no record states it")
@@ -272,6 +275,13 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     return _verdict(claim, kind, "supported", [_effect_fact(e, kind, records) for e in by], (), n_links,
                     f"human studies show the effect within {latest:g} weeks" if by
                     else f"no human study reports the effect within {latest:g} weeks")
+
+
+def _cue_stems(pattern: re.Pattern | None, text: str) -> set[str]:
+    """The words a kind's pattern finds in a sentence, cut to their first six letters ("hormonal" ~ "hormones")."""
+    if pattern is None:
+        return set()
+    return {w.lower()[:6] for m in pattern.finditer(text) for w in re.findall(r"[A-Za-z]{4,}", m.group(0))}
 
 
 def _same_jurisdiction(sentence: str, facts: Sequence[StatedFact], kind: Statement) -> list[StatedFact]:

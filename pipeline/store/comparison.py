@@ -13,7 +13,7 @@ from typing import Sequence
 import duckdb
 
 from pipeline.compare import domain as domain_config
-from pipeline.compare.comparison import Comparison, ComparisonInputs
+from pipeline.compare.comparison import MAX_HEADING_WORDS, Comparison, ComparisonInputs, is_heading
 from pipeline.compare.evidence import LiteratureClaim, Similarities
 from pipeline.compare.frames import RecordFacts
 from pipeline.records import Claim
@@ -97,7 +97,20 @@ def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str, articles: bo
         "SELECT pmid, study_design, title, abstract, sample_size FROM pubmed_articles").fetchall()}
     return ComparisonInputs(tuple(article_claims(con)) if articles else (), tuple(literature_claims(con)),
                             tuple(journals(con)), concepts, records,
-                            similarities(con, model_version) if articles else None)
+                            similarities(con, model_version) if articles else None,
+                            article_headings(con) if articles else {})
+
+
+def article_headings(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[tuple[int, str], ...]]:
+    """Per article, its heading-like lines (:func:`pipeline.compare.comparison.is_heading`), in order."""
+    headings: dict[str, list[tuple[int, str]]] = {}
+    for doc_id, idx, text in con.execute(
+            f"""SELECT doc_id, sentence_idx, text FROM sentences
+                WHERE source = 'article' AND len(string_split(trim(text), ' ')) <= {MAX_HEADING_WORDS}
+                ORDER BY doc_id, sentence_idx""").fetchall():
+        if is_heading(text):
+            headings.setdefault(doc_id, []).append((idx, text))
+    return {doc_id: tuple(lines) for doc_id, lines in headings.items()}
 
 
 def stored_counts(con: duckdb.DuckDBPyConnection) -> ComparisonCounts:
