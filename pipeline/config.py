@@ -66,7 +66,7 @@ class NlpSettings:
     batch_size: int = 64
     ner_models: tuple[str, ...] = ()
     sentence_roles: str = ""  # sentence-role model for unstructured abstracts; "" = none
-    claim_detector: bool = False  # the learned detector adds claims the rules miss in article sentences
+    claim_detector: bool = True  # the learned detector adds claims the rules miss in article sentences
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         ner_models=tuple(m.strip() for m in env["EXOCLAIMS_NER_MODELS"].split(",") if m.strip())
         if "EXOCLAIMS_NER_MODELS" in env else tuple(nlp_raw.get("ner_models", ())),
         sentence_roles=env.get("EXOCLAIMS_SENTENCE_ROLES", nlp_raw.get("sentence_roles", "")),
-        claim_detector=env.get("EXOCLAIMS_CLAIM_DETECTOR", str(nlp_raw.get("claim_detector", False))).lower()
+        claim_detector=env.get("EXOCLAIMS_CLAIM_DETECTOR", str(nlp_raw.get("claim_detector", True))).lower()
         in ("1", "true", "yes"),
     )
     sto = raw.get("storage", {})

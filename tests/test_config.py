@@ -32,9 +32,9 @@ def test_out_of_range_encoder_and_compare_settings_are_refused_naming_the_sectio
         load_settings(_config(tmp_path, old, new), env={})
 
 
-def test_the_claim_detector_is_off_unless_the_file_or_the_environment_turns_it_on(tmp_path):
-    assert load_settings(env={}).nlp.claim_detector is False
-    assert load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR": "1"}).nlp.claim_detector is True
-    path = _config(tmp_path, "claim_detector = false", "claim_detector = true")
-    assert load_settings(path, env={}).nlp.claim_detector is True
-    assert load_settings(path, env={"EXOCLAIMS_CLAIM_DETECTOR": "0"}).nlp.claim_detector is False
+def test_the_claim_detector_is_on_unless_the_file_or_the_environment_turns_it_off(tmp_path):
+    assert load_settings(env={}).nlp.claim_detector is True
+    assert load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR": "0"}).nlp.claim_detector is False
+    path = _config(tmp_path, "claim_detector = true", "claim_detector = false")
+    assert load_settings(path, env={}).nlp.claim_detector is False
+    assert load_settings(path, env={"EXOCLAIMS_CLAIM_DETECTOR": "1"}).nlp.claim_detector is True

@@ -1,4 +1,4 @@
-"""Statements about the field (approval status, product quality, studies under way ...), judged only by the records that state them.
+"""Statements about the field (approval, product quality, trials under way ...), judged by the records stating them.
 
 An article that says "no exosome product has FDA approval" asserts nothing about hair growth, so hair-growth
 studies neither support nor contradict it. Such a claim carries a statement kind in its frame

@@ -57,8 +57,9 @@ def test_the_claim_stage_runs_the_detector_on_articles_only_when_configured():
     text = ("No exosome product has been approved by the FDA for hair loss.\n\n"
             "Exosomes promote hair growth in patients.")
     article = Article("w99_test", "w99.txt", "t", text, text, 0)
-    off = load_settings(env={})
-    on = dataclasses.replace(off, nlp=dataclasses.replace(off.nlp, claim_detector=True))
+    on = load_settings(env={})
+    assert on.nlp.claim_detector  # on by default
+    off = dataclasses.replace(on, nlp=dataclasses.replace(on.nlp, claim_detector=False))
     [without] = run_nlp(off, [article], [])
     [with_detector] = run_nlp(on, [article], [])
     assert not any(c.cues and c.cues[0].startswith("detector:") for c in without.claims)

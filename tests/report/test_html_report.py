@@ -151,7 +151,7 @@ def test_page_has_charts_matrix_and_verdict_badges(seeded_db):
     assert 'data-year="2022"' not in page  # a year without records is a gap, not a bar
     assert page.count('class="legend-item"') == 6 and "publication year</text>" in page and ">records</text>" in page
     assert 'data-year="no year" data-design="narrative_review"' in page
-    assert page.count('<td class="heat') == 6 * 6  # checkable types × verdicts (not checkable included)
+    assert page.count('<td class="heat') == 8 * 6  # checkable types × verdicts (not checkable included)
     assert page.count('<li class="assertion"') == 3
     assert page.count('class="badge verdict verdict-supported"') >= 2  # the assertion and the tallies
     assert "No checkable assertions with a verdict in this article." in page  # art-3

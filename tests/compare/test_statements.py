@@ -1,0 +1,188 @@
+"""Statements about the field (approval, regulators, product quality, trials under way, time course, cargo, the
+condition itself) are judged only by records that state that kind of fact, never by efficacy studies."""
+
+import pytest
+
+from pipeline.compare.comparison import ComparisonInputs, compare, section_topic
+from pipeline.compare.domain import load, parse
+from pipeline.compare.evidence import CandidatePolicy, LiteratureClaim
+from pipeline.compare.frames import RecordFacts, assertion_frame
+from pipeline.compare.statements import claimed_weeks, split_sentences, stated_facts
+from pipeline.config import PROJECT_ROOT
+from pipeline.records import Claim
+
+EXOSOMES, DENSITY = "MESH:D055354", "EXO:hair_density"
+POLICY = CandidatePolicy(max_candidates=30, min_similarity=0.55)
+
+
+def _claim(claim_id, sentence, claim_type="efficacy", source="article", doc_id="001_x", idx=0, direction="none",
+           polarity="affirmed", certainty="asserted", intervention=EXOSOMES, outcome=None):
+    return Claim(claim_id, source, doc_id, idx, sentence, claim_type, polarity, certainty, intervention, outcome,
+                 direction)
+
+
+TRIAL = _claim("l1", "Exosome treatment significantly increased hair density compared with placebo in 40 patients "
+               "after 24 weeks.", source="pubmed", doc_id="90000032", idx=4, direction="increase", outcome=DENSITY)
+SAFE_TRIAL = _claim("l2", "No serious adverse events were observed in patients treated with exosomes.",
+                    "safety", source="pubmed", doc_id="90000032", idx=5, direction="none",
+                    outcome="MESH:D064420")
+CASE = _claim("l3", "The patient developed skin necrosis after intradermal injection of exosomes.", "safety",
+              source="pubmed", doc_id="90000014", idx=6, direction="increase", outcome="MESH:D064420")
+REVIEW = _claim("l4", "Preclinical studies suggest that exosomes may promote hair growth in mice.",
+                source="pubmed", doc_id="90000013", idx=5, direction="increase", outcome="EXO:hair_growth",
+                certainty="hedged")
+RECORDS = {
+    "90000032": RecordFacts("90000032", "rct", "A randomized controlled trial of exosomes for androgenetic alopecia",
+                            "Forty patients were randomized to exosomes or placebo and followed for 24 weeks. "
+                            "Exosome treatment significantly increased hair density compared with placebo.", 40),
+    "90000014": RecordFacts("90000014", "case_series_or_report",
+                            "Skin necrosis after intradermal injection of lyophilized exosome: a case report",
+                            "Most exosome products are available for topical use. Subdermal injection of "
+                            "exosomes has not been approved. Standardized protocols for exosome isolation and "
+                            "purification are needed."),
+    "90000013": RecordFacts("90000013", "narrative_review", "Advances in stem cell-based therapy for hair loss",
+                            "Hair loss is a common condition that affects self-esteem. To date there have only been "
+                            "2 FDA approved medications, minoxidil and finasteride. Exosomes carry proteins, lipids "
+                            "and microRNAs between cells."),
+}
+
+
+def judged(*articles, records=RECORDS, headings=None):
+    literature = (LiteratureClaim(TRIAL, "90000032", "rct", 2, "humans", "J Cosmet Dermatol", 2024),
+                  LiteratureClaim(SAFE_TRIAL, "90000032", "rct", 2, "humans", "J Cosmet Dermatol", 2024),
+                  LiteratureClaim(CASE, "90000014", "case_series_or_report", 4, "humans", "J Cosmet Dermatol", 2024),
+                  LiteratureClaim(REVIEW, "90000013", "narrative_review", 7, None, "Int J Mol Sci", 2023))
+    concepts = {(c.source, c.doc_id, c.sentence_idx): tuple(x for x in (c.intervention, c.outcome) if x)
+                for c in (*articles, TRIAL, SAFE_TRIAL, CASE, REVIEW)}
+    inputs = ComparisonInputs(articles, literature, (), concepts, records, None, headings or {})
+    decided = compare(inputs, POLICY)
+    return {v.claim_id: v for v in decided.verdicts}, decided.frames
+
+
+def test_approval_is_judged_by_records_that_state_it_not_by_hair_growth_trials():
+    denied = _claim("a1", "At present, no exosome product has FDA approval.", "regulatory")
+    granted = _claim("a2", "Exosomes are FDA-approved for hair loss.", "regulatory")
+    verdicts, frames = judged(denied, granted)
+    assert frames["a1"].statement == "approval"
+    assert verdicts["a1"].verdict == "supported"
+    # the case report says injection is not approved; the review lists the only two approved medications
+    assert set(verdicts["a1"].supporting_pmids) == {"90000014", "90000013"}
+    assert "has not been approved" in verdicts["a1"].reason and "90000032" not in verdicts["a1"].reason
+    assert verdicts["a2"].verdict == "contradicted"
+    assert set(verdicts["a2"].contradicting_pmids) == {"90000014", "90000013"}
+
+
+def test_a_named_treatment_in_the_list_of_approved_ones_is_supported():
+    verdicts, frames = judged(_claim("a1", "Finasteride is an FDA-approved tablet for hair loss.", "regulatory",
+                                     intervention=None))
+    assert frames["a1"].family == "finasteride"
+    assert verdicts["a1"].verdict == "supported" and verdicts["a1"].supporting_pmids == ("90000013",)
+
+
+def test_another_countrys_regulator_is_answered_only_by_records_naming_it():
+    verdicts, _ = judged(_claim("a1", "Exosomes have not been approved for medical use in Japan either.", "regulatory"))
+    assert verdicts["a1"].verdict == "not addressed"
+
+
+def test_what_no_record_states_is_not_addressed_even_where_efficacy_trials_exist():
+    warned = _claim("a1", "The FDA has warned clinics about exosome products that make unproven claims.", "safety")
+    verdicts, frames = judged(warned)
+    assert frames["a1"].statement == "regulation"
+    assert verdicts["a1"].verdict == "not addressed" and not verdicts["a1"].supporting_pmids
+
+
+def test_product_quality_is_supported_by_records_asking_for_manufacturing_standards():
+    varies = _claim("a1", "Numerous companies manufacture exosomes, and what their products contain varies a great "
+                    "deal.", "background")
+    better = _claim("a2", "Korean exosome products are characterised more thoroughly than European ones.",
+                    "background")
+    verdicts, frames = judged(varies, better)
+    assert frames["a1"].statement == "quality" and verdicts["a1"].verdict == "supported"
+    assert verdicts["a1"].supporting_pmids == ("90000014",)
+    assert frames["a2"].statement is None  # a comparison needs a record that makes it
+
+
+def test_trials_under_way_are_supported_where_human_studies_exist():
+    verdicts, _ = judged(_claim("a1", "Exosome injections are being tested as a way to treat hair loss.",
+                                outcome="EXO:hair_growth"))
+    assert verdicts["a1"].verdict == "supported" and verdicts["a1"].supporting_pmids == ("90000032",)
+
+
+def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_show_the_effect():
+    within = _claim("a1", "Results become visible within six months of treatment.", "time_course")
+    late = _claim("a2", "New hair can be expected to begin growing only after 8 months.", "time_course", idx=1)
+    untimed = _claim("a3", "A single treatment was all people needed.", "time_course", idx=2)
+    verdicts, _ = judged(within, late, untimed)
+    assert verdicts["a1"].verdict == "supported" and verdicts["a1"].supporting_pmids == ("90000032",)
+    assert verdicts["a2"].verdict == "contradicted"  # the trial saw more hair at 24 weeks
+    assert verdicts["a3"].verdict == "not addressed"
+
+
+def test_what_vesicles_carry_is_cell_biology_and_the_condition_needs_the_same_fact():
+    cargo = _claim("a1", "They carry proteins, lipids and microRNA from cell to cell.", "mechanism")
+    common = _claim("a2", "Losing hair is a common worry that undermines self-esteem.", "background",
+                    intervention=None, idx=1)
+    other = _claim("a3", "Telogen effluvium is a temporary hair loss set off by stress.", "background",
+                   intervention=None, idx=2)
+    verdicts, _ = judged(cargo, common, other)
+    assert verdicts["a1"].verdict == "supported only by preclinical evidence"
+    assert verdicts["a1"].certainty == "very low"
+    assert verdicts["a2"].verdict == "supported" and verdicts["a2"].supporting_pmids == ("90000013",)
+    assert verdicts["a3"].verdict == "not addressed"  # no record says anything of stress
+
+
+def test_a_reported_harm_is_supported_by_case_reports_and_not_refuted_by_trials_that_saw_none():
+    risk = _claim("a1", "Exosome injections carry serious risks such as skin necrosis.", "safety",
+                  outcome="MESH:D064420")
+    common = _claim("a2", "Side effects such as skin necrosis are common after exosome injections.", "safety",
+                    outcome="MESH:D064420", idx=1)
+    verdicts, _ = judged(risk, common)
+    assert verdicts["a1"].verdict == "supported" and "90000014" in verdicts["a1"].supporting_pmids
+    assert verdicts["a2"].verdict == "mixed"  # a harm said to be common: the trial that saw none speaks to it
+
+
+def test_a_section_heading_sets_the_topic_of_claims_that_name_no_treatment():
+    domain = load()
+    headings = ((0, "Restoring Hair with Medication, PRP and Exosomes"), (3, "PRP (platelet-rich plasma)"),
+                (9, "Exosomes"))
+    assert section_topic(headings, 1, "exosomes", domain) == "exosomes"
+    assert section_topic(headings, 5, "exosomes", domain) == "prp"
+    assert section_topic(headings, 10, "exosomes", domain) == "exosomes"
+    helps = _claim("a1", "It increases hair density in most patients.", idx=5, intervention=None, outcome=DENSITY,
+                   direction="increase")
+    _, frames = judged(helps, headings={"001_x": headings})
+    assert frames["a1"].family == "prp"
+    _, frames = judged(helps)  # without the heading: the topic the comparison folds together
+    assert frames["a1"].family == "exosomes"
+
+
+def test_record_sentences_are_split_even_without_a_space_and_ethics_approval_is_no_approval():
+    assert split_sentences("Hair loss is common.It affects men.  Results: 24 weeks.") == \
+        ["Hair loss is common.", "It affects men.", "Results: 24 weeks."]
+    records = {"1": RecordFacts("1", "rct", "Exosomes for alopecia",
+                                "The protocol was approved by the ethics committee. Exosomes are not approved.")}
+    facts = stated_facts(records)["approval"]
+    assert [f.sentence for f in facts] == ["Exosomes are not approved."] and facts[0].approved is False
+    assert stated_facts(records, retracted={"1"})["approval"] == []
+
+
+@pytest.mark.parametrize("text, weeks", [
+    ("results within 3 to 6 months", (13.0, 26.1)),
+    ("growth starts after two to three months", (8.7, 13.0)),
+    ("at about the fourth month", (13.0, 17.4)),
+    ("a single treatment", None),
+])
+def test_the_time_a_claim_names(text, weeks):
+    assert claimed_weeks(text) == weeks
+
+
+def test_a_statement_kind_with_an_unknown_rule_is_refused():
+    text = (PROJECT_ROOT / "config" / "lexicon" / "evidence.toml").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        parse(text + '\n[statements.rumour]\nassertion = "rumou?r"\nrule = "vibes"\n')
+
+
+def test_a_claim_frames_no_statement_where_it_says_evidence_is_lacking():
+    gap = _claim("a1", "The regulatory landscape is still evolving, and long-term safety requires further "
+                 "investigation.", "evidence")
+    assert assertion_frame(gap, (), "exosomes").statement is None
