@@ -72,7 +72,7 @@ class Statement:
     rule: str  # approval, states, studied, follow_up, none
     claim_types: frozenset[str] = frozenset()  # the claim types it applies to; empty: all
     takes: frozenset[str] = frozenset()  # claim types it takes even where its pattern finds nothing ("regulatory")
-    requires: str | None = None  # "no_intervention": only where the sentence names no treatment
+    requires: str | None = None  # "no_intervention": the sentence names no treatment; "no_effect": no hair outcome
     population: str | None = None  # "cells": the records stating it are preclinical evidence
     shared: bool = False  # a record counts only where it states the same fact: a cue word in both sentences
     extra: dict[str, re.Pattern] = field(default_factory=dict)  # also, ignore, and the rule's (negation, exclusive ...)

@@ -234,7 +234,8 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
     return "effect"
 
 
-def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Domain | None = None) -> str | None:
+def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Domain | None = None,
+                   outcomes: Iterable[str] = ()) -> str | None:
     """The kind of statement about the field an article claim makes (the first ``[statements.*]`` of the domain
     file whose pattern it matches, or that takes its claim type), None for a claim about an effect, its safety or
     the evidence (a knowledge gap: "long-term safety requires further investigation" stays a gap)."""
@@ -249,6 +250,8 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
             continue
         if kind.requires == "no_intervention" and intervention_of(text, (), domain) is not None:
             continue
+        if kind.requires == "no_effect" and any(o.split("/")[0] in domain.same_outcome for o in outcomes):
+            continue  # "by delivering growth factors, exosomes may revitalise dormant follicles" claims an effect
         if compares and kind.rule in ("states", "studied"):
             continue  # "better characterised than European products": only a record making the comparison
         if kind.assertion.search(text) and ("also" not in kind.extra or kind.extra["also"].search(text)):
@@ -299,7 +302,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         claims_studies=requires_human_evidence(claim) or (claim.claim_type == "evidence" and claim.polarity == "affirmed"),
         single_study=bool(domain.single_study.search(text)),
         direction=claim.direction,
-        statement=statement_kind(claim, asserts, reason is None, domain),
+        statement=statement_kind(claim, asserts, reason is None, domain, outcomes),
     )
 
 
