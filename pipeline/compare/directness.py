@@ -82,6 +82,9 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
             (lesser if assertion.asserts == "evidence_lacking" or other_harm else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
     elif assertion.outcomes and assertion.asserts != "evidence_lacking":
         lesser.append("the evidence names no outcome")
+    if assertion.asserts == "mechanism" and not assertion.outcomes and evidence.asserts != "mechanism":
+        # "needling improves how far the exosomes penetrate": no outcome a study measured, nothing it showed
+        stops.append("the mechanism claimed names nothing the record measured")
     if assertion.asserts == "mechanism" and assertion.strength == "asserted" and evidence.asserts != "mechanism" \
             and evidence.population == "people":
         # "counters hair loss by facilitating cell-to-cell communication": a clinical study measures the outcome,
