@@ -3,7 +3,7 @@ condition itself) are judged only by records that state that kind of fact, never
 
 import pytest
 
-from pipeline.compare.comparison import ComparisonInputs, compare, section_topic
+from pipeline.compare.comparison import ComparisonInputs, compare, is_heading, section_topic
 from pipeline.compare.domain import load, parse
 from pipeline.compare.evidence import CandidatePolicy, LiteratureClaim
 from pipeline.compare.frames import RecordFacts, assertion_frame
@@ -143,6 +143,9 @@ def test_a_reported_harm_is_supported_by_case_reports_and_not_refuted_by_trials_
 
 def test_a_section_heading_sets_the_topic_of_claims_that_name_no_treatment():
     domain = load()
+    assert is_heading("2. Finasteride (Propecia)") and is_heading("PRP (platelet-rich plasma)")
+    assert not is_heading("It helps most in early alopecia.") and not is_heading("How well it works: it can slow "
+                                                                              "hair loss and encourage regrowth")
     headings = ((0, "Restoring Hair with Medication, PRP and Exosomes"), (3, "PRP (platelet-rich plasma)"),
                 (9, "Exosomes"))
     assert section_topic(headings, 1, "exosomes", domain) == "exosomes"
