@@ -202,6 +202,10 @@ def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain
         return "a definition"
     if "promotion" in checks and checks["promotion"].search(text) and not outcomes:
         return "promotion with no testable content"
+    if "policy" in checks and checks["policy"].search(text):
+        return "the clinic's own policy"
+    if "about_the_article" in checks and checks["about_the_article"].search(text):
+        return "what the article covers"
     popular = checks["popularity"].search(text) if "popularity" in checks else None
     if popular is not None and not any(pos < popular.start() for pos, _ in positions):
         return "how popular it is"

@@ -104,3 +104,24 @@ def test_evidence_frames_carry_design_size_control_follow_up_and_doubt():
                                "hair growth-related genes.", source="pubmed"),
                          RecordFacts("39155501", "non_randomised_clinical"))
     assert lab.population == "cells"
+
+
+@pytest.mark.parametrize("sentence, reason", [
+    ("Lower contamination risk: reputable clinics such as ours use sterile, commercially manufactured products.",
+     "the clinic's own policy"),
+    ("We only use exosomes from certified laboratories that screen every batch.", "the clinic's own policy"),
+    ("This piece sets exosomes against PRP for hair growth and looks at the evidence supporting each.",
+     "what the article covers"),
+    ("Exosomes are promoted as a wonder treatment for acne, eczema and hair loss.", "how popular it is"),
+    ("Clinics often say that exosomes act at the level of the cell to improve skin texture.", "how popular it is"),
+    # a claim that names clinics in passing is still a claim
+    ("Exosome treatment is broadly regarded as safe, especially at reputable clinics like ours.", None),
+])
+def test_a_clinics_own_practice_the_article_itself_and_what_others_promote_are_not_checkable(sentence, reason):
+    assert frame(sentence, direction="none").not_checkable_reason == reason
+
+
+def test_a_sentence_framed_as_an_idea_is_hedged_wherever_the_hedge_stands():
+    assert frame("For hair loss, the thinking is that supplying these signals to the follicle creates better "
+                 "conditions for hair growth.").strength == "hedged"
+    assert frame("Exosomes increase hair density in patients.").strength == "asserted"
