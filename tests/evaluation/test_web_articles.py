@@ -1,0 +1,44 @@
+"""The web-article corpus stays whole: every article has one label per line, in the documented format, and the
+split covers every article once."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "web_articles"
+RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "literature" / "pubmed_records.xml"
+VERDICTS = {"supported", "supported only by preclinical evidence", "mixed", "contradicted", "not addressed"}
+CERTAINTIES = {"high", "moderate", "low", "very low"}
+REASONS = {"definition", "policy", "advice", "rhetoric", "popularity", "speculation", "personal"}
+TYPES = {"efficacy", "safety", "mechanism", "regulatory", "time_course", "comparison", "evidence_gap", "background"}
+ARTICLES = sorted(p.name.split("_")[0] for p in (CORPUS / "articles").glob("w*.txt"))
+
+
+def test_the_split_covers_every_article_once_and_every_article_is_in_the_sources():
+    split = json.loads((CORPUS / "split.json").read_text(encoding="utf-8"))
+    held, dev = split["heldout"], split["dev"]
+    assert not set(held) & set(dev) and sorted(held + dev) == ARTICLES
+    sources = [line.split("\t")[0] for line in (CORPUS / "sources.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert sorted(sources) == ARTICLES
+
+
+@pytest.mark.parametrize("article", ARTICLES)
+def test_an_articles_labels_follow_its_lines_and_the_format(article):
+    [path] = (CORPUS / "articles").glob(f"{article}_*.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    labels = [json.loads(row) for row in (CORPUS / "labels" / f"{article}.jsonl").read_text(encoding="utf-8")
+              .splitlines()]
+    assert [(r["line"], r["quote"]) for r in labels] == list(enumerate(lines, start=1))
+    known = set(re.findall(r"<PMID[^>]*>(\d+)</PMID>", RECORDS.read_text(encoding="utf-8")))
+    for r in labels:
+        assert r["article"] == article
+        if r["checkable"]:
+            assert r["asserts"] and r["claim_type"] in TYPES and r["verdict"] in VERDICTS
+            assert r["certainty"] in CERTAINTIES and r["not_checkable_reason"] is None
+            pmids = r["supporting_pmids"] + r["contradicting_pmids"] + r["key_pmids"]
+            assert set(pmids) <= known and not set(r["supporting_pmids"]) & set(r["contradicting_pmids"])
+        else:
+            assert r["verdict"] is None and r["claim_type"] is None
+            assert r["not_checkable_reason"] in (REASONS if r["asserts"] else {None})
