@@ -103,8 +103,13 @@ def stated_facts(records: Mapping[str, RecordFacts], retracted: Iterable[str] = 
         whole = f"{record.title}\n{record.abstract}"
         if pmid in skip or not anywhere.search(whole):
             continue
-        topic = intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain)
+        topic: str | None = None
         for sentence in split_sentences(record.title) + split_sentences(record.abstract):
+            if not anywhere.search(sentence):
+                continue
+            if topic is None:  # what the record is about, read once and only where needed
+                topic = intervention_of(record.title, (), domain) or intervention_of(record.abstract, (), domain) or ""
+            named = intervention_of(sentence, (), domain)
             for kind in kinds:
                 if not kind.record.search(sentence):
                     continue
@@ -112,7 +117,6 @@ def stated_facts(records: Mapping[str, RecordFacts], retracted: Iterable[str] = 
                     continue
                 if "record_also" in kind.extra and not kind.extra["record_also"].search(sentence):
                     continue
-                named = intervention_of(sentence, (), domain)
                 if kind.requires == "no_intervention" and named is not None:
                     continue  # "exosomes improved alopecia in patients" states nothing about alopecia itself
                 family = (named or topic or "").split("/")[0] or None
