@@ -77,7 +77,7 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
         if not any(outcome_answers(a, e, domain) for a in claimed for e in evidence.outcomes):
             # "larger trials are needed" is answered by reviews of the field whatever outcome they name; a harm
             # of another kind (granuloma for "a risk of infection") speaks to a safety claim, indirectly
-            other_harm = assertion.asserts == "safety" and _category(assertion.outcomes[0]) == "adverse_events" \
+            other_harm = assertion.asserts == "safety" and any(_category(a) == "adverse_events" for a in claimed) \
                 and any(_category(e) == "adverse_events" for e in evidence.outcomes)
             (lesser if assertion.asserts == "evidence_lacking" or other_harm else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
     elif assertion.outcomes and assertion.asserts != "evidence_lacking":

@@ -231,6 +231,8 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
     # a compound claim is about what it names first: "may promote regrowth ... with a favourable safety profile"
     if main == "adverse_events" or (safety or claim.claim_type == "safety") and main in (None, "adverse_events"):
         return "safety"
+    if claim.claim_type == "safety" and safety == "harm" and any(o.startswith("adverse_events") for o in outcomes):
+        return "safety"  # "an inflammatory reaction, with firm red nodules where the injections had gone in"
     if main == "growth_factor_content":
         return "content"
     if domain.mechanism is not None and domain.mechanism.search(text):
@@ -288,6 +290,8 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     outcomes = tuple(key for _, key in positions)
     reason = not_checkable_reason(claim, outcomes, domain, positions)
     safety = _safety(claim, domain)
+    if safety is None and claim.polarity != "negated" and any(o.startswith("adverse_events/") for o in outcomes):
+        safety = "harm"  # "every one of them developed firm red nodules where the injections had gone in"
     asserts = _asserts(claim, outcomes, safety, domain)
     return Frame(
         claim_id=claim.claim_id,

@@ -189,3 +189,11 @@ def test_a_claim_frames_no_statement_where_it_says_evidence_is_lacking():
     gap = _claim("a1", "The regulatory landscape is still evolving, and long-term safety requires further "
                  "investigation.", "evidence")
     assert assertion_frame(gap, (), "exosomes").statement is None
+
+
+def test_a_named_harm_that_occurred_is_a_harm_claim_supported_by_the_case_report():
+    nodules = _claim("a1", "Every one of them developed an inflammatory reaction in the skin, with firm red nodules "
+                     "where the injections had gone in.", "safety", outcome="MESH:D006099")
+    verdicts, frames = judged(nodules)
+    assert frames["a1"].asserts == "safety" and frames["a1"].safety == "harm"
+    assert verdicts["a1"].verdict == "supported" and "90000014" in verdicts["a1"].supporting_pmids
