@@ -239,10 +239,9 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
             (support if holds else against).append(fact)
         verdict: Verdict = "supported" if support and not against else "contradicted" if against and not support \
             else "mixed"
-        what = "approved" if approved else "not approved"
         return _verdict(claim, kind, verdict, support, against, n_links,
-                        f"records that state whether {_name(family, domain)} is approved" if support or against
-                        else f"no record states whether {_name(family, domain)} is {what}")
+                        f"records stating the approval status of {_name(family, domain)}" if support or against
+                        else f"no record states the approval status of {_name(family, domain)}")
     if kind.rule in ("states", "none"):
         own = kind.requires != "no_intervention"
         support = [f for f in stated if not own or family is None or f.family in (None, family)]
