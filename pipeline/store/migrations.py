@@ -401,7 +401,7 @@ def _run_stages(con: duckdb.DuckDBPyConnection) -> None:
 
 @migration(11, "the kind of statement about the field an article claim makes")
 def _frame_statements(con: duckdb.DuckDBPyConnection) -> None:
-    # approval, regulation, quality, trial_status, time_course, cargo, prevalence ([statements] of
+    # regulation, approval, quality, trial_status, time_course, novelty, cargo, biology, condition ([statements] of
     # config/lexicon/evidence.toml): judged only by records that state that kind of fact; NULL for other claims
     con.execute("ALTER TABLE claim_frames ADD COLUMN statement VARCHAR")
 

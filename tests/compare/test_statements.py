@@ -43,7 +43,8 @@ RECORDS = {
     "90000013": RecordFacts("90000013", "narrative_review", "Advances in stem cell-based therapy for hair loss",
                             "Hair loss is a common condition that affects self-esteem. To date there have only been "
                             "2 FDA approved medications, minoxidil and finasteride. Exosomes carry proteins, lipids "
-                            "and microRNAs between cells."),
+                            "and microRNAs between cells. In preclinical models exosomes had anti-inflammatory "
+                            "and regenerative effects."),
 }
 
 
@@ -197,3 +198,13 @@ def test_a_named_harm_that_occurred_is_a_harm_claim_supported_by_the_case_report
     verdicts, frames = judged(nodules)
     assert frames["a1"].asserts == "safety" and frames["a1"].safety == "harm"
     assert verdicts["a1"].verdict == "supported" and "90000014" in verdicts["a1"].supporting_pmids
+
+
+def test_what_vesicles_do_in_tissue_is_cell_biology_unless_the_claim_is_about_patients():
+    repair = _claim("a1", "Because exosomes regenerate tissue and calm inflammation, they suit aesthetic care.",
+                    "mechanism")
+    patients = _claim("a2", "In patients, exosomes calm inflammation of the scalp.", "mechanism", idx=1)
+    verdicts, frames = judged(repair, patients)
+    assert frames["a1"].statement == "biology" and verdicts["a1"].supporting_pmids == ("90000013",)
+    assert verdicts["a1"].verdict == "supported only by preclinical evidence"
+    assert frames["a2"].statement is None  # an effect in people: judged by the studies of people
