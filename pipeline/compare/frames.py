@@ -244,14 +244,17 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
                    outcomes: Iterable[str] = ()) -> str | None:
     """The kind of statement about the field an article claim makes (the first ``[statements.*]`` of the domain
     file whose pattern it matches, or that takes its claim type), None for a claim about an effect, its safety or
-    the evidence (a knowledge gap: "long-term safety requires further investigation" stays a gap)."""
+    the evidence (a knowledge gap: "long-term safety requires further investigation" stays a gap, unless it states
+    an approval status)."""
     domain = domain or load()
-    if not checkable or asserts == "evidence_lacking":
+    if not checkable:
         return None
     text = claim.sentence
     compares = bool(domain.comparison_cue.search(text) or domain.implied_comparison
                     and domain.implied_comparison.search(text))
     for kind in domain.statements:
+        if asserts == "evidence_lacking" and kind.rule != "approval":
+            continue  # "no licence, because evidence is lacking" states a status; other gaps stay gaps
         if kind.claim_types and claim.claim_type not in kind.claim_types:
             continue
         if kind.requires == "no_intervention" and intervention_of(text, (), domain) is not None:
@@ -264,6 +267,8 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
             continue  # "better characterised than European products": only a record making the comparison
         if kind.assertion.search(text) and ("also" not in kind.extra or kind.extra["also"].search(text)):
             return kind.key
+    if asserts == "evidence_lacking":
+        return None
     return next((kind.key for kind in domain.statements if claim.claim_type in kind.takes), None)
 
 

@@ -208,3 +208,15 @@ def test_what_vesicles_do_in_tissue_is_cell_biology_unless_the_claim_is_about_pa
     assert frames["a1"].statement == "biology" and verdicts["a1"].supporting_pmids == ("90000013",)
     assert verdicts["a1"].verdict == "supported only by preclinical evidence"
     assert frames["a2"].statement is None  # an effect in people: judged by the studies of people
+
+
+def test_a_licence_withheld_for_lack_of_evidence_is_an_approval_status():
+    uk = _claim("a1", "In the UK, exosome products hold no licence for use in clinics, because large safety studies "
+                "are lacking.", "evidence")
+    plain = _claim("a2", "Exosome products hold no licence for use in clinics, because large safety studies are "
+                   "lacking.", "evidence", idx=1)
+    gap = _claim("a3", "Large safety studies of exosome products are lacking.", "evidence", idx=2)
+    verdicts, frames = judged(uk, plain, gap)
+    assert frames["a1"].statement == frames["a2"].statement == "approval" and frames["a3"].statement is None
+    assert verdicts["a1"].verdict == "not addressed"  # no record names the UK's regulator
+    assert verdicts["a2"].verdict == "supported"
