@@ -154,9 +154,17 @@ _STATEMENT_KEYS = {"name", "assertion", "record", "rule", "claim_types", "takes"
 _RULES = {"approval", "states", "studied", "follow_up", "none"}
 
 
+_REQUIRES = {None, "no_intervention", "no_effect"}
+
+
 def _statement(key: str, table: dict) -> Statement:
     if table.get("rule") not in _RULES:
         raise ValueError(f"[statements.{key}]: rule must be one of {sorted(_RULES)}, not {table.get('rule')!r}")
+    if "assertion" not in table:
+        raise ValueError(f"[statements.{key}]: needs an `assertion` pattern")
+    if table.get("requires") not in _REQUIRES:
+        raise ValueError(f"[statements.{key}]: requires must be no_intervention or no_effect, not "
+                         f"{table.get('requires')!r}")
     return Statement(key, table.get("name", key.replace("_", " ")), _compile(table["assertion"]),
                      _compile(table["record"]) if "record" in table else None, table["rule"],
                      frozenset(table.get("claim_types", ())), frozenset(table.get("takes", ())), table.get("requires"),

@@ -28,7 +28,7 @@ Population = Literal["people", "animals", "cells", "unstated"]
 Asserts = Literal["effect", "mechanism", "safety", "content", "evidence_lacking"]
 _NUMBER = re.compile(r"\b(\d{1,3}(?:\.\d)?)\s*[- ]?\s*(days?|weeks?|months?|years?)\b", re.I)
 _AGE = re.compile(r"[- ]old\b|\s+of age\b", re.I)
-_AGED = re.compile(r"\b(aged?|ages)\b[^.;]*$", re.I)
+_AGED = re.compile(r"\b(aged?|ages?)\s+(between\s+|from\s+|of\s+)?(\d{1,3}(\.\d)?\s*(to|-|–|and)\s*)?$", re.I)
 _DESIGN_POPULATION: dict[str, Population] = {
     "animal": "animals", "in_vitro": "cells", "systematic_review": "people", "rct": "people",
     "non_randomised_clinical": "people", "case_series_or_report": "people"}
@@ -172,7 +172,7 @@ def follow_up_weeks(text: str, domain: Domain | None = None) -> float | None:
     domain = domain or load()
     weeks = [float(m.group(1)) * domain.time_units[m.group(2).lower()] for m in _NUMBER.finditer(text)
              if m.group(2).lower() in domain.time_units and not _AGE.search(text, m.end(), m.end() + 5)
-             and not _AGED.search(text[max(0, m.start() - 40):m.start()])]
+             and not _AGED.search(text, max(0, m.start() - 40), m.start())]
     return round(max(weeks), 1) if weeks else None
 
 
@@ -272,6 +272,12 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
     return next((kind.key for kind in domain.statements if claim.claim_type in kind.takes), None)
 
 
+def reports_harm(frame: Frame) -> bool:
+    """Whether a claim says harm occurred: it says so, or it names a specific adverse event ("skin necrosis
+    developed") and says nothing either way."""
+    return frame.safety == "harm" or frame.safety is None and any(o.startswith("adverse_events/") for o in frame.outcomes)
+
+
 OTHER_INTERVENTION = "other"  # an intervention the domain file does not know ("low-level laser therapy")
 _ANAPHOR = re.compile(r"^\W*(this|these|it|they|such|those)\b", re.I)
 
@@ -298,7 +304,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     reason = not_checkable_reason(claim, outcomes, domain, positions)
     safety = _safety(claim, domain)
     if safety is None and claim.polarity != "negated" and any(o.startswith("adverse_events/") for o in outcomes):
-        safety = "harm"  # "every one of them developed firm red nodules where the injections had gone in"
+        safety = "harm"  # "every one of them developed firm red nodules": a named adverse event (cf. reports_harm)
     asserts = _asserts(claim, outcomes, safety, domain)
     return Frame(
         claim_id=claim.claim_id,

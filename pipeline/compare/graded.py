@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
-from pipeline.compare.frames import Frame
+from pipeline.compare.frames import Frame, reports_harm
 from pipeline.compare import certainty as grading
 from pipeline.compare.certainty import Weighed
 from pipeline.compare.directness import directness, outcome_answers
@@ -104,14 +104,12 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
     clinical = assertion.outcome is not None and assertion.outcome.split("/")[0] in (*domain.same_outcome, "adverse_events")
     about_people = assertion.asserts != "mechanism" and (
         assertion.population == "people" or clinical and assertion.population == "unstated")
-    harm = assertion.asserts == "safety" and assertion.safety == "harm"
+    claims_harm = assertion.asserts == "safety" and assertion.safety == "harm"
     # "limited human evidence" does not refute that a harm occurs
-    if review_lacking and not hedged and about_people and claims and not assertion.single_study and not harm:
+    if review_lacking and not hedged and about_people and claims and not assertion.single_study and not claims_harm:
         return "contradicts", True
     if assertion.asserts == "safety" and assertion.safety:
-        harm = evidence.safety == "harm" or (evidence.safety is None and any(
-            "/" in o and o.startswith("adverse_events") for o in evidence.outcomes))
-        if harm:
+        if reports_harm(evidence):
             return ("contradicts" if assertion.safety == "safe" else "supports"), False
         if evidence.safety == "safe":
             if assertion.safety == "harm" and (hedged or not assertion.frequent_harm):
@@ -196,7 +194,8 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
     human_against = any(grading.is_human(w.frame, domain) for w in against)
     absence = assertion.asserts == "evidence_lacking"
     verdict: Verdict
-    if not support and against and all(w.lacking for w in against):
+    only_lacking = bool(against) and all(w.lacking for w in against)
+    if not support and only_lacking:
         # reviews calling the human evidence lacking say it is unproven, not that it is false: with nothing in
         # its favour the assertion is not addressed
         return ClaimVerdict(claim.claim_id, "not addressed", None, None, 0, 0, len(links), (),
@@ -216,7 +215,6 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
             reason = "no literature claim about the same intervention and outcome"
         return ClaimVerdict(claim.claim_id, verdict, None, None, 0, 0, len(links), (), (),
                             f"{reason} → not addressed", level, keys)
-    only_lacking = bool(against) and all(w.lacking for w in against)
     # with only animal or cell support, "the human evidence is lacking" agrees rather than refutes
     if support and (not against or human_for and not human_against or not human_for and only_lacking):
         preclinical_parts = _preclinical_parts(assertion, support, domain) if human_for else ()
@@ -297,8 +295,7 @@ def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, F
             continue
         if frame.lacking and frame.design in REVIEW_DESIGNS and frame.population not in ("animals", "cells"):
             found["lacking"].append(lit)
-        elif frame.safety == "harm" or (frame.safety is None and any(
-                "/" in o and o.startswith("adverse_events") for o in frame.outcomes)):
+        elif reports_harm(frame):
             found["harm"].append(lit)
         elif frame.safety == "safe" and frame.design in domain.human_designs and frame.finding:
             found["safe"].append(lit)  # human studies that looked for harm and found little

@@ -68,3 +68,15 @@ def test_the_claim_stage_runs_the_detector_on_articles_only_when_configured():
     assert {c.claim_id for c in without.claims} < {c.claim_id for c in with_detector.claims}  # the rules' are kept
     # stored documents are read again when the detector is switched on
     assert "+detector:" in current_nlp_version(on) and "+detector:" not in current_nlp_version(off)
+
+
+def test_a_detected_claim_opening_with_it_takes_the_treatment_named_before():
+    from pipeline.claims.detector import Detection
+    from pipeline.claims.extract import detected_claim
+    from pipeline.records import Mention
+
+    prp = Mention(0, "TREATMENT", "MESH:D053657")
+    found = Detection(0.9, True, "efficacy")
+    it = detected_claim("article", "w99", 5, "It helps most in early thinning.", [], found, antecedent=prp)
+    named = detected_claim("article", "w99", 6, "Results vary between people.", [], found, antecedent=prp)
+    assert it.intervention == "MESH:D053657" and named.intervention is None

@@ -359,3 +359,21 @@ def test_potential_hedges_as_an_adjective_or_what_is_shown_not_as_the_noun_of_a_
     assert topic[1].strength == "asserted"
     # asserted, so reviews that call the human evidence lacking weigh against it
     assert verdict(topic, DENSITY, LACKING).verdict == "mixed"
+
+
+def test_reviews_calling_the_evidence_lacking_do_not_refute_a_claim_with_nothing_for_it():
+    article = assertion("Exosome therapy regrows hair in patients with advanced baldness.")
+    alone = verdict(article, LACKING, LIMITED)
+    assert (alone.verdict, alone.contradicting_pmids) == ("not addressed", ())
+    assert "no record supports it; 2 reviews call the human evidence lacking" in alone.reason
+    # with only a mouse study for it, the lacking reviews agree: preclinical, not contradicted
+    mice = assertion("Exosomes accelerate the telogen-to-anagen transition.")
+    v = verdict(mice, MICE, LACKING, stances=["supports", "supports"])
+    assert v.verdict == "supported only by preclinical evidence"
+
+
+def test_a_mechanism_that_names_no_outcome_is_not_shown_by_a_clinical_study():
+    (_, af), (_, ef) = assertion("The needling is thought to work by carrying the exosomes deeper into the skin."), DENSITY
+    assert af.asserts == "mechanism" and not af.outcomes
+    fit = directness(af, ef)
+    assert not fit.addresses and fit.reasons == ("the mechanism claimed names nothing the record measured",)

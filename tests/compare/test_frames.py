@@ -125,3 +125,10 @@ def test_a_sentence_framed_as_an_idea_is_hedged_wherever_the_hedge_stands():
     assert frame("For hair loss, the thinking is that supplying these signals to the follicle creates better "
                  "conditions for hair growth.").strength == "hedged"
     assert frame("Exosomes increase hair density in patients.").strength == "asserted"
+
+
+def test_ages_are_not_follow_up():
+    from pipeline.compare.frames import follow_up_weeks
+
+    assert follow_up_weeks("Eight women aged 26 to 52 years were followed for 24 weeks.") == 24.0
+    assert follow_up_weeks("Patients 26 to 52 years old developed nodules 2 weeks to 3 months after treatment.") == 13.0

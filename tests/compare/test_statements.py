@@ -180,10 +180,14 @@ def test_the_time_a_claim_names(text, weeks):
     assert claimed_weeks(text) == weeks
 
 
-def test_a_statement_kind_with_an_unknown_rule_is_refused():
+def test_a_statement_kind_with_an_unknown_rule_no_pattern_or_an_unknown_requirement_is_refused():
     text = (PROJECT_ROOT / "config" / "lexicon" / "evidence.toml").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="rule must be one of"):
         parse(text + '\n[statements.rumour]\nassertion = "rumou?r"\nrule = "vibes"\n')
+    with pytest.raises(ValueError, match="needs an `assertion` pattern"):
+        parse(text + '\n[statements.rumour]\nrule = "states"\n')
+    with pytest.raises(ValueError, match="requires must be"):
+        parse(text + '\n[statements.rumour]\nassertion = "rumou?r"\nrule = "states"\nrequires = "nothing"\n')
 
 
 def test_a_claim_frames_no_statement_where_it_says_evidence_is_lacking():

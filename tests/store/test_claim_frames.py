@@ -29,3 +29,17 @@ def test_frames_certainty_and_key_pmids_are_stored_and_shown_in_the_verdicts_vie
     comparison.write_comparison(con, Comparison((), (), (), {}), "fingerprint 2")
     assert con.execute("SELECT count(*) FROM claim_frames").fetchone()[0] == 0
     con.close()
+
+
+def test_the_statement_kind_is_stored_and_article_headings_are_read_back(tmp_path):
+    con = db.connect(tmp_path / "x.duckdb")
+    claim = Claim("c2", "article", "001", 4, "At present, no exosome product has FDA approval.", "regulatory",
+                  "negated", "asserted", "MESH:D055354", None, "none")
+    comparison.write_comparison(con, Comparison((), (), (), {"c2": assertion_frame(claim)}), "fingerprint")
+    assert con.execute("SELECT statement FROM claim_frames WHERE claim_id = 'c2'").fetchone() == ("approval",)
+    con.executemany("INSERT INTO sentences (source, doc_id, sentence_idx, text) VALUES ('article', '001', ?, ?)",
+                    [(0, "Restoring Hair with Medication, PRP and Exosomes"), (1, "Each part is outlined below."),
+                     (2, "PRP (platelet-rich plasma)"), (3, "It helps most in early androgenetic alopecia or thinning.")])
+    assert comparison.article_headings(con) == {
+        "001": ((0, "Restoring Hair with Medication, PRP and Exosomes"), (2, "PRP (platelet-rich plasma)"))}
+    con.close()
