@@ -116,11 +116,10 @@ def claim_rules_version() -> str:
 
 
 def claim_detector_version(settings: Settings) -> str:
-    """The learned detector's weights and the encoder it reads: a change re-reads the articles."""
-    from pipeline.claims import detector
+    """The learned detector's models and the encoder it reads: a change re-reads the articles."""
+    from pipeline.claims.detector import detector_digest
 
-    digest = hashlib.sha256(detector.WEIGHTS_PATH.read_bytes() + Path(detector.__file__).read_bytes())
-    return digest.hexdigest()[:8] + "/" + encoder(settings).version
+    return detector_digest()[:8] + "/" + encoder(settings).version
 
 
 def plan_changes(settings: Settings, articles: list[Article], records: list[PubmedRecord],

@@ -1,21 +1,27 @@
 """The learned claim detector: whether a sentence is a checkable assertion, and of which kind.
 
-Two linear heads over the sentence encoder's embedding and a few cue features, trained by
-:mod:`training.claim_detector` (``make models-claims``) and scored here with numpy alone. The weights name the
-encoder version they were trained on; a different encoder is refused rather than scored in the wrong space.
+Whether: all-MiniLM-L6-v2 fine-tuned as a sentence classifier, run as an ONNX graph from the package
+``exoclaims_claim_detector`` with the threshold chosen in training. Which kind: a linear head over the sentence
+encoder's embedding and a few cue features, scored here with numpy. Both are trained by
+:mod:`training.claim_detector` (``make models-claims``). The kind weights name the encoder version they were
+trained on; a different encoder is refused rather than scored in the wrong space.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.nlp.encoder import OnnxModel, package_dir
+
 KINDS = ("efficacy", "safety", "mechanism", "regulatory", "time_course", "comparison", "evidence_gap", "background")
 WEIGHTS_PATH = Path(__file__).with_name("detector_weights.npz")
+CLASSIFIER_PACKAGE = "exoclaims_claim_detector"
 
 _CUES = (
     re.compile(r"\b(may|might|could|can|possibly|potential(ly)?|promising|suggests?|appears?)\b", re.I),  # hedges
@@ -43,30 +49,43 @@ class Detection:
 
 
 class ClaimDetector:
-    def __init__(self, weights: dict[str, np.ndarray]):
-        self.checkable_w = weights["checkable_w"]
-        self.checkable_b = float(weights["checkable_b"])
+    def __init__(self, classifier: OnnxModel, threshold: float, weights: dict[str, np.ndarray]):
+        self.classifier = classifier
+        self.threshold = threshold
         self.kind_w = weights["kind_w"]
         self.kind_b = weights["kind_b"]
-        self.threshold = float(weights["threshold"])
         self.encoder_version = str(weights["encoder"])
 
     @classmethod
-    def load(cls, path: Path | str = WEIGHTS_PATH) -> "ClaimDetector":
+    def load(cls, path: Path | str = WEIGHTS_PATH, package: str = CLASSIFIER_PACKAGE) -> "ClaimDetector":
+        directory = package_dir(package)
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        classifier = OnnxModel.open(directory / "detector.onnx", directory / "tokenizer.json", int(meta["max_length"]),
+                                    output=meta.get("output"))
         with np.load(path) as data:
-            return cls({key: data[key] for key in data.files})
+            return cls(classifier, float(meta["threshold"]), {key: data[key] for key in data.files})
 
     def detect(self, texts: list[str], embeddings: np.ndarray, encoder_version: str) -> list[Detection]:
-        """One detection per text, from its embedding by the encoder ``encoder_version``."""
+        """One detection per text: whether from the text itself, the kind from its embedding by the encoder
+        ``encoder_version``."""
         if encoder_version != self.encoder_version:
             raise ValueError(f"the claim detector was trained on {self.encoder_version} embeddings, "
                              f"not {encoder_version}: retrain it (make models-claims)")
         if not texts:
             return []
+        p = 1.0 / (1.0 + np.exp(-self.classifier.run(texts, 16)[:, 0]))
         x = np.hstack([embeddings, np.array([cue_features(t) for t in texts], dtype=np.float32)])
-        p = 1.0 / (1.0 + np.exp(-(x @ self.checkable_w + self.checkable_b)))
         kinds = np.argmax(x @ self.kind_w.T + self.kind_b, axis=1)
         return [Detection(float(pi), bool(pi >= self.threshold), KINDS[k]) for pi, k in zip(p, kinds)]
+
+
+def detector_digest() -> str:
+    """Names what the detector decides with: its kind weights, its classifier (meta.json holds the graph's hash
+    and the threshold) and this module."""
+    import hashlib
+
+    meta = package_dir(CLASSIFIER_PACKAGE) / "meta.json"
+    return hashlib.sha256(WEIGHTS_PATH.read_bytes() + meta.read_bytes() + Path(__file__).read_bytes()).hexdigest()
 
 
 @functools.cache

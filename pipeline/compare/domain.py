@@ -109,6 +109,7 @@ class Domain:
     hedges: re.Pattern
     framing_hedge: re.Pattern | None  # hedges the whole sentence wherever it stands ("the thinking is that")
     frequent_harm: re.Pattern | None  # a harm claimed to be common: refuted by studies that saw little harm
+    unspecific_harm: re.Pattern | None  # a harm any report of a reaction shows ("inflammation at the injection site")
     statements: tuple[Statement, ...]  # kinds of statement about the field, in the order they are tried
     small_n: int  # human evidence with fewer participants in all is imprecise
     large_trial_n: int  # the size of RCT an evidence-absence claim ("larger trials are needed") asks for
@@ -151,7 +152,7 @@ def _hierarchies(tables: dict, child: str) -> tuple[Hierarchy, ...]:
 
 
 _STATEMENT_KEYS = {"name", "assertion", "record", "rule", "claim_types", "takes", "requires", "population", "shared"}
-_RULES = {"approval", "states", "studied", "follow_up", "none"}
+_RULES = {"approval", "states", "studied", "unstudied", "follow_up", "none"}
 
 
 _REQUIRES = {None, "no_intervention", "no_effect"}
@@ -211,6 +212,7 @@ def parse(text: str) -> Domain:
         hedges=_compile(raw["strength"]["hedges"]),
         framing_hedge=_compile(raw["strength"]["framing"]) if "framing" in raw["strength"] else None,
         frequent_harm=_compile(evidence["frequent_harm"]) if "frequent_harm" in evidence else None,
+        unspecific_harm=_compile(evidence["unspecific_harm"]) if "unspecific_harm" in evidence else None,
         statements=tuple(_statement(key, table) for key, table in raw.get("statements", {}).items()),
         small_n=int(raw["certainty"]["small_n"]),
         large_trial_n=int(raw["certainty"]["large_trial_n"]),

@@ -122,6 +122,18 @@ def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: D
     return link_stance, False
 
 
+def named_harm_unreported(claim: Claim, assertion: Frame, support: Sequence[Weighed], domain: Domain) -> bool:
+    """Whether a harm claim names specific adverse events ("risks of contamination and allergic reactions") that
+    none of the records in its favour reports: reports of other harms (necrosis) do not show them, unless the claim
+    also names a harm any report of a reaction shows (``unspecific_harm``: "inflammation at the injection site")."""
+    if assertion.asserts != "safety" or assertion.safety != "harm":
+        return False
+    if domain.unspecific_harm is not None and domain.unspecific_harm.search(claim.sentence):
+        return False
+    named = {o for o in assertion.outcomes if o.startswith("adverse_events/")}
+    return bool(named) and not any(named & set(w.frame.outcomes) for w in support)
+
+
 def _record_side(stances: list[tuple[str, bool, bool]]) -> tuple[str, bool, bool]:
     """One record's side from its claims' (stance, lacking, direct): a review finding the evidence lacking
     counts against; else the majority (ties: support), direct where any claim is."""
@@ -190,6 +202,10 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
         side, lacking, direct = _record_side(stances)
         (support if side == "supports" else against).append(Weighed(pmid, record_frame[pmid], direct, lacking))
     support, against = grading.strongest_first(support), grading.strongest_first(against)
+    if support and named_harm_unreported(claim, assertion, support, domain):
+        return ClaimVerdict(claim.claim_id, "not addressed", None, None, 0, 0, len(links), (), (),
+                            f"no record reports the harm it names ({grading.describe(support, domain=domain)} "
+                            f"report others) → not addressed", "very low", ())
     human_for = any(grading.is_human(w.frame, domain) for w in support)
     human_against = any(grading.is_human(w.frame, domain) for w in against)
     absence = assertion.asserts == "evidence_lacking"

@@ -258,6 +258,17 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
         return _verdict(claim, kind, "supported", support, (), n_links,
                         f"human studies of {_name(family, domain)} exist" if support
                         else f"no human study of {_name(family, domain)}")
+    if kind.rule == "unstudied":
+        # "no randomised controlled trial has tested it": contradicted by the collection's trials of that treatment
+        # (randomised ones where the claim says randomised); a qualified denial ("no large trials") is a gap
+        randomised = kind.extra.get("randomised")
+        designs = ("rct",) if randomised is not None and randomised.search(claim.sentence) else PRIMARY_HUMAN
+        trials = sorted(pmid for pmid, record in (records or {}).items()
+                        if record.design in designs and _record_family(record, domain) == family)
+        against = [StatedFact(pmid, kind.key, records[pmid].title, records[pmid].design, family) for pmid in trials]
+        return _verdict(claim, kind, "contradicted", (), against, n_links,
+                        f"{'randomised ' if designs == ('rct',) else ''}trials of {_name(family, domain)} in people "
+                        f"exist" if against else f"no trial of {_name(family, domain)} in the collection")
     # follow_up: "results within three months" by human studies that show the effect by then; "growth begins at
     # about the fourth month" contradicted by one that shows it earlier
     weeks = claimed_weeks(claim.sentence, domain)

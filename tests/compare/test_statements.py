@@ -109,6 +109,21 @@ def test_trials_under_way_are_supported_where_human_studies_exist():
     assert verdicts["a1"].verdict == "supported" and verdicts["a1"].supporting_pmids == ("90000032",)
 
 
+def test_a_flat_denial_of_trials_is_contradicted_by_the_trials_a_qualified_one_stays_a_gap():
+    none = _claim("a1", "As of 2025, no randomised controlled trial has tested exosome therapy for hair loss.",
+                  "evidence", polarity="negated")
+    formal = _claim("a2", "Exosomes have not yet been studied in formal clinical trials.", "evidence",
+                    polarity="negated", idx=1)
+    rigorous = _claim("a3", "No large, rigorous trials of exosomes for hair loss have been done.", "evidence",
+                      polarity="negated", idx=2)
+    verdicts, frames = judged(none, formal, rigorous)
+    assert frames["a1"].statement == frames["a2"].statement == "trials"
+    assert verdicts["a1"].verdict == "contradicted" and verdicts["a1"].contradicting_pmids == ("90000032",)
+    assert "randomised trials of exosomes or extracellular vesicles in people exist" in verdicts["a1"].reason
+    assert verdicts["a2"].verdict == "contradicted"
+    assert frames["a3"].statement is None  # "large, rigorous": the reviews calling the evidence limited answer it
+
+
 def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_show_the_effect():
     within = _claim("a1", "Results become visible within six months of treatment.", "time_course")
     late = _claim("a2", "New hair can be expected to begin growing only after 8 months.", "time_course", idx=1)
@@ -197,11 +212,25 @@ def test_a_claim_frames_no_statement_where_it_says_evidence_is_lacking():
 
 
 def test_a_named_harm_that_occurred_is_a_harm_claim_supported_by_the_case_report():
-    nodules = _claim("a1", "Every one of them developed an inflammatory reaction in the skin, with firm red nodules "
-                     "where the injections had gone in.", "safety", outcome="MESH:D006099")
-    verdicts, frames = judged(nodules)
+    necrosis = _claim("a1", "Every one of them developed an inflammatory reaction in the skin, with necrosis "
+                      "where the injections had gone in.", "safety", outcome="MESH:D064420")
+    verdicts, frames = judged(necrosis)
     assert frames["a1"].asserts == "safety" and frames["a1"].safety == "harm"
     assert verdicts["a1"].verdict == "supported" and "90000014" in verdicts["a1"].supporting_pmids
+
+
+def test_named_harms_no_record_reports_are_not_addressed_by_reports_of_other_harms():
+    named = _claim("a1", "The main risks of exosome injections are contamination and allergic reactions.", "safety",
+                   outcome="MESH:D064420")
+    nodules = _claim("a2", "Patients developed firm red nodules where exosomes had been injected.", "safety",
+                     outcome="MESH:D006099", idx=1)
+    unnamed = _claim("a3", "Exosome injections carry risks of side effects.", "safety", outcome="MESH:D064420",
+                     idx=2)
+    verdicts, frames = judged(named, nodules, unnamed)
+    assert {"adverse_events/infection", "adverse_events/allergy"} <= set(frames["a1"].outcomes)
+    assert verdicts["a1"].verdict == "not addressed" and "no record reports the harm it names" in verdicts["a1"].reason
+    assert verdicts["a2"].verdict == "not addressed"  # granulomas: the only case report here is of necrosis
+    assert verdicts["a3"].verdict == "supported" and "90000014" in verdicts["a3"].supporting_pmids
 
 
 def test_what_vesicles_do_in_tissue_is_cell_biology_unless_the_claim_is_about_patients():

