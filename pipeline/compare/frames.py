@@ -198,7 +198,8 @@ def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain
         return "a recommendation"
     if "future" in checks and checks["future"].search(text):
         return "speculation about the future"
-    if "definition" in checks and checks["definition"].search(text) and claim.direction == "none":
+    if "definition" in checks and checks["definition"].search(text) and claim.direction == "none" \
+            and not ("definition_unless" in checks and checks["definition_unless"].search(text)):
         return "a definition"
     if "promotion" in checks and checks["promotion"].search(text) and not outcomes:
         return "promotion with no testable content"

@@ -246,8 +246,7 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
         own = kind.requires != "no_intervention"
         support = [f for f in stated if not own or family is None or f.family in (None, family)]
         if kind.shared:
-            cues = _cue_stems(kind.assertion, claim.sentence)
-            support = [f for f in support if cues & _cue_stems(kind.record, f.sentence)]
+            support = [f for f in support if _same_fact(kind, claim.sentence, f.sentence)]
         verdict = "supported only by preclinical evidence" if kind.population == "cells" else "supported"
         return _verdict(claim, kind, verdict, support, (), n_links,
                         "records state it" if support else "no record states it")
@@ -289,6 +288,15 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     return _verdict(claim, kind, "supported", [_effect_fact(e, kind, records) for e in by], (), n_links,
                     f"human studies show the effect within {latest:g} weeks" if by
                     else f"no human study reports the effect within {latest:g} weeks")
+
+
+def _same_fact(kind: Statement, claimed: str, stated: str) -> bool:
+    """Whether a record sentence states the fact a claim states: a cue word in both ("genetic"), or both of one
+    kind of fact whose words are interchangeable (``same_fact``: "millions lose hair" and "affects up to 80% of
+    men" both say how common it is)."""
+    if _cue_stems(kind.assertion, claimed) & _cue_stems(kind.record, stated):
+        return True
+    return any(fact.search(claimed) and fact.search(stated) for fact in kind.same_fact)
 
 
 def _cue_stems(pattern: re.Pattern | None, text: str) -> set[str]:
