@@ -76,6 +76,7 @@ class Statement:
     population: str | None = None  # "cells": the records stating it are preclinical evidence
     shared: bool = False  # a record counts only where it states the same fact: a cue word in both sentences
     same_fact: tuple[re.Pattern, ...] = ()  # with `shared`: kinds of fact whose words are interchangeable
+    compares: bool = False  # its records make the comparison a claim of this kind makes ("safer than cell therapy")
     extra: dict[str, re.Pattern] = field(default_factory=dict)  # also, ignore, and the rule's (negation, exclusive ...)
 
 
@@ -153,7 +154,7 @@ def _hierarchies(tables: dict, child: str) -> tuple[Hierarchy, ...]:
 
 
 _STATEMENT_KEYS = {"name", "assertion", "record", "rule", "claim_types", "takes", "requires", "population", "shared",
-                   "same_fact"}
+                   "same_fact", "compares"}
 _RULES = {"approval", "states", "studied", "unstudied", "follow_up", "none"}
 
 
@@ -172,7 +173,7 @@ def _statement(key: str, table: dict) -> Statement:
                      _compile(table["record"]) if "record" in table else None, table["rule"],
                      frozenset(table.get("claim_types", ())), frozenset(table.get("takes", ())), table.get("requires"),
                      table.get("population"), bool(table.get("shared", False)),
-                     tuple(_compile(pattern) for pattern in table.get("same_fact", ())),
+                     tuple(_compile(pattern) for pattern in table.get("same_fact", ())), bool(table.get("compares", False)),
                      {k: _compile(v) for k, v in table.items() if k not in _STATEMENT_KEYS})
 
 

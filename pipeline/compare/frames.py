@@ -264,7 +264,7 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
             continue  # "by delivering growth factors, exosomes may revitalise dormant follicles" claims an effect
         if kind.population == "cells" and population_of(text, domain) == "people":
             continue  # what vesicles do in patients is an effect in people, not cell biology
-        if compares and kind.rule in ("states", "studied"):
+        if compares and kind.rule in ("states", "studied") and not kind.compares:
             continue  # "better characterised than European products": only a record making the comparison
         if kind.assertion.search(text) and ("also" not in kind.extra or kind.extra["also"].search(text)):
             return kind.key

@@ -124,6 +124,40 @@ def test_a_flat_denial_of_trials_is_contradicted_by_the_trials_a_qualified_one_s
     assert frames["a3"].statement is None  # "large, rigorous": the reviews calling the evidence limited answer it
 
 
+def test_how_common_hair_loss_is_and_what_it_does_to_people_count_in_other_words():
+    millions = _claim("a1", "Millions of people around the world lose hair.", "background", intervention=None)
+    distress = _claim("a2", "Losing hair is a distressing experience.", "background", intervention=None, idx=1)
+    cause = _claim("a3", "Hair loss is mostly caused by stress.", "background", intervention=None, idx=2)
+    verdicts, frames = judged(millions, distress, cause)
+    assert frames["a1"].statement == frames["a2"].statement == "condition"
+    # the review: "Hair loss is a common condition that affects self-esteem"
+    assert verdicts["a1"].verdict == verdicts["a2"].verdict == "supported"
+    assert verdicts["a3"].verdict == "not addressed"  # a cause must be the same cause
+
+
+def test_the_advantage_of_being_cell_free_is_preclinical_and_taken_even_as_a_comparison():
+    records = {**RECORDS, "33255416": RecordFacts(
+        "33255416", "narrative_review", "Extracellular vesicles as a cell-free therapy",
+        "An advantage of EVs over MSCs is avoiding the possible immune rejection of cells. Herein we discuss an "
+        "acellular product.")}
+    safer = _claim("a1", "Exosome therapy is safer than other regenerative treatments because it is acellular.",
+                   "comparative")
+    rejection = _claim("a2", "Immune rejection is much less likely than with donor cells.", "safety", idx=1)
+    verdicts, frames = judged(safer, rejection, records=records)
+    assert frames["a1"].statement == frames["a2"].statement == "acellular"
+    assert verdicts["a1"].verdict == verdicts["a2"].verdict == "supported only by preclinical evidence"
+    assert verdicts["a1"].supporting_pmids == ("33255416",)
+
+
+def test_a_definition_naming_a_therapeutic_cargo_is_a_checkable_mechanism():
+    from pipeline.compare.frames import not_checkable_reason
+
+    plain = _claim("a1", "Exosomes are tiny vesicles that cells release.", "background")
+    cargo = _claim("a2", "Exosomes are tiny vesicles that carry growth factors which repair tissue.", "background")
+    assert not_checkable_reason(plain, ()) == "a definition"
+    assert not_checkable_reason(cargo, ()) is None
+
+
 def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_show_the_effect():
     within = _claim("a1", "Results become visible within six months of treatment.", "time_course")
     late = _claim("a2", "New hair can be expected to begin growing only after 8 months.", "time_course", idx=1)
