@@ -266,6 +266,8 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
             continue  # what vesicles do in patients is an effect in people, not cell biology
         if compares and kind.rule in ("states", "studied") and not kind.compares:
             continue  # "better characterised than European products": only a record making the comparison
+        if "unless" in kind.extra and kind.extra["unless"].search(text):
+            continue  # "it is most effective for thinning hair" is about the treatment, not the condition
         if kind.assertion.search(text) and ("also" not in kind.extra or kind.extra["also"].search(text)):
             return kind.key
     if asserts == "evidence_lacking":

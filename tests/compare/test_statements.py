@@ -158,6 +158,18 @@ def test_a_definition_naming_a_therapeutic_cargo_is_a_checkable_mechanism():
     assert not_checkable_reason(cargo, ()) is None
 
 
+def test_a_kind_does_not_take_a_claim_its_unless_pattern_finds():
+    assured = _claim("a1", "The brand applies pharmaceutical-grade manufacturing rigour to its exosome products.",
+                     "background")
+    lacking = _claim("a2", "Quality control in exosome manufacturing is lacking.", "background", idx=1)
+    effective = _claim("a3", "It is most effective for patients whose hair is thinning.", "background",
+                       intervention=None, idx=2)
+    verdicts, frames = judged(assured, lacking, effective)
+    assert frames["a1"].statement != "quality" and frames["a2"].statement == "quality"
+    assert verdicts["a1"].verdict == "not addressed"  # records call for standards; that they are met, none says
+    assert frames["a3"].statement != "condition"
+
+
 def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_show_the_effect():
     within = _claim("a1", "Results become visible within six months of treatment.", "time_course")
     late = _claim("a2", "New hair can be expected to begin growing only after 8 months.", "time_course", idx=1)
@@ -265,6 +277,10 @@ def test_named_harms_no_record_reports_are_not_addressed_by_reports_of_other_har
     assert verdicts["a1"].verdict == "not addressed" and "no record reports the harm it names" in verdicts["a1"].reason
     assert verdicts["a2"].verdict == "not addressed"  # granulomas: the only case report here is of necrosis
     assert verdicts["a3"].verdict == "supported" and "90000014" in verdicts["a3"].supporting_pmids
+    infected = _claim("a4", "Injections into an infected scalp raise the chance of complications.", "safety",
+                      outcome="MESH:D064420", idx=3)
+    verdicts, frames = judged(infected)
+    assert "adverse_events/infection" in frames["a4"].outcomes and verdicts["a4"].verdict == "not addressed"
 
 
 def test_what_vesicles_do_in_tissue_is_cell_biology_unless_the_claim_is_about_patients():
