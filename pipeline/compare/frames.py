@@ -254,8 +254,9 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
     compares = bool(domain.comparison_cue.search(text) or domain.implied_comparison
                     and domain.implied_comparison.search(text))
     for kind in domain.statements:
-        if asserts == "evidence_lacking" and kind.rule not in ("approval", "unstudied"):
-            continue  # "no licence, because evidence is lacking" states a status, "no trial" a fact; other gaps stay gaps
+        if asserts == "evidence_lacking" and kind.rule not in ("approval", "unstudied", "none"):
+            continue  # "no licence, because evidence is lacking" states a status, "no trial" a fact, "the FDA regards
+            # them as experimental" a regulator's view; other gaps stay gaps
         if kind.claim_types and claim.claim_type not in kind.claim_types:
             continue
         if kind.requires == "no_intervention" and intervention_of(text, (), domain) is not None:

@@ -170,6 +170,29 @@ def test_a_kind_does_not_take_a_claim_its_unless_pattern_finds():
     assert frames["a3"].statement != "condition"
 
 
+def test_gaps_in_other_words_are_gaps_and_a_regulators_view_is_the_regulators():
+    from pipeline.compare.frames import not_checkable_reason
+
+    domain = load()
+    for text in ("Human clinical research on exosomes is still very limited today.",
+                 "The handful of studies that exist enrol few patients.",
+                 "There is little science behind the claims made for it.",
+                 "Exosome therapy is an experimental procedure carried out in clinics."):
+        assert domain.evidence_absence.search(text), text
+    experimental = _claim("a1", "Exosome therapy is an experimental procedure carried out in clinics.", "evidence")
+    assert not_checkable_reason(experimental, ()) is None  # not a definition: it says how far the evidence goes
+    fda = _claim("a2", "In the FDA's view, exosomes are experimental.", "evidence")
+    verdicts, frames = judged(fda)
+    assert frames["a2"].statement == "regulation" and verdicts["a2"].verdict == "not addressed"
+
+
+def test_a_report_of_one_cohort_is_a_single_study():
+    domain = load()
+    assert domain.single_study.search("In this prospective study, 30 patients gained hair density.")
+    assert domain.single_study.search("Hair density improved in the 30 patients after treatment.")
+    assert not domain.single_study.search("Larger randomised studies are needed.")
+
+
 def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_show_the_effect():
     within = _claim("a1", "Results become visible within six months of treatment.", "time_course")
     late = _claim("a2", "New hair can be expected to begin growing only after 8 months.", "time_course", idx=1)
