@@ -40,8 +40,10 @@ SAFETY = {"safe", "safety", "safely", "adverse", "risk", "risks", "tolerated", "
           "harmful", "harm", "dangerous", "side", "contaminants", "allergic", "infections", "carcinogenic"}
 COMPARATIVE = {"than", "compared", "comparison", "unlike", "versus", "vs", "superior", "outperform",
                "fewer", "alternative", "comparable", "traditional", "edge"}
+# "essential to choose a clinic" advises; "essential to how well they work", "important for the results" state a fact
 RECOMMEND = re.compile(r"\b(should|must|recommend\w*|advis\w*|consult|ensure|(important|essential|crucial|necessary|"
-                       r"vital) (to|for|that)(?! note\b)|needs? to)\b", re.I)
+                       r"vital) (to|for|that)(?! note\b)(?! (how|what|whether|the|their|its|this|these|those|hair|"
+                       r"results?|success|outcomes?|efficacy|safety)\b)|needs? to)\b", re.I)
 # "more studies are needed", "much remains to be learned": an assertion about the evidence, checkable against
 # reviews that say so, even where the sentence names no intervention ("this field is still under research")
 EVIDENCE_GAP = re.compile(r"\b(more|further|larger|additional|rigorous|well-designed|high-quality|long-term)\b(\s+[\w-]+){0,3}?"

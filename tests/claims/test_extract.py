@@ -170,3 +170,11 @@ def test_the_detector_adds_article_claims_the_rules_miss_typed_by_its_kind():
     assert efficacy.cues != regulatory.cues and efficacy.claim_type == "efficacy"  # the rules' claim is kept
     pubmed = ParsedDoc("pubmed", "1", sentences, (), parses)
     assert [c.claim_type for c in doc_claims(pubmed, detections)] == ["efficacy"]  # abstracts: the rules alone
+
+
+def test_essential_to_how_it_works_states_a_fact_essential_to_choose_advises():
+    from pipeline.claims.extract import RECOMMEND
+
+    assert RECOMMEND.search("It is essential to choose a reputable clinic.")
+    assert not RECOMMEND.search("Quality and stability are essential to how well exosomes work.")
+    assert not RECOMMEND.search("The source is important for the results.")

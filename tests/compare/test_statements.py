@@ -73,6 +73,12 @@ def test_approval_is_judged_by_records_that_state_it_not_by_hair_growth_trials()
     assert set(verdicts["a2"].contradicting_pmids) == {"90000014", "90000013"}
 
 
+def test_the_absence_of_approval_is_a_denied_approval():
+    verdicts, _ = judged(_claim("a1", "The first concern is the absence of regulatory approval for exosomes.",
+                                "regulatory"))
+    assert verdicts["a1"].verdict == "supported"
+
+
 def test_a_named_treatment_in_the_list_of_approved_ones_is_supported():
     verdicts, frames = judged(_claim("a1", "Finasteride is an FDA-approved tablet for hair loss.", "regulatory",
                                      intervention=None))
