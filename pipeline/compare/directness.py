@@ -76,7 +76,8 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
         claimed = assertion.outcomes[:1] if assertion.asserts == "content" else assertion.outcomes
         if not any(outcome_answers(a, e, domain) for a in claimed for e in evidence.outcomes):
             # "larger trials are needed" is answered by reviews of the field whatever outcome they name; a harm
-            # of another kind (granuloma for "a risk of infection") speaks to a safety claim, indirectly
+            # of another kind speaks to a safety claim, indirectly (granulomas beside an infection report, for
+            # "granulomas and infections"; with no report of a harm it names, graded.named_harm_unreported)
             other_harm = assertion.asserts == "safety" and any(_category(a) == "adverse_events" for a in claimed) \
                 and any(_category(e) == "adverse_events" for e in evidence.outcomes)
             (lesser if assertion.asserts == "evidence_lacking" or other_harm else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")

@@ -166,6 +166,8 @@ def _statement(key: str, table: dict) -> Statement:
         raise ValueError(f"[statements.{key}]: rule must be one of {sorted(_RULES)}, not {table.get('rule')!r}")
     if "assertion" not in table:
         raise ValueError(f"[statements.{key}]: needs an `assertion` pattern")
+    if not isinstance(table.get("same_fact", []), list):
+        raise ValueError(f"[statements.{key}]: same_fact must be a list of patterns")
     if table.get("requires") not in _REQUIRES:
         raise ValueError(f"[statements.{key}]: requires must be no_intervention or no_effect, not "
                          f"{table.get('requires')!r}")

@@ -11,7 +11,8 @@ For one assertion, its evidence links are read through the frames of both sides
      records that say so, contradicted only by a randomised trial of at least ``[certainty] large_trial_n``;
    - safety: contradicted by reports of adverse events (of any kind, indirectly when another kind), supported
      by records that looked and found none; a hedged risk ("a potential risk of infection") is not refuted by
-     studies that saw none;
+     studies that saw none; a harm claim naming specific adverse events needs a record reporting one of them
+     (:func:`named_harm_unreported`);
    - an effect or mechanism: what a record says of harm alone does not bear on it;
    - an effect asserted (not hedged) about people or a clinical outcome: a review calling the human
      evidence lacking weighs against it, unless the assertion reports one study;

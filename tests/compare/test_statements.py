@@ -199,6 +199,22 @@ def test_a_report_of_one_cohort_is_a_single_study():
     assert not domain.single_study.search("Larger randomised studies are needed.")
 
 
+def test_cargo_and_repair_in_other_words_are_cell_biology():
+    couriers = _claim("a1", "These exosomes serve as couriers that hand growth factors on to other cells.", "mechanism")
+    mend = _claim("a2", "They help to find and mend faulty skin cells.", "mechanism", idx=1)
+    _, frames = judged(couriers, mend)
+    assert frames["a1"].statement == "cargo" and frames["a2"].statement == "biology"
+
+
+def test_polynucleotides_and_growth_factor_concentrates_are_treatment_families_of_their_own():
+    _, frames = judged(
+        _claim("a1", "Polynucleotides repair scalp tissue.", "background", intervention=None),
+        _claim("a2", "Growth factor concentrates are a biological therapy that shows promise.", intervention=None,
+               idx=1))
+    assert frames["a1"].family == "polynucleotides" and frames["a1"].statement is None
+    assert frames["a2"].family == "secretome"
+
+
 def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_show_the_effect():
     within = _claim("a1", "Results become visible within six months of treatment.", "time_course")
     late = _claim("a2", "New hair can be expected to begin growing only after 8 months.", "time_course", idx=1)
@@ -276,6 +292,8 @@ def test_a_statement_kind_with_an_unknown_rule_no_pattern_or_an_unknown_requirem
         parse(text + '\n[statements.rumour]\nassertion = "rumou?r"\nrule = "vibes"\n')
     with pytest.raises(ValueError, match="needs an `assertion` pattern"):
         parse(text + '\n[statements.rumour]\nrule = "states"\n')
+    with pytest.raises(ValueError, match="same_fact must be a list"):
+        parse(text + '\n[statements.rumour]\nassertion = "rumou?r"\nrule = "states"\nsame_fact = "common"\n')
     with pytest.raises(ValueError, match="requires must be"):
         parse(text + '\n[statements.rumour]\nassertion = "rumou?r"\nrule = "states"\nrequires = "nothing"\n')
 
