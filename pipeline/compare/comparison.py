@@ -145,12 +145,17 @@ def compare(inputs: ComparisonInputs, policy: CandidatePolicy, read_text: TextSt
     conflicts = tuple(find_conflicts(list(inputs.articles)))
     links: list[EvidenceLink] = []
     verdicts: list[ClaimVerdict] = []
+    # findings about a specific outcome: found by their frame, their direction often only in their words
+    by_outcome = {lit.claim.claim_id for key, pool in field_evidence.items() if key.startswith(graded.OUTCOME_POOL)
+                  for lit in pool}
     for article, claim_links in iter_claim_links(inputs.articles, inputs.literature, read_text, similarities, policy):
         extra = graded.field_pool(frames[article.claim_id], field_evidence, frames,
                                   [k.literature_claim_id for k in claim_links], domain, limit=policy.max_candidates)
-        cosines = None if similarities is None else [
-            similarities.pair(article.claim_id, lit.claim.claim_id) for lit in extra]
-        claim_links = claim_links + link_pool(article, extra, similarities=cosines)
+        for pool, reader in (([lit for lit in extra if lit.claim.claim_id not in by_outcome], None),
+                             ([lit for lit in extra if lit.claim.claim_id in by_outcome], read_text)):
+            cosines = None if similarities is None else [
+                similarities.pair(article.claim_id, lit.claim.claim_id) for lit in pool]
+            claim_links = claim_links + link_pool(article, pool, reader, similarities=cosines)
         links.extend(claim_links)
         verdict = graded.decide_claim(article, claim_links, journals, frames, statements)
         if verdict is not None:

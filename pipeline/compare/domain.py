@@ -34,6 +34,8 @@ class Entry:
     covers: tuple[str, ...] = ()  # outcome keys whose evidence also speaks to this one
     implies: tuple[str, ...] = ()  # less specific levels this one includes ("telogen-to-anagen" includes "anagen")
     population: str | None = None  # an outcome only shown in this population ("cells": cell proliferation)
+    # the direction naming this level asserts ("wakes dormant follicles": anagen induced, an increase)
+    direction: str | None = None
     # the patterns as one alternation: its leftmost match is the earliest of theirs, found in one pass
     any_pattern: re.Pattern | None = None
 
@@ -144,7 +146,7 @@ def _entry(key: str, table: dict) -> Entry:
     patterns = tuple(table.get("patterns", ()))
     return Entry(key, table.get("name", key.rsplit("/", 1)[-1].replace("_", " ")), frozenset(table.get("concepts", ())),
                  tuple(_compile(p) for p in patterns), tuple(table.get("covers", ())),
-                 tuple(table.get("implies", ())), table.get("population"),
+                 tuple(table.get("implies", ())), table.get("population"), table.get("direction"),
                  _compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None)
 
 

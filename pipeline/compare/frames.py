@@ -326,9 +326,18 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         frequent_harm=safety == "harm" and bool(domain.frequent_harm and domain.frequent_harm.search(text)),
         claims_studies=requires_human_evidence(claim) or (claim.claim_type == "evidence" and claim.polarity == "affirmed"),
         single_study=bool(domain.single_study.search(text)),
-        direction=claim.direction,
+        direction=_implied_direction(claim, outcomes, domain),
         statement=statement_kind(claim, asserts, reason is None, domain, outcomes),
     )
+
+
+def _implied_direction(claim: Claim, outcomes: Iterable[str], domain: Domain) -> str:
+    """The direction of the effect claimed: the words' own, else the one an outcome level states by being named
+    ("switches dormant follicles back into growing" asserts anagen induced), unless the claim is negated."""
+    if claim.direction != "none" or claim.polarity == "negated":
+        return claim.direction
+    stated = [entry.direction for key in outcomes if (entry := domain.outcome_entry(key)) is not None and entry.direction]
+    return stated[0] if stated else claim.direction
 
 
 @dataclass(frozen=True)

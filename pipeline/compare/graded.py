@@ -37,7 +37,7 @@ from pipeline.compare import certainty as grading
 from pipeline.compare.certainty import Weighed
 from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.domain import Domain, load
-from pipeline.compare.evidence import EvidenceLink, LiteratureClaim, cited_journal
+from pipeline.compare.evidence import NO_DIRECTION, EvidenceLink, LiteratureClaim, cited_journal
 from pipeline.compare.statements import StatementEvidence, decide_statement
 from pipeline.compare.verdicts import CHECKABLE_TYPES, ClaimVerdict, Verdict, decide_verdict
 from pipeline.records import Claim
@@ -82,6 +82,19 @@ def link_reading(link: EvidenceLink, assertion: Frame, evidence: Frame, domain: 
             and claims and same_question(assertion, evidence, domain):
         return link.text_stance
     return link.stance
+
+
+def implied_reading(link: EvidenceLink, claim: Claim, assertion: Frame, evidence: Frame,
+                    domain: Domain | None = None) -> str:
+    """Where the words of the assertion state no direction but the outcome it names does ("wakes dormant follicles"),
+    a finding about the same question in the same direction supports it and one in the other direction contradicts
+    it (the facts of the two claims could not compare a direction the words do not state)."""
+    domain = domain or load()
+    if claim.direction != "none" or link.stance != "unrelated" or link.method != "facts" or link.reason != NO_DIRECTION \
+            or assertion.direction not in ("increase", "decrease") or evidence.direction not in ("increase", "decrease") \
+            or not same_question(assertion, evidence, domain):
+        return link.stance
+    return "supports" if assertion.direction == evidence.direction else "contradicts"
 
 
 def framed_stance(assertion: Frame, evidence: Frame, link_stance: str, domain: Domain | None = None,
@@ -184,6 +197,8 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
         if evidence is None:
             continue
         reading = link_reading(link, assertion, evidence, domain, claims)
+        if reading == "unrelated" and claims:
+            reading = implied_reading(link, claim, assertion, evidence, domain)
         stance, lacking = framed_stance(assertion, evidence, reading, domain, claims)
         if stance == "unrelated":
             continue
@@ -297,19 +312,27 @@ def _level(w: Weighed) -> int | None:
 
 # -- evidence about the field, beyond each assertion's candidates --------------------------------------
 
+OUTCOME_POOL = "outcome:"  # field evidence keyed by a specific outcome: "outcome:hair_cycle/telogen_to_anagen"
+
+
 def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, Frame],
                    domain: Domain | None = None) -> dict[str, list[LiteratureClaim]]:
     """Literature claims that bear on every assertion of their kind, found once per comparison: reviews that
     call the human evidence lacking (against asserted clinical claims, for "more trials are needed"),
-    reports of adverse events and human studies that found little harm (for and against safety claims).
-    Retrieval by similarity misses them where the assertion's words differ ("minimal downtime" against
-    "skin necrosis after injection")."""
+    reports of adverse events and human studies that found little harm (for and against safety claims), and
+    findings about each specific outcome (``OUTCOME_POOL`` + its key: the studies of anagen induction for "they
+    switch dormant follicles back into growing"). Retrieval by similarity misses them where the assertion's
+    words differ ("minimal downtime" against "skin necrosis after injection")."""
     domain = domain or load()
     found: dict[str, list[LiteratureClaim]] = {"lacking": [], "harm": [], "safe": []}
     for lit in literature:
         frame = frames.get(lit.claim.claim_id)
         if frame is None or lit.is_retracted:
             continue
+        if frame.finding and frame.direction != "none":
+            for key in frame.outcomes:
+                if "/" in key and not key.startswith("adverse_events/"):
+                    found.setdefault(OUTCOME_POOL + key, []).append(lit)
         if frame.lacking and frame.design in REVIEW_DESIGNS and frame.population not in ("animals", "cells"):
             found["lacking"].append(lit)
         elif reports_harm(frame):
@@ -325,7 +348,7 @@ def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], fra
                linked: Iterable[str], domain: Domain | None = None, limit: int | None = None) -> list[LiteratureClaim]:
     """The field evidence an assertion is also checked against (not already among its links): the reviews
     for clinical and evidence-absence claims, the adverse-event reports and the human studies that found little
-    harm for safety claims, of the same
+    harm for safety claims, the findings about each specific outcome an effect or mechanism names, of the same
     intervention family; at most ``limit`` in all (shared evenly between the kinds), the strongest designs
     first."""
     domain = domain or load()
@@ -337,6 +360,13 @@ def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], fra
         kinds.append("lacking")
     if assertion.asserts == "safety":
         kinds += ["lacking", "harm", "safe"] if assertion.strength == "asserted" else ["harm", "safe"]
+    if assertion.asserts in ("effect", "mechanism") and assertion.comparator is None and assertion.strength == "asserted":
+        # the levels below what people see (anagen induction, cells multiplying), asserted outright: mostly shown in
+        # animals and cells, worded far from the assertion's words; the clinical measures (density, thickness) are
+        # found by similarity, and a hedged "may revitalise dormant follicles" is judged on what similarity finds
+        specific = [o for o in assertion.outcomes if "/" in o and not o.startswith(("adverse_events/", "hair_growth/"))]
+        kinds += [key for key in field if key.startswith(OUTCOME_POOL)
+                  and any(outcome_answers(o, key[len(OUTCOME_POOL):], domain) for o in specific)]
     seen = set(linked)
     pool = []
     kinds = list(dict.fromkeys(kinds))

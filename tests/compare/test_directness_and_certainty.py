@@ -309,6 +309,43 @@ def test_safety_claims_are_also_checked_against_human_studies_that_found_little_
     assert len(field_pool(mild, field, frames, (), limit=3)) == 3
 
 
+def test_an_asserted_mechanism_is_also_checked_against_the_findings_about_the_outcome_level_it_names():
+    from pipeline.compare.evidence import LiteratureClaim
+    from pipeline.compare.graded import field_evidence, field_pool
+
+    def lit(evidence, level):
+        c, _ = evidence
+        return LiteratureClaim(c, c.doc_id, "x", level, None, "J", 2024)
+
+    literature = [lit(MICE, 5), lit(DENSITY, 3), lit(LIMITED, 1)]
+    frames = {e[0].claim_id: e[1] for e in (MICE, DENSITY, LIMITED)}
+    field = field_evidence(literature, frames)
+    _, woken = assertion("Exosomes wake up follicles that have gone dormant.", claim_type="mechanism",
+                         direction="none")
+    assert "90000036" in {x.pmid for x in field_pool(woken, field, frames, ())}  # the mice, worded otherwise
+    _, hedged = assertion("Exosomes may help wake up follicles that have gone dormant.", claim_type="mechanism",
+                          direction="none")
+    assert "90000036" not in {x.pmid for x in field_pool(hedged, field, frames, ())}
+    # a clinical measure is found by similarity, not by its outcome level
+    _, denser = assertion("Exosomes increase hair density.")
+    assert "39174804" not in {x.pmid for x in field_pool(denser, field, frames, ())}
+
+
+def test_a_finding_in_the_direction_an_outcome_level_states_supports_an_assertion_without_direction_words():
+    from pipeline.compare.evidence import NO_DIRECTION
+    from pipeline.compare.graded import implied_reading
+
+    article, woken = assertion("Exosomes supply biochemical nudges that switch them back into growing.",
+                               claim_type="mechanism", direction="none")
+    mice, mice_frame = MICE
+    open_link = replace(link(article, mice, "unrelated", "animal"), reason=NO_DIRECTION)
+    assert implied_reading(open_link, article, woken, mice_frame) == "supports"
+    # a link the facts decided keeps their reading; an assertion whose outcome states no direction gets none
+    assert implied_reading(replace(open_link, reason="other"), article, woken, mice_frame) == "unrelated"
+    calm_claim, calm = assertion("They calm an inflamed scalp.", claim_type="mechanism", direction="none")
+    assert implied_reading(open_link, calm_claim, calm, mice_frame) == "unrelated"
+
+
 def test_popularity_advice_and_what_may_become_are_not_checkable_unless_a_claim_comes_first():
     for sentence in ("In the realm of hair restoration, exosome therapy is gaining traction as a novel approach to "
                      "combat hair thinning and alopecia.",

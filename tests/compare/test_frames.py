@@ -30,9 +30,20 @@ def frame(sentence, **facts):
      ("growth_factor_content",)),
     ("Research indicates that exosomes can promote angiogenesis (formation of new blood vessels), enhance cell "
      "proliferation, and reduce inflammation—all essential factors in hair regrowth.",
-     ("angiogenesis", "cellular", "inflammation")),
+     ("angiogenesis", "cellular/proliferation", "inflammation")),
     ("The study found that exosomes not only facilitated the proliferation of dermal papilla cells.",
      ("cellular/dermal_papilla_proliferation",)),
+    # the same outcomes in other words
+    ("They calm an inflamed scalp.", ("inflammation",)),
+    ("They restart the hair growth cycle.", ("hair_cycle", "hair_growth")),
+    # "stem cell growth factors" are no cell growth
+    ("Stem cell growth factors wake up follicles that have gone dormant.", ("hair_cycle/telogen_to_anagen",)),
+    ("Exosomes supply biochemical nudges that switch them back into growing.", ("hair_cycle/telogen_to_anagen",)),
+    ("Exosomes taken from stem cells make cells multiply and migrate.",
+     ("cellular/proliferation", "cellular/migration")),
+    ("Follicles then regenerate and once again grow strong, healthy hair.", ("hair_growth",)),
+    # hair follicles multiplied for a transplant are not cells proliferating
+    ("The harvested follicles are multiplied in a laboratory and placed back into the scalp.", ()),
 ])
 def test_outcomes_sit_on_the_hierarchy_at_the_most_specific_level(sentence, outcomes):
     assert frame(sentence).outcomes == outcomes
@@ -132,3 +143,10 @@ def test_ages_are_not_follow_up():
 
     assert follow_up_weeks("Eight women aged 26 to 52 years were followed for 24 weeks.") == 24.0
     assert follow_up_weeks("Patients 26 to 52 years old developed nodules 2 weeks to 3 months after treatment.") == 13.0
+
+
+def test_naming_anagen_induction_asserts_its_direction_unless_negated():
+    assert frame("Exosomes supply biochemical nudges that switch them back into growing.",
+                 direction="none").direction == "increase"
+    assert frame("Exosomes do not wake up dormant follicles.", direction="none", polarity="negated").direction == "none"
+    assert frame("Exosomes calm an inflamed scalp.", direction="none").direction == "none"  # no level states one

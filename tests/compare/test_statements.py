@@ -206,6 +206,18 @@ def test_cargo_and_repair_in_other_words_are_cell_biology():
     assert frames["a1"].statement == "cargo" and frames["a2"].statement == "biology"
 
 
+def test_what_stem_cells_release_and_what_research_shows_vesicles_do_are_cell_biology():
+    released = _claim("a1", "Stem cells release growth factors.", "mechanism", intervention=None)
+    shown = _claim("a2", "Research has shown that exosomes switch on stem cells and boost their capacity to "
+                   "regenerate.", "evidence", idx=1)
+    calm = _claim("a3", "They calm an inflamed scalp.", "mechanism", idx=2)
+    platelets = _claim("a4", "Platelets release growth factors.", "mechanism", intervention=None, idx=3)
+    _, frames = judged(released, shown, calm, platelets)
+    assert frames["a1"].statement == "cargo" and frames["a2"].statement == "biology"
+    assert frames["a3"].statement == "biology"
+    assert frames["a4"].statement is None  # what platelets hold is PRP's
+
+
 def test_polynucleotides_and_growth_factor_concentrates_are_treatment_families_of_their_own():
     _, frames = judged(
         _claim("a1", "Polynucleotides repair scalp tissue.", "background", intervention=None),
