@@ -331,7 +331,7 @@ def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, F
             continue
         if frame.finding and frame.direction != "none":
             for key in frame.outcomes:
-                if "/" in key and not key.startswith("adverse_events/"):
+                if _below_clinical(key):
                     found.setdefault(OUTCOME_POOL + key, []).append(lit)
         if frame.lacking and frame.design in REVIEW_DESIGNS and frame.population not in ("animals", "cells"):
             found["lacking"].append(lit)
@@ -342,6 +342,12 @@ def field_evidence(literature: Sequence[LiteratureClaim], frames: Mapping[str, F
     for kind in found.values():  # strongest and newest first, so a bounded pool keeps those
         kind.sort(key=lambda lit: (lit.evidence_level, -(lit.pub_year or 0), lit.pmid))
     return found
+
+
+def _below_clinical(key: str) -> bool:
+    """A specific outcome below what people see: a level of the hair cycle or of cell activity (not hair growth and
+    its clinical measures, nor adverse events; whole categories such as skin health are too broad to pool)."""
+    return "/" in key and key.split("/")[0] not in ("hair_growth", "adverse_events")
 
 
 def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], frames: Mapping[str, Frame],
@@ -364,7 +370,7 @@ def field_pool(assertion: Frame, field: Mapping[str, list[LiteratureClaim]], fra
         # the levels below what people see (anagen induction, cells multiplying), asserted outright: mostly shown in
         # animals and cells, worded far from the assertion's words; the clinical measures (density, thickness) are
         # found by similarity, and a hedged "may revitalise dormant follicles" is judged on what similarity finds
-        specific = [o for o in assertion.outcomes if "/" in o and not o.startswith(("adverse_events/", "hair_growth/"))]
+        specific = [o for o in assertion.outcomes if _below_clinical(o)]
         kinds += [key for key in field if key.startswith(OUTCOME_POOL)
                   and any(outcome_answers(o, key[len(OUTCOME_POOL):], domain) for o in specific)]
     seen = set(linked)
