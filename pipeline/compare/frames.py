@@ -230,7 +230,9 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
         return "evidence_lacking"
     main = outcomes[0].split("/")[0] if outcomes else None
     # a compound claim is about what it names first: "may promote regrowth ... with a favourable safety profile"
-    if main == "adverse_events" or (safety or claim.claim_type == "safety") and main in (None, "adverse_events"):
+    # a safety claim says something of harm or safety: one typed so (by the learned detector) that names neither
+    # ("fewer of the harmful ones are made") asserts an effect
+    if main == "adverse_events" or safety and main is None:
         return "safety"
     if claim.claim_type == "safety" and safety == "harm" and any(o.startswith("adverse_events") for o in outcomes):
         return "safety"  # "an inflammatory reaction, with firm red nodules where the injections had gone in"

@@ -150,3 +150,12 @@ def test_naming_anagen_induction_asserts_its_direction_unless_negated():
                  direction="none").direction == "increase"
     assert frame("Exosomes do not wake up dormant follicles.", direction="none", polarity="negated").direction == "none"
     assert frame("Exosomes calm an inflamed scalp.", direction="none").direction == "none"  # no level states one
+
+
+def test_a_claim_typed_safety_that_names_no_harm_or_safety_asserts_an_effect():
+    # the learned detector's kind can be wrong: the words decide whether a claim is about safety
+    denial = frame("Exosomes do not treat, cure or prevent any disease or condition.", claim_type="safety",
+                   direction="none", polarity="negated")
+    assert denial.asserts == "effect"
+    assert frame("Exosome injections are safe, with minimal side effects.", claim_type="safety",
+                 direction="none").asserts == "safety"
