@@ -183,8 +183,11 @@ def test_gaps_in_other_words_are_gaps_and_a_regulators_view_is_the_regulators():
     for text in ("Human clinical research on exosomes is still very limited today.",
                  "The handful of studies that exist enrol few patients.",
                  "There is little science behind the claims made for it.",
-                 "Exosome therapy is an experimental procedure carried out in clinics."):
+                 "Exosome therapy is an experimental procedure carried out in clinics.",
+                 "The results look promising, but the science is still evolving.",
+                 "Most of the excitement rests on preclinical work and small pilot studies."):
         assert domain.evidence_absence.search(text), text
+    assert not domain.evidence_absence.search("Regenerative medicine is emerging as a leader in hair restoration.")
     experimental = _claim("a1", "Exosome therapy is an experimental procedure carried out in clinics.", "evidence")
     assert not_checkable_reason(experimental, ()) is None  # not a definition: it says how far the evidence goes
     fda = _claim("a2", "In the FDA's view, exosomes are experimental.", "evidence")
