@@ -74,7 +74,7 @@ NER_OPTS_bionlp13cg := --training.max_epochs 30
 
 # -- the learned claim detector (issue 23), trained on the web-article corpus's dev articles and the seed sentences:
 # all-MiniLM-L6-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
-# models/exoclaims_claim_detector; about 10 minutes on 2 CPU cores) and a logistic kind head over the sentence
+# models/exoclaims_claim_detector; about 30 minutes on 2 CPU cores for 1,300 sentences) and a logistic kind head over the sentence
 # encoder's embeddings (pipeline/claims/detector_weights.npz); docs/evaluation.md
 models-claims: models-install
 	$(PY) -m training.claim_detector pipeline/claims/detector_weights.npz \
