@@ -118,6 +118,10 @@ class Domain:
     small_n: int  # human evidence with fewer participants in all is imprecise
     large_trial_n: int  # the size of RCT an evidence-absence claim ("larger trials are needed") asks for
     version: str
+    # an efficacy claim that names no outcome but says the treatment works ("exosomes can work") claims the topic's
+    # main outcome (``works_outcome``)
+    works: re.Pattern | None = None
+    works_outcome: str | None = None
 
     @functools.cached_property
     def intervention_concepts(self) -> frozenset[str]:
@@ -215,6 +219,8 @@ def parse(text: str) -> Domain:
         finding=_compile(evidence["finding"]),
         outcome_context=_compile(context["cue"]) if "cue" in context else None,
         outcome_aside=_compile(context["aside"]) if "aside" in context else None,
+        works=_compile(context["works"]) if "works" in context else None,
+        works_outcome=context.get("works_outcome"),
         mechanism=_compile(evidence["mechanism"]) if "mechanism" in evidence else None,
         not_checkable={k: _compile(v) for k, v in checkable.items()},
         hedges=_compile(raw["strength"]["hedges"]),

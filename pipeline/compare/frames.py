@@ -306,6 +306,9 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     text = claim.sentence
     concepts = tuple(concepts) + tuple(c for c in (claim.intervention, claim.outcome) if c)
     positions = outcome_positions(text, concepts, domain)
+    if not positions and claim.claim_type == "efficacy" and claim.polarity == "affirmed" \
+            and domain.works is not None and domain.works_outcome and (works := domain.works.search(text)):
+        positions = [(works.start(), domain.works_outcome)]  # "exosomes applied to the skin can work"
     outcomes = tuple(key for _, key in positions)
     reason = not_checkable_reason(claim, outcomes, domain, positions)
     safety = _safety(claim, domain)

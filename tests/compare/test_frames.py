@@ -159,3 +159,12 @@ def test_a_claim_typed_safety_that_names_no_harm_or_safety_asserts_an_effect():
     assert denial.asserts == "effect"
     assert frame("Exosome injections are safe, with minimal side effects.", claim_type="safety",
                  direction="none").asserts == "safety"
+
+
+def test_an_efficacy_claim_that_says_the_treatment_works_claims_the_topics_main_outcome():
+    assert frame("Point one: exosomes applied to the skin surface can work.", direction="none").outcomes == \
+        ("hair_growth",)
+    # a named outcome is what is claimed; a denial and a claim of another kind take no outcome by default
+    assert frame("Exosomes work by increasing hair density.").outcomes == ("hair_growth/density",)
+    assert frame("Exosomes do not work.", direction="none", polarity="negated").outcomes == ()
+    assert frame("The evidence that they work is thin.", claim_type="evidence", direction="none").outcomes == ()
