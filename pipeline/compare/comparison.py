@@ -10,7 +10,8 @@ calls :func:`compare` alone. For each article claim, in order:
 1. its candidates: literature claims about the same intervention and outcome, and semantic neighbours by
    sentence embedding, at most ``policy.max_candidates`` (:func:`pipeline.compare.evidence.iter_claim_links`);
 2. the field evidence its kind of assertion is also checked against: reviews calling the human evidence
-   lacking, adverse-event reports, human studies that found little harm (:func:`pipeline.compare.graded.field_pool`);
+   lacking, adverse-event reports, human studies that found little harm, findings about the outcome level an
+   asserted mechanism names (:func:`pipeline.compare.graded.field_pool`; the stance model reads the last);
    a statement about the field (approval status, product quality, studies under way, a time course) is judged
    only by the records that state that kind of fact (:mod:`pipeline.compare.statements`, read once);
 3. a stance per link, from the facts, or from the stance model where the facts leave it open (``read_text``);
