@@ -122,6 +122,8 @@ class Domain:
     # main outcome (``works_outcome``)
     works: re.Pattern | None = None
     works_outcome: str | None = None
+    # a treatment used with another ("alongside hair transplantation"): only a record of that combination speaks to it
+    combination_cue: re.Pattern | None = None
 
     @functools.cached_property
     def intervention_concepts(self) -> frozenset[str]:
@@ -192,6 +194,7 @@ def parse(text: str) -> Domain:
     comparators = dict(raw.get("comparators", {}))
     cue = comparators.pop("cue", r"\b(than|compared (with|to)|versus|vs\.?|unlike)\b")
     implied = comparators.pop("implied", None)
+    combination = comparators.pop("combination", None)
     context = raw.get("outcome_context", {})
     time, evidence, checkable = raw["time"], raw["evidence"], raw.get("checkable", {})
     return Domain(
@@ -221,6 +224,7 @@ def parse(text: str) -> Domain:
         outcome_aside=_compile(context["aside"]) if "aside" in context else None,
         works=_compile(context["works"]) if "works" in context else None,
         works_outcome=context.get("works_outcome"),
+        combination_cue=_compile(combination) if combination else None,
         mechanism=_compile(evidence["mechanism"]) if "mechanism" in evidence else None,
         not_checkable={k: _compile(v) for k, v in checkable.items()},
         hedges=_compile(raw["strength"]["hedges"]),

@@ -154,9 +154,16 @@ def intervention_of(text: str, concepts: Iterable[str] = (), domain: Domain | No
 
 
 def comparator_of(text: str, domain: Domain | None = None) -> str | None:
-    """What the claim compares the intervention with, where it makes a comparison."""
+    """What the claim compares the intervention with, where it makes a comparison, or what it combines the
+    intervention with ("alongside hair transplantation": only a record of that combination speaks to it)."""
     domain = domain or load()
     cue = domain.comparison_cue.search(text)
+    if cue is None and domain.combination_cue is not None:
+        combined = domain.combination_cue.search(text)
+        tail = text[combined.start():] if combined else ""
+        found = [(pos, c.key) for c in domain.comparators if c.key != "placebo" and (pos := c.position(tail)) is not None]
+        if found:
+            return min(found)[1]
     if cue is None:
         # "appears more effective": a comparison with other treatments that names none of them
         implied = domain.implied_comparison is not None and domain.implied_comparison.search(text)
@@ -254,7 +261,7 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
         return None
     text = claim.sentence
     compares = bool(domain.comparison_cue.search(text) or domain.implied_comparison
-                    and domain.implied_comparison.search(text))
+                    and domain.implied_comparison.search(text)) or comparator_of(text, domain) is not None
     for kind in domain.statements:
         if asserts == "evidence_lacking" and kind.rule not in ("approval", "unstudied", "none"):
             continue  # "no licence, because evidence is lacking" states a status, "no trial" a fact, "the FDA regards

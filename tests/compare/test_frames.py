@@ -168,3 +168,12 @@ def test_an_efficacy_claim_that_says_the_treatment_works_claims_the_topics_main_
     assert frame("Exosomes work by increasing hair density.").outcomes == ("hair_growth/density",)
     assert frame("Exosomes do not work.", direction="none", polarity="negated").outcomes == ()
     assert frame("The evidence that they work is thin.", claim_type="evidence", direction="none").outcomes == ()
+
+
+def test_a_treatment_used_with_another_needs_a_record_of_that_combination():
+    grafts = frame("Furthermore, when used alongside hair transplantation, exosomes help grafts survive, lower "
+                   "inflammation and speed up healing after the operation.", claim_type="mechanism", direction="none")
+    assert grafts.comparator == "surgery" and grafts.statement is None  # not cell biology: a combination
+    assert frame("Exosomes combined with microneedling increased hair density.").comparator == "microneedling"
+    # "together with" joining the cargo is no combination of treatments
+    assert frame("Exosomes carry proteins together with RNA.", claim_type="mechanism").comparator is None
