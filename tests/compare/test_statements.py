@@ -221,6 +221,19 @@ def test_what_stem_cells_release_and_what_research_shows_vesicles_do_are_cell_bi
     assert frames["a4"].statement is None  # what platelets hold is PRP's
 
 
+def test_what_vesicles_were_first_taken_for_is_judged_by_the_records_that_say_so():
+    waste = _claim("a1", "Scientists initially supposed that exosomes served as rubbish bags.", "background")
+    records = {**RECORDS, "90000025": RecordFacts(
+        "90000025", "narrative_review", "The Role of Extracellular Vesicles in Cutaneous Remodeling and Hair Follicle "
+        "Dynamics", "Extracellular vesicles are cell-derived membranous structures that were originally catalogued "
+        "as a way of releasing cellular waste products.")}
+    verdicts, frames = judged(waste, records=records)
+    assert frames["a1"].statement == "history"
+    assert verdicts["a1"].verdict == "supported" and verdicts["a1"].supporting_pmids == ("90000025",)
+    # without a record saying so, it is not addressed
+    assert judged(waste)[0]["a1"].verdict == "not addressed"
+
+
 def test_polynucleotides_and_growth_factor_concentrates_are_treatment_families_of_their_own():
     _, frames = judged(
         _claim("a1", "Polynucleotides repair scalp tissue.", "background", intervention=None),
