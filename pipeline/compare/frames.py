@@ -158,18 +158,21 @@ def comparator_of(text: str, domain: Domain | None = None) -> str | None:
     intervention with ("alongside hair transplantation": only a record of that combination speaks to it)."""
     domain = domain or load()
     cue = domain.comparison_cue.search(text)
-    if cue is None and domain.combination_cue is not None:
-        combined = domain.combination_cue.search(text)
-        tail = text[combined.start():] if combined else ""
-        found = [(pos, c.key) for c in domain.comparators if c.key != "placebo" and (pos := c.position(tail)) is not None]
-        if found:
-            return min(found)[1]
-    if cue is None:
-        # "appears more effective": a comparison with other treatments that names none of them
-        implied = domain.implied_comparison is not None and domain.implied_comparison.search(text)
-        return "other_treatments" if implied else None
-    tail = text[cue.start():]
-    found = [(pos, c.key) for c in domain.comparators if (pos := c.position(tail)) is not None]
+    if cue is not None:
+        return _named_after(text, cue.start(), domain)
+    combined = domain.combination_cue.search(text) if domain.combination_cue is not None else None
+    partner = _named_after(text, combined.start(), domain, ("placebo",)) if combined else None
+    if partner is not None:
+        return partner
+    # "appears more effective": a comparison with other treatments that names none of them
+    implied = domain.implied_comparison is not None and domain.implied_comparison.search(text)
+    return "other_treatments" if implied else None
+
+
+def _named_after(text: str, start: int, domain: Domain, skip: tuple[str, ...] = ()) -> str | None:
+    """The comparator named first in ``text`` from ``start`` on."""
+    tail = text[start:]
+    found = [(pos, c.key) for c in domain.comparators if c.key not in skip and (pos := c.position(tail)) is not None]
     return min(found)[1] if found else None
 
 

@@ -378,3 +378,24 @@ def test_a_licence_withheld_for_lack_of_evidence_is_an_approval_status():
     assert frames["a1"].statement == frames["a2"].statement == "approval" and frames["a3"].statement is None
     assert verdicts["a1"].verdict == "not addressed"  # no record names the UK's regulator
     assert verdicts["a2"].verdict == "supported"
+
+
+def test_findings_pooled_by_outcome_level_are_read_by_the_stance_model_and_decide_the_verdict():
+    nudges = _claim("a1", "Exosomes supply biochemical nudges that switch them back into growing.", "mechanism",
+                    intervention=None)  # no concept in common with the mouse study: no candidate by concept
+    mice = _claim("l5", "Intradermal injection of MSC-EVs into mice promoted the conversion from telogen to anagen.",
+                  source="pubmed", doc_id="29138430", idx=3, direction="increase", outcome="EXO:anagen")
+    records = {"29138430": RecordFacts("29138430", "animal", "Extracellular vesicles derived from MSCs promote hair "
+                                       "follicle conversion from telogen to anagen in mice", "")}
+    literature = (LiteratureClaim(mice, "29138430", "animal", 5, "animals", "Int J Mol Sci", 2018),)
+    concepts = {("pubmed", "29138430", 3): (EXOSOMES, "EXO:anagen")}
+    asked = []
+
+    def read(pairs):
+        asked.extend(pairs)
+        return [("supports", 0.9, (0.9, 0.05, 0.05))] * len(pairs)
+
+    decided = compare(ComparisonInputs((nudges,), literature, (), concepts, records, None, {}), POLICY, read)
+    [verdict] = decided.verdicts
+    assert (nudges.sentence, mice.sentence) in asked
+    assert verdict.verdict == "supported only by preclinical evidence" and verdict.supporting_pmids == ("29138430",)
