@@ -22,6 +22,10 @@ from pipeline.nlp.encoder import OnnxModel, package_dir
 KINDS = ("efficacy", "safety", "mechanism", "regulatory", "time_course", "comparison", "evidence_gap", "background")
 WEIGHTS_PATH = Path(__file__).with_name("detector_weights.npz")
 CLASSIFIER_PACKAGE = "exoclaims_claim_detector"
+# Below this P(checkable) a sentence the rules took for a claim is dropped: the rules' cue words also fire on
+# definitions, offers and rhetoric. Chosen out of fold on the development articles (docs/evaluation.md, "The
+# detector's veto"): under 0.05, 34 of the 39 rule claims sat on lines no reviewer would check.
+RULE_VETO = 0.05
 
 _CUES = (
     re.compile(r"\b(may|might|could|can|possibly|potential(ly)?|promising|suggests?|appears?)\b", re.I),  # hedges
@@ -46,6 +50,11 @@ class Detection:
     p_checkable: float
     checkable: bool  # p_checkable at or above the trained threshold
     kind: str  # the most likely kind (meaningful where checkable)
+
+    @property
+    def vetoes_rules(self) -> bool:
+        """Whether the sentence is so unlike a checkable assertion that a claim the rules found is dropped."""
+        return self.p_checkable < RULE_VETO
 
 
 class ClaimDetector:

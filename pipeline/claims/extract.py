@@ -331,7 +331,8 @@ def doc_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) ->
     """The claims of one analysed document: every article sentence, and the result and conclusion sentences
     of an abstract (not its title), read in order so that "they" can take the intervention named last. With
     ``detections`` (one per sentence, by the learned detector), an article sentence the rules leave out that the
-    detector finds checkable is a claim too."""
+    detector finds checkable is a claim too, and one the detector finds far from checkable is no claim although the
+    rules took it for one."""
     claims = []
     antecedent: Mention | None = None
     for idx, (sentence, parse) in enumerate(zip(doc.sentences, doc.parses)):
@@ -339,7 +340,9 @@ def doc_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) ->
         if doc.source == "article" or (sentence.section != "TITLE" and sentence.role in CLAIM_ROLES):
             claim = extract_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions, antecedent,
                                   sentence.start_char, parse.relative_clauses)
-            if claim is None and doc.source == "article" and detections and detections[idx].checkable:
+            if claim is not None and doc.source == "article" and detections and detections[idx].vetoes_rules:
+                claim = None
+            elif claim is None and doc.source == "article" and detections and detections[idx].checkable:
                 claim = detected_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions,
                                        detections[idx], antecedent)
             if claim is not None:

@@ -172,6 +172,23 @@ def test_the_detector_adds_article_claims_the_rules_miss_typed_by_its_kind():
     assert [c.claim_type for c in doc_claims(pubmed, detections)] == ["efficacy"]  # abstracts: the rules alone
 
 
+def test_a_sentence_the_detector_finds_far_from_checkable_is_no_claim_although_the_rules_took_it():
+    from pipeline.claims.detector import RULE_VETO, Detection
+    from pipeline.claims.extract import doc_claims
+    from pipeline.records import ParsedDoc, Sentence, SentenceParse
+
+    text = "Our exosome sessions promote hair growth and leave you feeling renewed."
+    parse = SentenceParse((Mention(4, "VESICLE", "MESH:D055354"), Mention(29, "HAIR_OUTCOME", "EXO:hair_growth")))
+    article = ParsedDoc("article", "w", (Sentence("article", "w", 0, 0, len(text), text),), (), (parse,))
+    assert [c.claim_type for c in doc_claims(article)] == ["efficacy"]  # the rules' cue words fire
+    unlike = Detection(RULE_VETO / 2, False, "background")
+    doubtful = Detection(RULE_VETO * 2, False, "background")  # not checkable by the detector, yet above the veto
+    assert doc_claims(article, [unlike]) == ()
+    assert [c.claim_type for c in doc_claims(article, [doubtful])] == ["efficacy"]
+    abstract = ParsedDoc("pubmed", "1", article.sentences, (), (parse,))
+    assert len(doc_claims(abstract, [unlike])) == 1  # abstracts: the rules alone
+
+
 def test_essential_to_how_it_works_states_a_fact_essential_to_choose_advises():
     from pipeline.claims.extract import RECOMMEND
 
