@@ -266,6 +266,23 @@ def test_what_vesicles_carry_is_cell_biology_and_the_condition_needs_the_same_fa
     assert verdicts["a3"].verdict == "not addressed"  # no record says anything of stress
 
 
+def test_how_common_hair_loss_is_and_follicle_shrinkage_are_stated_facts_of_the_condition():
+    records = {**RECORDS, "90000029": RecordFacts(
+        "90000029", "animal", "Exosomes counteract DHT in mice",
+        "Pattern hair loss is thought to affect up to 80% of men by the age of 70. High concentrations of DHT in the "
+        "scalp cause progressive shrinkage of the hair follicles in androgenetic alopecia.", None)}
+    share = _claim("a1", "Close to 80% of men will have some degree of hair loss by the time they reach 80.",
+                   "background", intervention=None)
+    shrink = _claim("a2", "In this condition the follicles on the scalp shrink bit by bit.", "background",
+                    intervention=None, idx=1)
+    teens = _claim("a3", "Hair loss troubles 3% of teenagers, most of them boys.", "background", intervention=None,
+                   idx=2)  # a share of no group the records count ("3%" alone is no prevalence fact)
+    verdicts, _ = judged(share, shrink, teens, records=records)
+    assert verdicts["a1"].verdict == "supported" and "90000029" in verdicts["a1"].supporting_pmids
+    assert verdicts["a2"].verdict == "supported" and verdicts["a2"].supporting_pmids == ("90000029",)
+    assert verdicts["a3"].verdict == "not addressed"
+
+
 def test_a_reported_harm_is_supported_by_case_reports_and_not_refuted_by_trials_that_saw_none():
     risk = _claim("a1", "Exosome injections carry serious risks such as skin necrosis.", "safety",
                   outcome="MESH:D064420")
