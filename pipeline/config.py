@@ -67,6 +67,11 @@ class NlpSettings:
     ner_models: tuple[str, ...] = ()
     sentence_roles: str = ""  # sentence-role model for unstructured abstracts; "" = none
     claim_detector: bool = True  # the learned detector adds claims the rules miss in article sentences
+    claim_detector_veto: float = 0.1  # below this P(checkable) the detector drops a claim the rules found; 0: never
+
+    def __post_init__(self):
+        if not 0.0 <= self.claim_detector_veto < 1.0:
+            raise ValueError(f"[nlp] claim_detector_veto must be in [0, 1), not {self.claim_detector_veto}")
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,7 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         sentence_roles=env.get("EXOCLAIMS_SENTENCE_ROLES", nlp_raw.get("sentence_roles", "")),
         claim_detector=env.get("EXOCLAIMS_CLAIM_DETECTOR", str(nlp_raw.get("claim_detector", True))).lower()
         in ("1", "true", "yes"),
+        claim_detector_veto=float(env.get("EXOCLAIMS_CLAIM_DETECTOR_VETO", nlp_raw.get("claim_detector_veto", 0.1))),
     )
     sto = raw.get("storage", {})
     storage = StorageSettings(

@@ -116,10 +116,10 @@ def claim_rules_version() -> str:
 
 
 def claim_detector_version(settings: Settings) -> str:
-    """The learned detector's models and the encoder it reads: a change re-reads the articles."""
+    """The learned detector's models, its veto and the encoder it reads: a change re-reads the articles."""
     from pipeline.claims.detector import detector_digest
 
-    return detector_digest()[:8] + "/" + encoder(settings).version
+    return f"{detector_digest()[:8]}/veto{settings.nlp.claim_detector_veto:g}/{encoder(settings).version}"
 
 
 def plan_changes(settings: Settings, articles: list[Article], records: list[PubmedRecord],
@@ -175,7 +175,8 @@ def claims_of(settings: Settings, parsed: list[ParsedDoc]) -> list[AnalysedDoc]:
         for doc in parsed:
             if doc.source == "article" and doc.sentences:
                 texts = [s.text for s in doc.sentences]
-                detections[doc.doc_id] = claim_detector().detect(texts, model.embed(texts), model.version)
+                detections[doc.doc_id] = claim_detector().detect(texts, model.embed(texts), model.version,
+                                                                 settings.nlp.claim_detector_veto)
     return [extract.with_claims(doc, detections.get(doc.doc_id)) for doc in parsed]
 
 

@@ -22,10 +22,6 @@ from pipeline.nlp.encoder import OnnxModel, package_dir
 KINDS = ("efficacy", "safety", "mechanism", "regulatory", "time_course", "comparison", "evidence_gap", "background")
 WEIGHTS_PATH = Path(__file__).with_name("detector_weights.npz")
 CLASSIFIER_PACKAGE = "exoclaims_claim_detector"
-# Below this P(checkable) a sentence the rules took for a claim is dropped: the rules' cue words also fire on
-# definitions, offers and rhetoric. Chosen out of fold on the development articles (docs/evaluation.md, "The
-# detector's veto"): under 0.05, 34 of the 39 rule claims sat on lines no reviewer would check.
-RULE_VETO = 0.05
 
 _CUES = (
     re.compile(r"\b(may|might|could|can|possibly|potential(ly)?|promising|suggests?|appears?)\b", re.I),  # hedges
@@ -50,11 +46,7 @@ class Detection:
     p_checkable: float
     checkable: bool  # p_checkable at or above the trained threshold
     kind: str  # the most likely kind (meaningful where checkable)
-
-    @property
-    def vetoes_rules(self) -> bool:
-        """Whether the sentence is so unlike a checkable assertion that a claim the rules found is dropped."""
-        return self.p_checkable < RULE_VETO
+    vetoes_rules: bool = False  # so unlike a checkable assertion that a claim the rules found there is dropped
 
 
 class ClaimDetector:
@@ -74,9 +66,10 @@ class ClaimDetector:
         with np.load(path) as data:
             return cls(classifier, float(meta["threshold"]), {key: data[key] for key in data.files})
 
-    def detect(self, texts: list[str], embeddings: np.ndarray, encoder_version: str) -> list[Detection]:
+    def detect(self, texts: list[str], embeddings: np.ndarray, encoder_version: str,
+               veto: float = 0.0) -> list[Detection]:
         """One detection per text: whether from the text itself, the kind from its embedding by the encoder
-        ``encoder_version``."""
+        ``encoder_version``; below P(checkable) ``veto`` the rules' claim is vetoed (``[nlp] claim_detector_veto``)."""
         if encoder_version != self.encoder_version:
             raise ValueError(f"the claim detector was trained on {self.encoder_version} embeddings, "
                              f"not {encoder_version}: retrain it (make models-claims)")
@@ -85,7 +78,7 @@ class ClaimDetector:
         p = 1.0 / (1.0 + np.exp(-self.classifier.run(texts, 16)[:, 0]))
         x = np.hstack([embeddings, np.array([cue_features(t) for t in texts], dtype=np.float32)])
         kinds = np.argmax(x @ self.kind_w.T + self.kind_b, axis=1)
-        return [Detection(float(pi), bool(pi >= self.threshold), KINDS[k]) for pi, k in zip(p, kinds)]
+        return [Detection(float(pi), bool(pi >= self.threshold), KINDS[k], bool(pi < veto)) for pi, k in zip(p, kinds)]
 
 
 def detector_digest() -> str:

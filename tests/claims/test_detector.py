@@ -35,6 +35,15 @@ def test_assertions_are_told_from_questions_and_calls_to_action(scored):
     assert not book.checkable and not question.checkable and question.p_checkable < 0.1
 
 
+def test_the_veto_marks_sentences_far_from_checkable_only_when_asked():
+    encoder = sentence_encoder()
+    texts = ["Book your free consultation with our team today.",
+             "No exosome product has been approved by the FDA for hair loss."]
+    book, fda = claim_detector().detect(texts, encoder.embed(texts), encoder.version, veto=0.05)
+    assert book.vetoes_rules and not fda.vetoes_rules
+    assert not any(d.vetoes_rules for d in claim_detector().detect(texts, encoder.embed(texts), encoder.version))
+
+
 def test_embeddings_from_another_encoder_are_refused():
     with pytest.raises(ValueError, match="retrain it"):
         claim_detector().detect(["x"], np.zeros((1, 384), dtype=np.float32), "another-encoder")
@@ -68,6 +77,8 @@ def test_the_claim_stage_runs_the_detector_on_articles_only_when_configured():
     assert {c.claim_id for c in without.claims} < {c.claim_id for c in with_detector.claims}  # the rules' are kept
     # stored documents are read again when the detector is switched on
     assert "+detector:" in current_nlp_version(on) and "+detector:" not in current_nlp_version(off)
+    lenient = dataclasses.replace(on, nlp=dataclasses.replace(on.nlp, claim_detector_veto=0.0))
+    assert current_nlp_version(lenient) != current_nlp_version(on)  # a new veto reads the articles again
 
 
 def test_a_detected_claim_opening_with_it_takes_the_treatment_named_before():

@@ -173,7 +173,7 @@ def test_the_detector_adds_article_claims_the_rules_miss_typed_by_its_kind():
 
 
 def test_a_sentence_the_detector_finds_far_from_checkable_is_no_claim_although_the_rules_took_it():
-    from pipeline.claims.detector import RULE_VETO, Detection
+    from pipeline.claims.detector import Detection
     from pipeline.claims.extract import doc_claims
     from pipeline.records import ParsedDoc, Sentence, SentenceParse
 
@@ -181,8 +181,8 @@ def test_a_sentence_the_detector_finds_far_from_checkable_is_no_claim_although_t
     parse = SentenceParse((Mention(4, "VESICLE", "MESH:D055354"), Mention(29, "HAIR_OUTCOME", "EXO:hair_growth")))
     article = ParsedDoc("article", "w", (Sentence("article", "w", 0, 0, len(text), text),), (), (parse,))
     assert [c.claim_type for c in doc_claims(article)] == ["efficacy"]  # the rules' cue words fire
-    unlike = Detection(RULE_VETO / 2, False, "background")
-    doubtful = Detection(RULE_VETO * 2, False, "background")  # not checkable by the detector, yet above the veto
+    unlike = Detection(0.02, False, "background", vetoes_rules=True)
+    doubtful = Detection(0.2, False, "background")  # not checkable by the detector, yet above the veto
     assert doc_claims(article, [unlike]) == ()
     assert [c.claim_type for c in doc_claims(article, [doubtful])] == ["efficacy"]
     abstract = ParsedDoc("pubmed", "1", article.sentences, (), (parse,))

@@ -96,3 +96,24 @@ def test_a_fine_tuned_classifier_exports_to_onnx_that_scores_as_torch_does(tmp_p
     p_onnx = 1 / (1 + np.exp(-onnx.run(texts)[:, 0]))
     np.testing.assert_allclose(p_onnx, encoder.probabilities(model, base, texts), atol=0.05)
     assert meta["quantisation"]["max_abs_p_difference_fp32_vs_torch"] < 1e-3
+
+
+def test_the_veto_is_the_highest_threshold_whose_dropped_rule_claims_are_mostly_not_checkable():
+    from training.detector_veto import choose, veto_table
+
+    found = [(0.005, False), (0.008, False), (0.015, False), (0.04, True), (0.06, False), (0.12, True), (0.12, True),
+             (0.9, True)]
+    table = {r["threshold"]: r for r in veto_table(found)}
+    assert (table[0.01]["dropped"], table[0.01]["not_checkable"]) == (2, 2)
+    assert (table[0.05]["not_checkable"], table[0.05]["checkable"]) == (3, 1)
+    assert choose(list(table.values()), 0.75) == 0.1  # 4 of 5 dropped below 0.1; 4 of 7 below 0.15
+    assert choose(list(table.values()), 0.95) == 0.03
+    assert choose([{"threshold": 0.5, "dropped": 0, "share_not_checkable": 0.0}], 0.5) == 0.0
+
+
+def test_the_shipped_veto_is_the_one_the_analysis_chose():
+    from pipeline.config import load_settings
+
+    analysis = json.loads((recipe.PROJECT_ROOT / "training" / "detector_veto_report.json").read_text())
+    assert load_settings(env={}).nlp.claim_detector_veto == analysis["chosen"]
+    assert analysis["rule_claims"] > 100 and analysis["table"]
