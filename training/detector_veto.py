@@ -1,5 +1,6 @@
-"""How low the claim detector's P(checkable) must fall before it vetoes a claim the rules found (``[nlp]
-claim_detector_veto``), chosen out of fold on the development articles.
+"""The claim detector's veto on rule claims (``[nlp] claim_detector_veto``), chosen out of fold on dev articles.
+
+How low the detector's P(checkable) must fall before a claim the rules found is dropped.
 
     python -m training.detector_veto DB [--report training/claim_detector_report.json] [--out FILE]
 
