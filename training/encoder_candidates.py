@@ -135,7 +135,7 @@ class MeanPooled:
 
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        self.model = AutoModel.from_pretrained(str(directory), torch_dtype=torch.float32).eval()
+        self.model = AutoModel.from_pretrained(str(directory), dtype=torch.float32).eval()
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         torch = self.torch

@@ -98,7 +98,7 @@ def _pooled_module(model_dir: Path):
     class MeanPooledEncoder(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.bert = AutoModel.from_pretrained(str(model_dir), torch_dtype=torch.float32)
+            self.bert = AutoModel.from_pretrained(str(model_dir), dtype=torch.float32)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             states = self.bert(input_ids=input_ids, attention_mask=attention_mask,
