@@ -89,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = rule_claims(args.db, out_of_fold_probability(args.report))
     table = veto_table(found)
-    result = {"rule_claims": len(found), "on_checkable_lines": sum(c for _, c in found),
+    from pipeline.claims.detector import CLASSIFIER_PACKAGE
+    from pipeline.nlp.encoder import package_dir
+
+    meta = json.loads((package_dir(CLASSIFIER_PACKAGE) / "meta.json").read_text(encoding="utf-8"))
+    result = {"detector_onnx_sha256": meta["onnx_sha256"],  # the out-of-fold figures are this detector's
+              "rule_claims": len(found), "on_checkable_lines": sum(c for _, c in found),
               "min_share": args.min_share, "chosen": choose(table, args.min_share), "table": table}
     log.info("%s", json.dumps(result, indent=1))
     if args.out:
