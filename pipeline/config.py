@@ -220,7 +220,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         sentence_roles=env.get("EXOCLAIMS_SENTENCE_ROLES", nlp_raw.get("sentence_roles", "")),
         claim_detector=env.get("EXOCLAIMS_CLAIM_DETECTOR", str(nlp_raw.get("claim_detector", True))).lower()
         in ("1", "true", "yes"),
-        claim_detector_veto=float(env.get("EXOCLAIMS_CLAIM_DETECTOR_VETO", nlp_raw.get("claim_detector_veto", NlpSettings.claim_detector_veto))),
+        claim_detector_veto=float(env.get("EXOCLAIMS_CLAIM_DETECTOR_VETO",
+                                          nlp_raw.get("claim_detector_veto", NlpSettings.claim_detector_veto))),
     )
     sto = raw.get("storage", {})
     storage = StorageSettings(

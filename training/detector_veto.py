@@ -22,7 +22,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from pipeline.claims.detector import CLASSIFIER_PACKAGE
 from pipeline.evaluation.verdicts import load_stored, match_quote, read_gold
+from pipeline.nlp.encoder import package_dir
 from training.claim_detector import WEB, seed_examples, web_examples
 
 log = logging.getLogger(__name__)
@@ -89,9 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = rule_claims(args.db, out_of_fold_probability(args.report))
     table = veto_table(found)
-    from pipeline.claims.detector import CLASSIFIER_PACKAGE
-    from pipeline.nlp.encoder import package_dir
-
     meta = json.loads((package_dir(CLASSIFIER_PACKAGE) / "meta.json").read_text(encoding="utf-8"))
     result = {"detector_onnx_sha256": meta["onnx_sha256"],  # the out-of-fold figures are this detector's
               "rule_claims": len(found), "on_checkable_lines": sum(c for _, c in found),

@@ -254,17 +254,17 @@ def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain
 
 
 def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Domain | None = None,
-                   outcomes: Iterable[str] = ()) -> str | None:
+                   outcomes: Iterable[str] = (), comparator: str | None = None) -> str | None:
     """The kind of statement about the field an article claim makes (the first ``[statements.*]`` of the domain
     file whose pattern it matches, or that takes its claim type), None for a claim about an effect, its safety or
     the evidence (a knowledge gap: "long-term safety requires further investigation" stays a gap, unless it states
-    an approval status)."""
+    an approval status). ``comparator``: what the claim compares or combines its treatment with
+    (:func:`comparator_of`)."""
     domain = domain or load()
     if not checkable:
         return None
     text = claim.sentence
-    compares = bool(domain.comparison_cue.search(text) or domain.implied_comparison
-                    and domain.implied_comparison.search(text)) or comparator_of(text, domain) is not None
+    compares = bool(domain.comparison_cue.search(text)) or comparator is not None
     for kind in domain.statements:
         if asserts == "evidence_lacking" and kind.rule not in ("approval", "unstudied", "none"):
             continue  # "no licence, because evidence is lacking" states a status, "no trial" a fact, "the FDA regards
@@ -325,6 +325,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     if safety is None and claim.polarity != "negated" and any(o.startswith("adverse_events/") for o in outcomes):
         safety = "harm"  # "every one of them developed firm red nodules": a named adverse event (cf. reports_harm)
     asserts = _asserts(claim, outcomes, safety, domain)
+    comparator = comparator_of(text, domain)
     return Frame(
         claim_id=claim.claim_id,
         checkable=reason is None,
@@ -333,7 +334,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         outcomes=outcomes,
         population=population_of(text, domain),
         intervention=intervention_of(text, concepts, domain) or _default_intervention(claim, default_intervention, domain),
-        comparator=comparator_of(text, domain),
+        comparator=comparator,
         long_term=bool(domain.long_term.search(text)),
         follow_up_weeks=follow_up_weeks(text, domain),
         strength=strength_of(text, positions, domain),
@@ -342,7 +343,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         claims_studies=requires_human_evidence(claim) or (claim.claim_type == "evidence" and claim.polarity == "affirmed"),
         single_study=bool(domain.single_study.search(text)),
         direction=_implied_direction(claim, outcomes, domain),
-        statement=statement_kind(claim, asserts, reason is None, domain, outcomes),
+        statement=statement_kind(claim, asserts, reason is None, domain, outcomes, comparator),
     )
 
 
