@@ -170,6 +170,20 @@ def cmd_eval_verdicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_agreement(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.evaluation.agreement import evaluate_agreement
+
+    try:
+        figures = evaluate_agreement(Path(args.a), Path(args.b), split=args.split)
+    except (OSError, ValueError) as exc:
+        print(f"exoclaims eval agreement: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
@@ -429,6 +443,15 @@ def main(argv: list[str] | None = None) -> int:
     verdicts.add_argument("--wait", type=float, default=120, metavar="SECONDS",
                           help="how long to wait while a run holds the file (default 120)")
     verdicts.set_defaults(fn=cmd_eval_verdicts)
+    agree = eval_sub.add_parser(
+        "agreement", help="how often two labellers agree on the same articles (two gold files or folders as for "
+                          "`eval verdicts`): agreement and Cohen's kappa on checkability, verdict, kind, core and "
+                          "certainty, and each labeller scored against the other as the pipeline is, as JSON")
+    agree.add_argument("a", help="the first labeller's gold file or folder")
+    agree.add_argument("b", help="the second labeller's gold file or folder (only articles both labelled count)")
+    agree.add_argument("--split", metavar="NAME", default=None,
+                       help="only the articles a split.json beside the gold files lists under NAME")
+    agree.set_defaults(fn=cmd_eval_agreement)
     check = sub.add_parser(
         "check", help="judge one article (a text or HTML file, or a URL) against the literature already stored, "
                       "now; stores nothing unless --save")
