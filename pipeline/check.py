@@ -132,8 +132,9 @@ def check_article(settings: Settings, article: Article, db_path: Path | None = N
         similarities = Similarities({c.claim_id: i for i, c in enumerate(claims)}, vectors, literature.index(),
                                     literature.matrix)
     headings = {article.article_id: tuple((s.sentence_idx, s.text) for s in analysed.sentences if is_heading(s.text))}
+    sentences = {article.article_id: tuple(s.text for s in analysed.sentences)}
     inputs = ComparisonInputs(claims, stored.literature, stored.journals, concepts, stored.records, similarities,
-                              headings)
+                              headings, sentences)
     policy = CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
     decided = compare(inputs, policy, functools.partial(text_stance, threads=settings.encoder.thread_count))
     by_claim = {c.claim_id: c for c in claims}

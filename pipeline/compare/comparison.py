@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from pipeline.compare import graded
 from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import CandidatePolicy, EvidenceLink, LiteratureClaim, Similarities, TextStance, \
     iter_claim_links, link_pool
-from pipeline.compare.frames import Frame, RecordFacts, RecordFrame, assertion_frame, evidence_frame, record_frame
+from pipeline.compare.frames import OTHER_INTERVENTION, Frame, RecordFacts, RecordFrame, assertion_frame, evidence_frame, \
+    record_frame
 from pipeline.compare.statements import statement_evidence
 from pipeline.compare.verdicts import ArticleConflict, ClaimVerdict, find_conflicts
 from pipeline.records import Claim
@@ -50,16 +51,21 @@ class ComparisonInputs:
     similarities: Similarities | None = None  # sentence-embedding cosines; None without stored embeddings
     # per article, its heading-like lines as (sentence_idx, text), the title first: what sets a section's topic
     headings: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    # per article, the text of every sentence: what :func:`article_topic` reads (claims and headings without it)
+    sentences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def fingerprint(self, method_version: str) -> str:
-        """Changes when a claim, a record's design or level, a retraction or the method (``method_version``:
-        the rules, the models and the candidate policy) changes; the stored comparison is then stale."""
+        """Changes when a claim, an article's sentences, a record's design or level, a retraction or the method
+        (``method_version``: the rules, the models and the candidate policy) changes; the stored comparison is then
+        stale."""
         digest = hashlib.sha256(method_version.encode())
         for claim in self.articles:
             digest.update(f"{claim.claim_id}\x1f{claim.claim_type}\x1f{claim.polarity}\n".encode())
         for lit in self.literature:
             digest.update(f"{lit.claim.claim_id}\x1f{lit.design}\x1f{lit.evidence_level}\x1f{lit.is_retracted}\n"
                           .encode())
+        for doc_id in sorted(self.sentences):  # an article's topic (and its headings) come from all its sentences
+            digest.update("\x1e".join((doc_id, *self.sentences[doc_id])).encode())
         return digest.hexdigest()
 
 
@@ -106,15 +112,45 @@ def section_topic(headings: tuple[tuple[int, str], ...], sentence_idx: int, defa
     return topic
 
 
+# the families an article must name somewhere for "this therapy" to be the folded topic (exosome therapy and the
+# products judged with it)
+REGENERATIVE_FAMILIES = ("exosomes", "secretome", "stem_cells")
+
+
+def article_topic(texts: Iterable[str], domain: Domain | None = None) -> str:
+    """The family an article's unnamed claims are about: the folded topic (``same_intervention``) when the
+    article names it or a regenerative family anywhere; else the family it names most (a page on PRP alone);
+    else an intervention the domain does not know (a page on laser combs or microneedling: its "it works" is
+    not a claim about exosomes)."""
+    domain = domain or load()
+    counts: dict[str, int] = {}
+    for text in texts:
+        for family in domain.interventions:
+            if family.category.matches(text):
+                counts[family.category.key] = counts.get(family.category.key, 0) + 1
+    if any(key in counts for key in (domain.same_intervention, *REGENERATIVE_FAMILIES)):
+        return domain.same_intervention
+    return max(counts, key=lambda key: (counts[key], key)) if counts else OTHER_INTERVENTION
+
+
 def claim_frames(inputs: ComparisonInputs, domain: Domain | None = None) -> dict[str, Frame]:
     """The frame of every article and literature claim (:mod:`pipeline.compare.frames`), from the claims, the
     concept ids found in their sentences and their records; an article claim that names no intervention is
     taken to be about its section's topic (:func:`section_topic`: "It helps most in early alopecia" under the
-    heading "PRP"), else the family the comparison folds together (the topic of the articles: "this therapy")."""
+    heading "PRP"), else the article's (:func:`article_topic`: the family the comparison folds together, "this
+    therapy", unless the article never names it)."""
     domain = domain or load()
     frames = {}
+    texts: dict[str, list[str]] = {doc_id: list(lines) for doc_id, lines in inputs.sentences.items()}
     for claim in inputs.articles:
-        topic = section_topic(inputs.headings.get(claim.doc_id, ()), claim.sentence_idx, domain.same_intervention,
+        if claim.doc_id not in inputs.sentences:
+            texts.setdefault(claim.doc_id, []).append(claim.sentence)
+    for doc_id, headings in inputs.headings.items():
+        if doc_id not in inputs.sentences:
+            texts.setdefault(doc_id, []).extend(text for _, text in headings)
+    topics = {doc_id: article_topic(lines, domain) for doc_id, lines in texts.items()}
+    for claim in inputs.articles:
+        topic = section_topic(inputs.headings.get(claim.doc_id, ()), claim.sentence_idx, topics[claim.doc_id],
                               domain)
         frames[claim.claim_id] = assertion_frame(
             claim, inputs.concepts.get((claim.source, claim.doc_id, claim.sentence_idx), ()), topic)

@@ -316,7 +316,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
     text = claim.sentence
     concepts = tuple(concepts) + tuple(c for c in (claim.intervention, claim.outcome) if c)
     positions = outcome_positions(text, concepts, domain)
-    if not positions and claim.claim_type == "efficacy" and claim.polarity == "affirmed" \
+    if not positions and claim.claim_type in ("efficacy", "safety") and claim.polarity == "affirmed" \
             and domain.works is not None and domain.works_outcome and (works := domain.works.search(text)):
         positions = [(works.start(), domain.works_outcome)]  # "exosomes applied to the skin can work"
     outcomes = tuple(key for _, key in positions)
@@ -353,7 +353,12 @@ def _implied_direction(claim: Claim, outcomes: Iterable[str], domain: Domain) ->
     if claim.direction != "none" or claim.polarity == "negated":
         return claim.direction
     stated = [entry.direction for key in outcomes if (entry := domain.outcome_entry(key)) is not None and entry.direction]
-    return stated[0] if stated else claim.direction
+    if stated:
+        return stated[0]
+    if domain.works is not None and domain.works_outcome \
+            and any(key.split("/")[0] == domain.works_outcome for key in outcomes) and domain.works.search(claim.sentence):
+        return "increase"  # "treatments that work, exosome therapy among them": the main outcome, improved
+    return claim.direction
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from pipeline.compare.domain import Domain, Statement, load
-from pipeline.compare.frames import Frame, RecordFacts, intervention_of, outcomes_of
+from pipeline.compare.frames import OTHER_INTERVENTION, Frame, RecordFacts, intervention_of, outcomes_of
 from pipeline.compare.study_design import EVIDENCE_LEVELS
 from pipeline.compare.verdicts import ClaimVerdict, Verdict
 from pipeline.records import Claim
@@ -231,6 +231,8 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
         support, against = [], []
         for fact in stated:
             if fact.exclusive:
+                if family in (None, OTHER_INTERVENTION):
+                    continue  # "the only approved medications are ..." says nothing of a device or an unknown product
                 holds = (family in fact.names) == approved
             elif fact.family is not None and fact.family == family:
                 holds = fact.approved == approved

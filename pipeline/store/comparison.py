@@ -98,7 +98,16 @@ def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str, articles: bo
     return ComparisonInputs(tuple(article_claims(con)) if articles else (), tuple(literature_claims(con)),
                             tuple(journals(con)), concepts, records,
                             similarities(con, model_version) if articles else None,
-                            article_headings(con) if articles else {})
+                            article_headings(con) if articles else {}, article_sentences(con) if articles else {})
+
+
+def article_sentences(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+    """Per article, the text of every sentence, in order."""
+    sentences: dict[str, list[str]] = {}
+    for doc_id, text in con.execute(
+            "SELECT doc_id, text FROM sentences WHERE source = 'article' ORDER BY doc_id, sentence_idx").fetchall():
+        sentences.setdefault(doc_id, []).append(text)
+    return {doc_id: tuple(lines) for doc_id, lines in sentences.items()}
 
 
 def article_headings(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[tuple[int, str], ...]]:

@@ -1,5 +1,7 @@
 """The comparison as a pure decision: typed inputs in, links, verdicts, conflicts and frames out, no database."""
 
+import dataclasses
+
 from pipeline.compare.comparison import Comparison, ComparisonInputs, compare
 from pipeline.compare.evidence import CandidatePolicy, LiteratureClaim
 from pipeline.compare.frames import RecordFacts
@@ -73,3 +75,7 @@ def test_the_same_inputs_give_the_same_comparison_and_the_fingerprint_follows_th
     assert inputs(ASSERTION).fingerprint("v1") == inputs(ASSERTION).fingerprint("v1")
     assert inputs(ASSERTION).fingerprint("v1") != inputs(ASSERTION).fingerprint("v2")  # the method changed
     assert inputs(ASSERTION).fingerprint("v1") != inputs(ASSERTION, DENIAL).fingerprint("v1")  # a new claim
+    # a line without a claim can change what the article is about ("this therapy" on a page about laser combs)
+    on_exosomes = dataclasses.replace(inputs(ASSERTION), sentences={"001_x": ("Exosomes for hair", "It works.")})
+    on_lasers = dataclasses.replace(inputs(ASSERTION), sentences={"001_x": ("Laser combs for hair", "It works.")})
+    assert on_exosomes.fingerprint("v1") != on_lasers.fingerprint("v1")

@@ -162,8 +162,13 @@ def test_a_claim_typed_safety_that_names_no_harm_or_safety_asserts_an_effect():
 
 
 def test_an_efficacy_claim_that_says_the_treatment_works_claims_the_topics_main_outcome():
-    assert frame("Point one: exosomes applied to the skin surface can work.", direction="none").outcomes == \
-        ("hair_growth",)
+    works = frame("Point one: exosomes applied to the skin surface can work.", direction="none")
+    assert works.outcomes == ("hair_growth",) and works.direction == "increase"  # it works: the outcome improves
+    # typed safety by the detector, the same words claim the same
+    assert frame("Point one: exosomes applied to the skin surface can work.", claim_type="safety",
+                 direction="none").direction == "increase"
+    assert frame("Our page lists treatments that work, exosome therapy among them, for hair loss.",
+                 direction="none").direction == "increase"
     # a named outcome is what is claimed; a denial and a claim of another kind take no outcome by default
     assert frame("Exosomes work by increasing hair density.").outcomes == ("hair_growth/density",)
     assert frame("Exosomes do not work.", direction="none", polarity="negated").outcomes == ()

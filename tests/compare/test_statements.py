@@ -3,10 +3,10 @@ condition itself) are judged only by records that state that kind of fact, never
 
 import pytest
 
-from pipeline.compare.comparison import ComparisonInputs, compare, is_heading, section_topic
+from pipeline.compare.comparison import ComparisonInputs, article_topic, compare, is_heading, section_topic
 from pipeline.compare.domain import load, parse
 from pipeline.compare.evidence import CandidatePolicy, LiteratureClaim
-from pipeline.compare.frames import RecordFacts, assertion_frame
+from pipeline.compare.frames import OTHER_INTERVENTION, RecordFacts, assertion_frame
 from pipeline.compare.statements import claimed_weeks, split_sentences, stated_facts
 from pipeline.config import PROJECT_ROOT
 from pipeline.records import Claim
@@ -48,14 +48,14 @@ RECORDS = {
 }
 
 
-def judged(*articles, records=RECORDS, headings=None):
+def judged(*articles, records=RECORDS, headings=None, sentences=None):
     literature = (LiteratureClaim(TRIAL, "90000032", "rct", 2, "humans", "J Cosmet Dermatol", 2024),
                   LiteratureClaim(SAFE_TRIAL, "90000032", "rct", 2, "humans", "J Cosmet Dermatol", 2024),
                   LiteratureClaim(CASE, "90000014", "case_series_or_report", 4, "humans", "J Cosmet Dermatol", 2024),
                   LiteratureClaim(REVIEW, "90000013", "narrative_review", 7, None, "Int J Mol Sci", 2023))
     concepts = {(c.source, c.doc_id, c.sentence_idx): tuple(x for x in (c.intervention, c.outcome) if x)
                 for c in (*articles, TRIAL, SAFE_TRIAL, CASE, REVIEW)}
-    inputs = ComparisonInputs(articles, literature, (), concepts, records, None, headings or {})
+    inputs = ComparisonInputs(articles, literature, (), concepts, records, None, headings or {}, sentences or {})
     decided = compare(inputs, POLICY)
     return {v.claim_id: v for v in decided.verdicts}, decided.frames
 
@@ -307,8 +307,30 @@ def test_a_section_heading_sets_the_topic_of_claims_that_name_no_treatment():
                    direction="increase")
     _, frames = judged(helps, headings={"001_x": headings})
     assert frames["a1"].family == "prp"
-    _, frames = judged(helps)  # without the heading: the topic the comparison folds together
+    # without the heading, in an article that names exosomes somewhere: the topic the comparison folds together
+    _, frames = judged(helps, sentences={"001_x": ("Exosome therapy for thinning hair", helps.sentence)})
     assert frames["a1"].family == "exosomes"
+
+
+def test_an_article_that_never_names_the_folded_topic_is_not_read_as_about_it():
+    domain = load()
+    assert article_topic(["Secretome serums for hair", "It works."], domain) == "exosomes"  # judged with them
+    assert article_topic(["PRP: what to expect", "PRP takes three sessions.", "Minoxidil helps too."],
+                         domain) == "prp"
+    assert article_topic(["Laser combs cleared by the FDA", "They are safe."], domain) == OTHER_INTERVENTION
+    unapproved = _claim("a1", "It has no FDA approval.", "regulatory", intervention=None)
+    verdicts, frames = judged(unapproved, sentences={"001_x": ("Exosomes at home", unapproved.sentence)})
+    assert frames["a1"].family == "exosomes" and verdicts["a1"].verdict == "supported"
+    # the same words on a page about laser combs: no record states the approval status of those
+    verdicts, frames = judged(unapproved, sentences={"001_x": ("Low-level laser therapy at home", unapproved.sentence)})
+    assert frames["a1"].family == OTHER_INTERVENTION and verdicts["a1"].verdict == "not addressed"
+
+
+def test_a_list_of_the_only_approved_medications_says_nothing_of_a_device():
+    cleared = _claim("a1", "Laser combs cleared by the FDA are a safe choice.", "regulatory", intervention=None)
+    verdicts, frames = judged(cleared, sentences={"001_x": ("Laser combs for hair loss", cleared.sentence)})
+    assert frames["a1"].statement == "approval" and frames["a1"].family == OTHER_INTERVENTION
+    assert verdicts["a1"].verdict == "not addressed"
 
 
 def test_record_sentences_are_split_even_without_a_space_and_ethics_approval_is_no_approval():
