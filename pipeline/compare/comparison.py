@@ -112,23 +112,18 @@ def section_topic(headings: tuple[tuple[int, str], ...], sentence_idx: int, defa
     return topic
 
 
-# the families an article must name somewhere for "this therapy" to be the folded topic (exosome therapy and the
-# products judged with it)
-REGENERATIVE_FAMILIES = ("exosomes", "secretome", "stem_cells")
-
-
 def article_topic(texts: Iterable[str], domain: Domain | None = None) -> str:
     """The family an article's unnamed claims are about: the folded topic (``same_intervention``) when the
-    article names it or a regenerative family anywhere; else the family it names most (a page on PRP alone);
-    else an intervention the domain does not know (a page on laser combs or microneedling: its "it works" is
-    not a claim about exosomes)."""
+    article names it or another of the domain's ``topic_families`` (secretome, stem cells) anywhere; else the
+    family it names most (a page on PRP alone); else an intervention the domain does not know (a page on laser
+    combs or microneedling: its "it works" is not a claim about exosomes)."""
     domain = domain or load()
     counts: dict[str, int] = {}
     for text in texts:
         for family in domain.interventions:
             if family.category.matches(text):
                 counts[family.category.key] = counts.get(family.category.key, 0) + 1
-    if any(key in counts for key in (domain.same_intervention, *REGENERATIVE_FAMILIES)):
+    if any(key in counts for key in (domain.same_intervention, *domain.topic_families)):
         return domain.same_intervention
     return max(counts, key=lambda key: (counts[key], key)) if counts else OTHER_INTERVENTION
 

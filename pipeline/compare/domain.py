@@ -124,6 +124,8 @@ class Domain:
     works_outcome: str | None = None
     # a treatment used with another ("alongside hair transplantation"): only a record of that combination speaks to it
     combination_cue: re.Pattern | None = None
+    # families whose mention makes an article's unnamed claims about ``same_intervention`` (comparison.article_topic)
+    topic_families: tuple[str, ...] = ()
 
     @functools.cached_property
     def intervention_concepts(self) -> frozenset[str]:
@@ -142,6 +144,13 @@ class Domain:
                 if entry.key == key:
                     return entry
         return None
+
+
+def _families(keys: list[str], raw: dict) -> tuple[str, ...]:
+    unknown = [k for k in keys if k not in raw.get("interventions", {})]
+    if unknown:
+        raise ValueError(f"[retrieval] topic_families: {', '.join(unknown)} not among the [interventions] families")
+    return tuple(keys)
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -205,6 +214,7 @@ def parse(text: str) -> Domain:
         implied_comparison=_compile(implied) if implied else None,
         same_intervention=retrieval["same_intervention"],
         same_outcome=tuple(retrieval["same_outcome"]),
+        topic_families=_families(retrieval.get("topic_families", [retrieval["same_intervention"]]), raw),
         harmful_outcomes=frozenset(retrieval["harmful_outcomes"]),
         human_designs=frozenset(designs["human"]),
         preclinical_designs=frozenset(designs["preclinical"]),

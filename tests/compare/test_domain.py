@@ -1,5 +1,8 @@
 """The domain knowledge of config/lexicon/evidence.toml: today's retrieval sets, and widening it by config alone."""
 
+import pytest
+
+from pipeline.compare.comparison import article_topic
 from pipeline.compare.frames import RecordFacts, assertion_frame, evidence_frame, intervention_of, comparator_of
 from pipeline.compare import domain, evidence
 from pipeline.compare.directness import directness
@@ -61,3 +64,15 @@ def test_the_environment_points_the_loader_at_another_file(tmp_path, monkeypatch
     path.write_text(_without_prp(), encoding="utf-8")
     monkeypatch.setenv("EXOCLAIMS_DOMAIN", str(path))
     assert domain.load().version != domain.load(domain.DEFAULT_PATH).version
+
+
+def test_the_families_that_set_an_articles_topic_come_from_config_and_must_be_families():
+    text = domain.DEFAULT_PATH.read_text(encoding="utf-8")
+    assert domain.parse(text).topic_families == ("exosomes", "secretome", "stem_cells")
+    page = ["Secretome serums for thinning hair", "It works."]
+    assert article_topic(page, domain.parse(text)) == "exosomes"
+    narrow = text.replace('topic_families = ["exosomes", "secretome", "stem_cells"]', 'topic_families = ["exosomes"]')
+    assert article_topic(page, domain.parse(narrow)) == "secretome"  # then a secretome page is its own topic
+    with pytest.raises(ValueError, match="topic_families: laser not among"):
+        domain.parse(text.replace('topic_families = ["exosomes", "secretome", "stem_cells"]',
+                                  'topic_families = ["exosomes", "laser"]'))
