@@ -292,8 +292,9 @@ def _preclinical_parts(assertion: Frame, support: Sequence[Weighed], domain: Dom
     if assertion.asserts not in ("effect", "mechanism"):
         return ()
     parts = []
-    # only specific levels: a general part ("healthier environment for hair growth") is answered loosely
-    for claimed in dict.fromkeys(o for o in assertion.outcomes if "/" in o):
+    # only specific levels and the categories below what people see (blood vessels, inflammation): a general part
+    # ("healthier environment for hair growth") is answered loosely
+    for claimed in dict.fromkeys(o for o in assertion.outcomes if "/" in o or o not in domain.same_outcome):
         backing = [w for w in support if any(outcome_answers(claimed, e, domain) for e in w.frame.outcomes)]
         if backing and not any(grading.is_human(w.frame, domain) for w in backing):
             parts.append(claimed)

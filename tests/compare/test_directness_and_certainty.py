@@ -239,6 +239,13 @@ def test_a_specific_part_that_only_animal_studies_show_makes_the_verdict_preclin
     # without the part only mice show, the people decide
     assert verdict(assertion("Preliminary studies suggest that exosomes can promote hair follicle growth."),
                    DENSITY, MICE).verdict == "supported"
+    # a category below what people see (inflammation) is such a part too, named without a level
+    calmed = assertion("Exosomes promote hair growth and reduce inflammation.")
+    assert "inflammation" in calmed[1].outcomes
+    quieter = study("90000036", "animal", "Exosomes reduced inflammation and promoted hair growth in mice.",
+                    direction="decrease")
+    v = verdict(calmed, DENSITY, quieter)
+    assert v.verdict == "supported only by preclinical evidence" and "inflammation" in v.reason
 
 
 def test_mild_side_effect_claims_are_mixed_and_hedged_risks_are_not_refuted_by_studies_that_saw_none():
