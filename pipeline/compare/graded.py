@@ -292,9 +292,13 @@ def _preclinical_parts(assertion: Frame, support: Sequence[Weighed], domain: Dom
     if assertion.asserts not in ("effect", "mechanism"):
         return ()
     parts = []
-    # only specific levels and the categories below what people see (blood vessels, inflammation): a general part
-    # ("healthier environment for hair growth") is answered loosely
-    for claimed in dict.fromkeys(o for o in assertion.outcomes if "/" in o or o not in domain.same_outcome):
+    # only specific levels, and the categories below what people see (blood vessels, inflammation) asserted beside
+    # hair growth: a general part ("healthier environment for hair growth") or a hedged one ("may help modulate the
+    # inflammatory response") is answered loosely
+    beside_clinical = assertion.strength == "asserted" and any(o.split("/")[0] in domain.same_outcome
+                                                               for o in assertion.outcomes)
+    for claimed in dict.fromkeys(o for o in assertion.outcomes
+                                 if "/" in o or beside_clinical and o not in domain.same_outcome):
         backing = [w for w in support if any(outcome_answers(claimed, e, domain) for e in w.frame.outcomes)]
         if backing and not any(grading.is_human(w.frame, domain) for w in backing):
             parts.append(claimed)

@@ -246,6 +246,9 @@ def test_a_specific_part_that_only_animal_studies_show_makes_the_verdict_preclin
                     direction="decrease")
     v = verdict(calmed, DENSITY, quieter)
     assert v.verdict == "supported only by preclinical evidence" and "inflammation" in v.reason
+    # hedged, the same parts are read loosely (the seed reviewer: "may help modulate the inflammatory response")
+    hedged = assertion("Exosomes may promote hair growth and reduce inflammation.")
+    assert hedged[1].strength == "hedged" and verdict(hedged, DENSITY, quieter).verdict == "supported"
 
 
 def test_mild_side_effect_claims_are_mixed_and_hedged_risks_are_not_refuted_by_studies_that_saw_none():
