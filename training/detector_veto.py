@@ -74,10 +74,20 @@ def veto_table(found: list[tuple[float, bool]]) -> list[dict]:
     return rows
 
 
-def choose(table: list[dict], min_share: float) -> float:
-    """The highest threshold whose dropped rule claims sit on lines not checkable in at least ``min_share`` of cases
-    (0: no veto)."""
-    return max((r["threshold"] for r in table if r["dropped"] and r["share_not_checkable"] >= min_share), default=0.0)
+def choose(table: list[dict], min_share: float, min_step_share: float = 0.5) -> float:
+    """The highest threshold whose dropped rule claims sit on lines not checkable in at least ``min_share`` of cases,
+    reached by steps that each drop at least ``min_step_share`` non-checkable lines among what they add (0: no
+    veto). The second condition stops at a step that loses more checkable lines than false claims: the share over
+    everything dropped stays high on the early gains long after raising the threshold has stopped paying."""
+    chosen, previous = 0.0, {"dropped": 0, "not_checkable": 0}
+    for row in sorted(table, key=lambda r: r["threshold"]):
+        added = row["dropped"] - previous["dropped"]
+        if added and (row["not_checkable"] - previous["not_checkable"]) / added < min_step_share:
+            break
+        if row["dropped"] and row["share_not_checkable"] >= min_share:
+            chosen = row["threshold"]
+        previous = row
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=Path(__file__).with_name("claim_detector_report.json"))
     parser.add_argument("--min-share", type=float, default=0.85,
                         help="the least share of dropped rule claims that must sit on lines not checkable")
+    parser.add_argument("--min-step-share", type=float, default=0.5,
+                        help="the least share of not-checkable lines among what each step up in threshold adds")
     parser.add_argument("--out", type=Path, default=None, help="write the table and the choice here (JSON)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -94,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads((package_dir(CLASSIFIER_PACKAGE) / "meta.json").read_text(encoding="utf-8"))
     result = {"detector_onnx_sha256": meta["onnx_sha256"],  # the out-of-fold figures are this detector's
               "rule_claims": len(found), "on_checkable_lines": sum(c for _, c in found),
-              "min_share": args.min_share, "chosen": choose(table, args.min_share), "table": table}
+              "min_share": args.min_share, "min_step_share": args.min_step_share,
+              "chosen": choose(table, args.min_share, args.min_step_share), "table": table}
     log.info("%s", json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
