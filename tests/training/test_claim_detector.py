@@ -125,3 +125,41 @@ def test_the_shipped_veto_is_the_one_the_analysis_chose():
     # chosen with the shipped detector: retraining it asks for the analysis again (docs/evaluation.md)
     assert analysis["detector_onnx_sha256"] == meta["onnx_sha256"]
     assert analysis["rule_claims"] > 100 and analysis["table"]
+
+
+def test_the_veto_analysis_reads_the_rules_judged_claims_on_development_lines(tmp_path, monkeypatch):
+    import duckdb
+
+    from training import detector_veto
+
+    web = tmp_path / "web"
+    (web / "labels").mkdir(parents=True)
+    (web / "split.json").write_text(json.dumps({"dev": ["w01"], "heldout": ["w02"]}), encoding="utf-8")
+    lines = ["Exosomes regrow hair.", "Book a consultation today.", "Exosomes are safe.", "They are new.",
+             "Exosomes are vesicles."]
+    labels = [{"article": "w01", "quote": q, "checkable": c, "verdict": "supported" if c else None,
+               "certainty": "low" if c else None} for q, c in zip(lines, (True, False, True, True, False))]
+    (web / "labels" / "w01.jsonl").write_text("".join(json.dumps(r) + "\n" for r in labels), encoding="utf-8")
+    (web / "labels" / "w02.jsonl").write_text(json.dumps({**labels[0], "article": "w02"}) + "\n", encoding="utf-8")
+    monkeypatch.setattr(detector_veto, "WEB", web)
+    db = tmp_path / "run.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE sentences (source TEXT, doc_id TEXT, sentence_idx INT, text TEXT)")
+    con.execute("CREATE TABLE claims (claim_id TEXT, source TEXT, doc_id TEXT, sentence_idx INT, sentence TEXT, "
+                "claim_type TEXT, cues TEXT[])")
+    con.execute("CREATE TABLE verdicts (claim_id TEXT, verdict TEXT, pmids TEXT[])")
+    for i, text in enumerate(lines):
+        con.execute("INSERT INTO sentences VALUES ('article', 'w01_page', ?, ?)", [i, text])
+    claims = [("c0", 0, ["direction:regrow"], "supported"),  # a rule claim on a checkable line
+              ("c1", 1, ["recommendation"], "not addressed"),  # a rule claim on a line no reviewer would check
+              ("c2", 2, ["detector:safety:0.91"], "supported"),  # the detector's own: its threshold decides it
+              ("c3", 3, ["hedge:new"], None),  # no verdict: nothing to veto
+              ("c4", 4, ["definition"], "not checkable")]  # judged not checkable already
+    for claim_id, idx, cues, verdict in claims:
+        con.execute("INSERT INTO claims VALUES (?, 'article', 'w01_page', ?, ?, 'efficacy', ?)",
+                    [claim_id, idx, lines[idx], cues])
+        if verdict:
+            con.execute("INSERT INTO verdicts VALUES (?, ?, [])", [claim_id, verdict])
+    con.close()
+    probability = {("w01", q): p for q, p in zip(lines, (0.9, 0.02, 0.95, 0.5, 0.01))}
+    assert detector_veto.rule_claims(db, probability) == [(0.9, True), (0.02, False)]
