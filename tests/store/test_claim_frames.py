@@ -42,4 +42,9 @@ def test_the_statement_kind_is_stored_and_article_headings_are_read_back(tmp_pat
                      (2, "PRP (platelet-rich plasma)"), (3, "It helps most in early androgenetic alopecia or thinning.")])
     assert comparison.article_headings(con) == {
         "001": ((0, "Restoring Hair with Medication, PRP and Exosomes"), (2, "PRP (platelet-rich plasma)"))}
+    # every line, not only headings and claims, tells what the article is about (comparison.article_topic)
+    assert comparison.article_sentences(con) == {"001": (
+        "Restoring Hair with Medication, PRP and Exosomes", "Each part is outlined below.",
+        "PRP (platelet-rich plasma)", "It helps most in early androgenetic alopecia or thinning.")}
+    assert comparison.read_inputs(con, "none").sentences == comparison.article_sentences(con)
     con.close()
