@@ -27,6 +27,11 @@ Data (``CORPORA`` is laid out like ``../shared/corpora``):
   normalised embeddings (:func:`select_sentences`, shared with the runtime), labelled with the abstract's
   label (NEI → unrelated). The SciFact dev measure is the same construction over the dev part's claims and
   their cited abstracts: label only, the whole abstract as evidence.
+* The project's own pairs (:mod:`training.project_pairs`; from the repository, not ``CORPORA``): web-article
+  assertions of the development articles against the records their labels cite (supports, contradicts) and,
+  for lines judged not addressed, the two records nearest them (unrelated), as whole-abstract passages. Every
+  fifth article is set aside: every variant is scored on those pairs (``project_dev``), and variant
+  ``g_plus_project`` also trains on the rest, so the figures with and without the pairs sit side by side.
 
 Modes: ``--variants`` trains each variant of :data:`VARIANTS` on everything but tuning fold 0 and scores
 it on fold 0 (HealthVer macro-F1) and on SciFact dev; the choice maximises fold-0 macro-F1 + 0.5 × SciFact
@@ -90,6 +95,7 @@ class Variant:
     tuning_rows: bool = True
     scifact_pairs: bool = False
     scifact_abstracts: bool = False
+    project_pairs: bool = False  # the web-article corpus's pairs (training.project_pairs), its train part
     epochs: int = 3
     lr: float = 3e-5
     batch_size: int = 32
@@ -108,6 +114,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("d_plus_scifact_5ep", "c with 5 epochs", epochs=5, **_C),
     Variant("e_plus_scifact_lr5e-5", "c with lr 5e-5", lr=5e-5, **_C),
     Variant("f_plus_scifact_class_weights", "c with inverse-frequency class weights", class_weights=True, **_C),
+    Variant("g_plus_project", "d + the project's own pairs: web-article assertions against the records their "
+            "labels cite (development articles, train part)", epochs=5, project_pairs=True, **_C),
 )
 
 
@@ -135,6 +143,8 @@ class Corpora:
     scifact_abstracts: tuple[Example, ...]
     scifact_dev: tuple[Example, ...]
     tuning_fold: tuple[int, ...]  # fold of each tuning row
+    project_train: tuple[Example, ...] = ()  # training.project_pairs, the train part of the development articles
+    project_dev: tuple[Example, ...] = ()  # its dev part (every fifth article): scored, never trained on
 
     def training(self, variant: Variant, without_fold: int | None) -> list[Example]:
         rows = list(self.healthver_random if variant.unrelated == "random_spans" else self.healthver_topical)
@@ -144,6 +154,8 @@ class Corpora:
             rows += self.scifact_pairs
         if variant.scifact_abstracts:
             rows += self.scifact_abstracts
+        if variant.project_pairs:
+            rows += self.project_train
         return rows
 
     def fold(self, f: int) -> list[Example]:
@@ -264,6 +276,7 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
     exclude = dev_claims | {normalise_claim(c["claim"]) for c in claims if c["id"] in dev_ids}
     train_groups = {f"scifact:{c['id']}" for c in train_claims}
     corpus = _corpus(scifact_dir)
+    project_train, project_dev = project_examples(embed)
     return Corpora(
         healthver_topical=_limit(topical, limit),
         healthver_random=_limit(rationale + random_span_pairs(multivers, dev_claims, "healthver"), limit),
@@ -275,7 +288,18 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
         scifact_dev=_limit(abstract_examples(dev_part, corpus, embed, "scifact"), limit),
         tuning_fold=tuple(int(np.flatnonzero(column)[0]) for column in
                           np.array(_folds([e.group for e in tuning], FOLDS)).reshape(FOLDS, len(tuning)).T),
+        project_train=_limit(project_train, limit),
+        project_dev=_limit(project_dev, limit),
     )
+
+
+def project_examples(embed: Callable[[list[str]], np.ndarray]) -> tuple[list[Example], list[Example]]:
+    """The project's own pairs (:mod:`training.project_pairs`: development articles only), train and dev parts."""
+    from training.project_pairs import RECORDS, WEB, labelled_lines, project_pairs, record_sentences
+
+    pairs = project_pairs(labelled_lines(WEB, "dev"), record_sentences(RECORDS.read_bytes()), embed)
+    return tuple([Example(p.claim, p.evidence, p.label, p.group) for p in pairs if p.part == part]
+                 for part in ("train", "dev"))
 
 
 # --- base weights ---------------------------------------------------------------------------------------
@@ -669,6 +693,7 @@ class Recipe:
         fold0 = self.corpora.fold(0)
         self._rows_arrays("fold0", fold0)
         self._rows_arrays("scifact_dev", self.corpora.scifact_dev)
+        self._rows_arrays("project_dev", self.corpora.project_dev)
         figures = {}
         for variant in variants:
             model = self.bench.train(self.corpora.training(variant, 0), variant, f"sweep {variant.name}", self.epochs)
@@ -683,6 +708,10 @@ class Recipe:
                                      "seconds": self.bench.runs[-1].seconds}
             self.arrays[f"sweep_{variant.name}_fold0_logits"] = hv_logits
             self.arrays[f"sweep_{variant.name}_scifact_dev_logits"] = sf_logits
+            if self.corpora.project_dev:
+                pd_logits = self.bench.logits(model, variant.pooling, self.corpora.project_dev)
+                figures[variant.name]["project_dev"] = _score(self.corpora.project_dev, pd_logits)
+                self.arrays[f"sweep_{variant.name}_project_dev_logits"] = pd_logits
             log.info("variant %s: HealthVer fold 0 macro-F1 %.4f, SciFact dev macro-F1 %.4f", variant.name,
                      hv["macro_f1"], sf["macro_f1"])
             del model
@@ -739,9 +768,12 @@ class Recipe:
         sf = self.bench.logits(model, variant.pooling, self.corpora.scifact_dev)
         self._rows_arrays("heldout", self.corpora.heldout, held)
         self._rows_arrays("scifact_dev", self.corpora.scifact_dev, sf)
+        project = self.bench.logits(model, variant.pooling, self.corpora.project_dev)
+        self._rows_arrays("project_dev", self.corpora.project_dev, project)
         self.results["final"] = {
             "variant": variant.name, "train_rows": len(rows), "heldout_healthver": _score(self.corpora.heldout, held),
             "scifact_dev": _score(self.corpora.scifact_dev, sf),
+            "project_dev": _score(self.corpora.project_dev, project) if self.corpora.project_dev else None,
             "weights": [{"file": p.name, "bytes": p.stat().st_size} for p in files],
             "seconds": round(time.perf_counter() - started, 1)}
         final = self.results["final"]
