@@ -163,3 +163,28 @@ def test_the_veto_analysis_reads_the_rules_judged_claims_on_development_lines(tm
     con.close()
     probability = {("w01", q): p for q, p in zip(lines, (0.9, 0.02, 0.95, 0.5, 0.01))}
     assert detector_veto.rule_claims(db, probability) == [(0.9, True), (0.02, False)]
+
+
+def test_the_out_of_fold_run_reads_substituted_sentences_and_leaves_the_rest_to_the_shipped_detector():
+    from pipeline.claims.detector import claim_detector
+    from pipeline.nlp.encoder import sentence_encoder
+    from training.detector_oof_run import OutOfFoldDetector
+
+    encoder = sentence_encoder()
+    texts = ["Exosome injections  raise hair density.", "Book your consultation today."]
+    shipped = claim_detector().detect(texts, encoder.embed(texts), encoder.version, veto=0.15)
+    detector = OutOfFoldDetector(claim_detector(), {"exosome injections raise hair density.": (0.1, "mechanism")})
+    found = detector.detect(texts, encoder.embed(texts), encoder.version, veto=0.15)
+    # the first is read out of fold (matched as the evaluation folds quotes), below the threshold and the veto
+    assert (found[0].p_checkable, found[0].checkable, found[0].kind, found[0].vetoes_rules) == \
+        (0.1, False, "mechanism", True)
+    assert found[1] == shipped[1] and detector.substituted == 1
+
+
+def test_the_out_of_fold_run_refuses_a_report_from_other_labels(tmp_path):
+    from training.detector_oof_run import out_of_fold_readings
+
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"c": 3.0, "fine_tuned": {"out_of_fold": [0.5, 0.5]}}))
+    with pytest.raises(SystemExit, match="labels changed"):
+        out_of_fold_readings(report)
