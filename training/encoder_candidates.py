@@ -17,6 +17,9 @@ Both are run the way the sentence encoder runs them: the last hidden states mean
 L2-normalised, at most 256 tokens, fp32 torch. Measured: the mean reciprocal rank of the record answering a query
 on the two retrieval sets of :mod:`training.encoder_export` (paraphrased questions over the realistic set; 300
 SciFact claims against their abstract among 1,000) and sentences per second on one thread and on all threads.
+With ``--detector-heads``, also each base frozen as the claim detector's features: a logistic head over its
+embedding and the cue features, cross-validated on the detector's training sentences with the folds and
+regularisation of :mod:`training.claim_detector` (precision and recall out of fold, kind accuracy).
 
 Needs the ``train`` extra (torch, transformers).
 """
@@ -183,6 +186,21 @@ def measure(candidate: Candidate, cache: Path, wheels: Path, retrieval: dict[str
             "retrieval_mrr": mrr, "sentences_per_second_fp32": speed}
 
 
+def detector_head(embed, c: float = 3.0) -> dict:
+    """The claim detector's linear heads over ``embed``'s vectors and the cue features, out of fold by article
+    (:func:`training.claim_detector.out_of_fold`): how much a base knows of checkability before any fine-tuning."""
+    from pipeline.claims.detector import cue_features
+    from training import claim_detector as recipe
+
+    examples = recipe.web_examples("dev") + recipe.seed_examples()
+    texts = [e.text for e in examples]
+    x = np.hstack([embed(texts), np.array([cue_features(t) for t in texts], dtype=np.float32)])
+    probability, kinds = recipe.out_of_fold(examples, x, c)
+    checkable = [i for i, e in enumerate(examples) if e.checkable]
+    return {"sentences": len(examples), "c": c, **recipe._figures(examples, probability, 0.8),
+            "kind_accuracy": round(sum(kinds[i] == examples[i].kind for i in checkable) / len(checkable), 4)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import os
 
@@ -195,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the folder holding the five all-mpnet-base-v2 part wheels")
     parser.add_argument("--only", choices=[c.name for c in CANDIDATES], action="append",
                         help="measure only this candidate (repeatable)")
+    parser.add_argument("--detector-heads", action="store_true",
+                        help="also each base frozen under the claim detector's linear heads (training sentences)")
+    parser.add_argument("--no-retrieval", action="store_true", help="skip retrieval and speed (with --detector-heads)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     retrieval = {"paraphrased questions, realistic set": RetrievalSet.read(
@@ -204,8 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         retrieval["SciFact claims, cited abstract among 1,000"] = RetrievalSet.from_scifact(args.scifact)
     args.cache.mkdir(parents=True, exist_ok=True)
     threads = os.cpu_count() or 1
-    results = {c.name: measure(c, args.cache, args.wheels, retrieval, threads) for c in CANDIDATES
-               if not args.only or c.name in args.only}
+    chosen = [c for c in CANDIDATES if not args.only or c.name in args.only]
+    results = {c.name: {} if args.no_retrieval else measure(c, args.cache, args.wheels, retrieval, threads)
+               for c in chosen}
+    if args.detector_heads:
+        for c in chosen:
+            results[c.name]["detector_head"] = detector_head(MeanPooled(candidate_directory(c, args.cache,
+                                                                                            args.wheels)).embed)
+            log.info("%s as the detector's features: %s", c.name, results[c.name]["detector_head"])
     report = {"what": "base encoders as the sentence encoder runs them (mean pooling, fp32 torch)",
               "machine": {"processor": platform.processor() or platform.machine(), "threads": threads},
               "candidates": results}
