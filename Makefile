@@ -83,9 +83,9 @@ models-claims: models-install
 	  --package models/exoclaims_claim_detector/exoclaims_claim_detector --report training/claim_detector_report.json
 	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-claim-detector
 
-# -- the stance cross-encoder (issue 16): fine-tune all-MiniLM-L6-v2 (6 variants swept, the best re-trained on all the
-# data; on a GPU when there is one, `STANCE_DEVICE=cpu` forces the CPU: hours), then ONNX, int8 and calibration into
-# models/exoclaims_stance; docs/stance.md
+# -- the stance cross-encoder (issue 16): fine-tune all-MiniLM-L6-v2 (7 variants swept, g with the project's own
+# pairs; the best re-trained on all the data; on a GPU when there is one, `STANCE_DEVICE=cpu` forces the CPU: hours),
+# then ONNX, int8 and calibration into models/exoclaims_stance; docs/stance.md
 STANCE_DEVICE ?= auto
 models-stance: models-install
 	$(PY) -m training.stance_encoder_train $(CORPORA) training/stance --all --device $(STANCE_DEVICE)
