@@ -294,7 +294,8 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
 
 
 def project_examples(embed: Callable[[list[str]], np.ndarray]) -> tuple[list[Example], list[Example]]:
-    """The project's own pairs (:mod:`training.project_pairs`: development articles only), train and dev parts."""
+    """The project's own pairs (:mod:`training.project_pairs`: development articles only), train and dev parts;
+    passages chosen with ``embed``, the base model's embedding, as for SciFact's abstracts."""
     from training.project_pairs import RECORDS, WEB, labelled_lines, project_pairs, record_sentences
 
     pairs = project_pairs(labelled_lines(WEB, "dev"), record_sentences(RECORDS.read_bytes()), embed)
