@@ -37,23 +37,21 @@ REPORT = PROJECT_ROOT / "training" / "claim_detector_report.json"
 def out_of_fold_readings(report: Path = REPORT, c: float | None = None) -> dict[str, tuple[float, str | None]]:
     """(P(checkable), kind) of every training sentence from models that did not see its article, by folded text."""
     from pipeline.nlp.encoder import sentence_encoder
+    from training.detector_veto import out_of_fold_probability
 
-    figures = json.loads(report.read_text(encoding="utf-8"))
+    probability = out_of_fold_probability(report)  # refuses a report trained on other labels
     examples = recipe.web_examples("dev") + recipe.seed_examples()
-    probability = figures["fine_tuned"]["out_of_fold"]
-    if len(probability) != len(examples):
-        raise SystemExit(f"{report}: {len(probability)} out-of-fold probabilities for {len(examples)} sentences: "
-                         "the labels changed since the detector was trained (make models-claims)")
     x = recipe.features([e.text for e in examples], sentence_encoder())
-    _, kinds = recipe.out_of_fold(examples, x, c if c is not None else figures["c"])
-    return {fold(e.text): (float(p), kind) for e, p, kind in zip(examples, probability, kinds)}
+    _, kinds = recipe.out_of_fold(examples, x, c if c is not None else json.loads(report.read_text())["c"])
+    return {fold(e.text): (probability[(e.group, e.text)], kind) for e, kind in zip(examples, kinds)}
 
 
 class OutOfFoldDetector(shipped.ClaimDetector):
     """The shipped detector, except on the sentences ``readings`` holds."""
 
     def __init__(self, base: shipped.ClaimDetector, readings: dict[str, tuple[float, str | None]]):
-        self.__dict__.update(base.__dict__)
+        super().__init__(base.classifier, base.threshold,
+                         {"kind_w": base.kind_w, "kind_b": base.kind_b, "encoder": base.encoder_version})
         self.readings = readings
         self.substituted = 0
 

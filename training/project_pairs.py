@@ -82,8 +82,9 @@ def labelled_lines(folder: Path = WEB, split: str = "dev") -> list[dict]:
     return rows
 
 
-def article_part(article: str, articles: Sequence[str]) -> str:
-    return "dev" if sorted(set(articles)).index(article) % DEV_EVERY == DEV_EVERY - 1 else "train"
+def article_parts(articles: Sequence[str]) -> dict[str, str]:
+    """"train" or "dev" for each article: every fifth in name order is "dev"."""
+    return {a: "dev" if i % DEV_EVERY == DEV_EVERY - 1 else "train" for i, a in enumerate(sorted(set(articles)))}
 
 
 def project_pairs(lines: Sequence[dict], records: dict[str, list[str]],
@@ -94,11 +95,11 @@ def project_pairs(lines: Sequence[dict], records: dict[str, list[str]],
     texts = sorted({row["quote"] for row in lines} | {s for p in pmids for s in records[p]})
     vectors = dict(zip(texts, embed(texts))) if texts else {}
     record_vecs = {p: np.stack([vectors[s] for s in records[p]]) for p in pmids if records[p]}
-    articles = [row["article"] for row in lines]
+    parts = article_parts([row["article"] for row in lines])
     out = []
     for row in lines:
         claim = row["quote"]
-        part = article_part(row["article"], articles)
+        part = parts[row["article"]]
 
         def pair(pmid: str, label: str) -> ProjectPair:
             chosen = select_sentences(vectors[claim], record_vecs[pmid], SELECT_K)
@@ -121,19 +122,13 @@ def project_pairs(lines: Sequence[dict], records: dict[str, list[str]],
 
 
 def score_pairs(pairs: Sequence[ProjectPair], probabilities: np.ndarray) -> dict:
-    """Macro-F1, accuracy and the confusion of the model's labels against the pairs' labels."""
-    from pipeline.evaluation.metrics import prf
+    """The stance scores (:func:`pipeline.evaluation.stance.score_predictions`) of the model's labels against the
+    pairs' labels, with the articles they come from and the confusion."""
+    from pipeline.evaluation.stance import score_predictions
 
     predicted = [STANCES[i] for i in np.argmax(probabilities, axis=1)]
     gold = [p.label for p in pairs]
-    per_label = {label: prf(sum(g == label == q for g, q in zip(gold, predicted)),
-                            sum(q == label for q in predicted), sum(g == label for g in gold), digits=4)
-                 for label in STANCES}
-    present = [label for label in STANCES if any(g == label for g in gold)]
-    return {"pairs": len(pairs), "articles": len({p.group for p in pairs}), "labels": dict(Counter(gold)),
-            "macro_f1": round(sum(per_label[label]["f1"] for label in present) / max(len(present), 1), 4),
-            "accuracy": round(sum(g == q for g, q in zip(gold, predicted)) / max(len(gold), 1), 4),
-            "per_label": per_label,
+    return {**score_predictions(gold, predicted), "articles": len({p.group for p in pairs}),
             "confusion": dict(Counter(f"{g} -> {q}" for g, q in zip(gold, predicted)).most_common())}
 
 

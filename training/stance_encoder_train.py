@@ -769,12 +769,14 @@ class Recipe:
         sf = self.bench.logits(model, variant.pooling, self.corpora.scifact_dev)
         self._rows_arrays("heldout", self.corpora.heldout, held)
         self._rows_arrays("scifact_dev", self.corpora.scifact_dev, sf)
-        project = self.bench.logits(model, variant.pooling, self.corpora.project_dev)
-        self._rows_arrays("project_dev", self.corpora.project_dev, project)
+        project = None
+        if self.corpora.project_dev:
+            project = self.bench.logits(model, variant.pooling, self.corpora.project_dev)
+            self._rows_arrays("project_dev", self.corpora.project_dev, project)
         self.results["final"] = {
             "variant": variant.name, "train_rows": len(rows), "heldout_healthver": _score(self.corpora.heldout, held),
             "scifact_dev": _score(self.corpora.scifact_dev, sf),
-            "project_dev": _score(self.corpora.project_dev, project) if self.corpora.project_dev else None,
+            "project_dev": _score(self.corpora.project_dev, project) if project is not None else None,
             "weights": [{"file": p.name, "bytes": p.stat().st_size} for p in files],
             "seconds": round(time.perf_counter() - started, 1)}
         final = self.results["final"]

@@ -188,5 +188,5 @@ def test_the_out_of_fold_run_refuses_a_report_from_other_labels(tmp_path):
 
     report = tmp_path / "report.json"
     report.write_text(json.dumps({"c": 3.0, "fine_tuned": {"out_of_fold": [0.5, 0.5]}}))
-    with pytest.raises(SystemExit, match="labels changed"):
+    with pytest.raises(SystemExit, match="retrain the detector on the current labels"):
         out_of_fold_readings(report)

@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 
-from training.project_pairs import (WEB, article_part, labelled_lines, project_pairs, record_sentences,
+from training.project_pairs import (WEB, article_parts, labelled_lines, project_pairs, record_sentences,
                                     score_pairs)
 
 WORDS = ("hair", "density", "safe", "nodules", "mice", "cells", "approval", "skin")
@@ -60,7 +60,7 @@ def test_an_article_is_never_divided_between_train_and_dev():
         parts.setdefault(p.group, set()).add(p.part)
     assert all(len(v) == 1 for v in parts.values())
     assert sorted(g for g, v in parts.items() if v == {"dev"}) == ["web:w05", "web:w10"]
-    assert article_part("w05", articles) == "dev" and article_part("w01", articles) == "train"
+    assert article_parts(articles + ["w05"])["w05"] == "dev" and article_parts(articles)["w01"] == "train"
 
 
 def test_only_development_articles_give_pairs():
@@ -90,5 +90,5 @@ def test_score_pairs_counts_every_label_and_the_confusion():
     assert figures["accuracy"] == round(2 / 3, 4)
     assert figures["confusion"] == {"supports -> supports": 1, "contradicts -> supports": 1,
                                     "unrelated -> unrelated": 1}
-    assert figures["per_label"]["contradicts"]["f1"] == 0.0
+    assert figures["labels"]["contradicts"]["f1"] == 0.0 and figures["articles"] == 1
     assert figures["macro_f1"] == round((2 / 3 + 0 + 1) / 3, 4)
