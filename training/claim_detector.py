@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "folds": FOLDS, "min_precision": args.min_precision,
         "kind_head": {"cross_validated_accuracy_on_checkable": round(kind_accuracy, 4),
                       "kinds": dict(Counter(examples[i].kind for i in checkable))},
-        "linear_checkable_head": _figures(examples, linear, args.min_precision),
+        "linear_checkable_head": detection_figures(examples, linear, args.min_precision),
     }
     if not args.kinds_only:
         report["fine_tuned"] = _fine_tuned(examples, args)
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _figures(examples: list[Example], probability: np.ndarray, min_precision: float) -> dict:
+def detection_figures(examples: list[Example], probability: np.ndarray, min_precision: float) -> dict:
     """Out-of-fold precision and recall at the threshold of best F1 (all checkable, core only: the shipped one),
     at the lowest threshold reaching ``min_precision``, and at 0.5."""
     threshold = f1_threshold(examples, probability)
@@ -225,7 +225,7 @@ def _fine_tuned(examples: list[Example], args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         base = base_directory(None, Path(tmp))
         probability = encoder.out_of_fold(base, texts, labels, _folds([e.group for e in examples]), settings)
-        figures = _figures(examples, probability, args.min_precision)
+        figures = detection_figures(examples, probability, args.min_precision)
         log.info("fine-tuning on all %d sentences", len(texts))
         model = encoder.fine_tune(base, texts, labels, settings)
         meta = encoder.build_package(model, base, args.package, texts, figures["all"]["threshold"], settings, figures)

@@ -197,7 +197,7 @@ def detector_head(embed, c: float = 3.0) -> dict:
     x = np.hstack([embed(texts), np.array([cue_features(t) for t in texts], dtype=np.float32)])
     probability, kinds = recipe.out_of_fold(examples, x, c)
     checkable = [i for i, e in enumerate(examples) if e.checkable]
-    return {"sentences": len(examples), "c": c, **recipe._figures(examples, probability, 0.8),
+    return {"sentences": len(examples), "c": c, **recipe.detection_figures(examples, probability, 0.8),
             "kind_accuracy": round(sum(kinds[i] == examples[i].kind for i in checkable) / len(checkable), 4)}
 
 
