@@ -30,7 +30,6 @@ For one assertion, its evidence links are read through the frames of both sides
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from pipeline.compare.frames import Frame, reports_harm
@@ -50,10 +49,6 @@ REVIEW_DESIGNS = grading.REVIEW_DESIGNS
 # and intervention family, an effect stated); elsewhere it needs CLAIM_TEXT_CLASSIFIER_MIN (0.85, evidence.py).
 # Set once, before scoring, not swept on the labels (docs/evaluation.md gives its sensitivity)
 FRAMED_TEXT_MIN = 0.6
-# where no record answers an assertion by the facts or the frames, a supporting reading of the stance model at this
-# calibrated probability counts (``rescue_reading``; None: never). Chosen on the development articles the stance
-# model did not train on (docs/evaluation.md)
-TEXT_RESCUE_MIN: float | None = None
 
 
 def same_question(assertion: Frame, evidence: Frame, domain: Domain | None = None) -> bool:
@@ -165,65 +160,6 @@ def _record_side(stances: list[tuple[str, bool, bool]]) -> tuple[str, bool, bool
     return side, False, any(s[2] for s in stances if s[0] == side)
 
 
-@dataclass(frozen=True)
-class WeighedLinks:
-    """An assertion's links read record by record: the records on each side, strongest first, those left out
-    (with why) and how many literature claims counted for and against."""
-
-    support: list[Weighed]
-    against: list[Weighed]
-    left_out: dict[str, str]
-    n_for: int
-    n_against: int
-
-
-def _weigh_links(claim: Claim, assertion: Frame, links: Sequence[EvidenceLink], frames: Mapping[str, Frame],
-                 domain: Domain, claims: bool, rescue: bool = False) -> WeighedLinks:
-    per_record: dict[str, list[tuple[str, bool, bool]]] = {}
-    record_frame: dict[str, Frame] = {}
-    left_out: dict[str, str] = {}
-    n_for = n_against = 0
-    for link in links:
-        evidence = frames.get(link.literature_claim_id)
-        if evidence is None:
-            continue
-        reading = link_reading(link, assertion, evidence, domain, claims)
-        if reading == "unrelated" and claims:
-            reading = implied_reading(link, claim, assertion, evidence, domain)
-        if reading == "unrelated" and rescue:
-            reading = rescue_reading(link, evidence)
-        stance, lacking = framed_stance(assertion, evidence, reading, domain, claims)
-        if stance == "unrelated":
-            continue
-        fit = directness(assertion, evidence, domain)
-        if not fit.addresses:
-            left_out.setdefault(link.pmid, fit.reasons[0])
-            continue
-        n_for += stance == "supports"
-        n_against += stance == "contradicts"
-        per_record.setdefault(link.pmid, []).append((stance, lacking, fit.direct))
-        best = record_frame.get(link.pmid)
-        if best is None or (lacking and not best.lacking):
-            record_frame[link.pmid] = evidence
-    support: list[Weighed] = []
-    against: list[Weighed] = []
-    for pmid, stances in per_record.items():
-        side, lacking, direct = _record_side(stances)
-        (support if side == "supports" else against).append(Weighed(pmid, record_frame[pmid], direct, lacking))
-    return WeighedLinks(grading.strongest_first(support), grading.strongest_first(against), left_out, n_for, n_against)
-
-
-def rescue_reading(link: EvidenceLink, evidence: Frame) -> str:
-    """The stance model's supporting reading of a link the facts left open, for an assertion that nothing else
-    answers: at ``TEXT_RESCUE_MIN``, from a literature claim that reports a finding with a direction."""
-    if TEXT_RESCUE_MIN is None or link.stance != "unrelated" or link.method != "facts" \
-            or link.text_stance != "supports" or (link.text_probability or 0.0) < TEXT_RESCUE_MIN:
-        return link.stance
-    if not evidence.finding or evidence.direction == "none":
-        return link.stance
-    return "supports"
-
-
 def decide_claim(claim: Claim, links: Sequence[EvidenceLink], known_journals: Sequence[str] = (),
                  frames: Mapping[str, Frame] | None = None,
                  statements: StatementEvidence | None = None) -> ClaimVerdict | None:
@@ -252,14 +188,36 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
     if assertion.statement is not None:
         return decide_statement(claim, assertion, statements or StatementEvidence({}), len(links), domain)
     claims = claims_something(claim, assertion)
-    weighed = _weigh_links(claim, assertion, links, frames, domain, claims)
-    rescued = False
-    if not weighed.support and not weighed.against and claims and TEXT_RESCUE_MIN is not None:
-        with_text = _weigh_links(claim, assertion, links, frames, domain, claims, rescue=True)
-        if with_text.support:
-            weighed, rescued = with_text, True
-    support, against, left_out = weighed.support, weighed.against, weighed.left_out
-    n_for, n_against = weighed.n_for, weighed.n_against
+    per_record: dict[str, list[tuple[str, bool, bool]]] = {}
+    record_frame: dict[str, Frame] = {}
+    left_out: dict[str, str] = {}
+    n_for = n_against = 0
+    for link in links:
+        evidence = frames.get(link.literature_claim_id)
+        if evidence is None:
+            continue
+        reading = link_reading(link, assertion, evidence, domain, claims)
+        if reading == "unrelated" and claims:
+            reading = implied_reading(link, claim, assertion, evidence, domain)
+        stance, lacking = framed_stance(assertion, evidence, reading, domain, claims)
+        if stance == "unrelated":
+            continue
+        fit = directness(assertion, evidence, domain)
+        if not fit.addresses:
+            left_out.setdefault(link.pmid, fit.reasons[0])
+            continue
+        n_for += stance == "supports"
+        n_against += stance == "contradicts"
+        per_record.setdefault(link.pmid, []).append((stance, lacking, fit.direct))
+        best = record_frame.get(link.pmid)
+        if best is None or (lacking and not best.lacking):
+            record_frame[link.pmid] = evidence
+    support: list[Weighed] = []
+    against: list[Weighed] = []
+    for pmid, stances in per_record.items():
+        side, lacking, direct = _record_side(stances)
+        (support if side == "supports" else against).append(Weighed(pmid, record_frame[pmid], direct, lacking))
+    support, against = grading.strongest_first(support), grading.strongest_first(against)
     if support and named_harm_unreported(claim, assertion, support, domain):
         return ClaimVerdict(claim.claim_id, "not addressed", None, None, 0, 0, len(links), (), (),
                             f"no record reports the harm it names ({grading.describe(support, domain=domain)} "
@@ -316,8 +274,6 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
     if verdict == "supported only by preclinical evidence":
         parts.append("no human study" if not preclinical_parts else
                      "only animal or cell studies show " + " and ".join(_outcome_name(k, domain) for k in preclinical_parts))
-    if rescued:
-        parts.append(f"as the stance model reads them (p >= {TEXT_RESCUE_MIN}); no fact of either claim decides")
     reason = "; ".join(parts) + f" → {verdict}, {level} certainty"
     best = (keys or support or against)[0]
     return ClaimVerdict(

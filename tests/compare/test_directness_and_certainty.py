@@ -424,34 +424,3 @@ def test_a_mechanism_that_names_no_outcome_is_not_shown_by_a_clinical_study():
     assert af.asserts == "mechanism" and not af.outcomes
     fit = directness(af, ef)
     assert not fit.addresses and fit.reasons == ("the mechanism claimed names nothing the record measured",)
-
-
-def test_a_confident_supporting_reading_answers_only_an_assertion_nothing_else_answers(monkeypatch):
-    from pipeline.compare import graded
-
-    a, af = assertion("Exosome treatment helps with androgenetic alopecia.", direction="none")
-    mice, mice_frame = MICE
-    frames = {a.claim_id: af, mice.claim_id: mice_frame, PILOT[0].claim_id: PILOT[1]}
-    monkeypatch.setattr(graded, "TEXT_RESCUE_MIN", None)
-    assert decide_claim(a, [read_by_text(a, mice, "supports", 0.97)], (), frames).verdict == "not addressed"
-
-    monkeypatch.setattr(graded, "TEXT_RESCUE_MIN", 0.9)
-    v = decide_claim(a, [read_by_text(a, mice, "supports", 0.97)], (), frames)
-    assert (v.verdict, v.supporting_pmids) == ("supported only by preclinical evidence", ("90000036",))
-    assert "stance model" in v.reason
-    # below the bar, or a contradicting reading: still not addressed (the rescue only ever finds support)
-    assert decide_claim(a, [read_by_text(a, mice, "supports", 0.85)], (), frames).verdict == "not addressed"
-    assert decide_claim(a, [read_by_text(a, mice, "contradicts", 0.99)], (), frames).verdict == "not addressed"
-    # where the facts already answer (a trial supports it), the model's readings of other links are not asked
-    both = decide_claim(a, [link(a, PILOT[0]), read_by_text(a, mice, "supports", 0.97)], (), frames)
-    assert (both.verdict, both.supporting_pmids) == ("supported", ("90000032",)) and "stance model" not in both.reason
-    # a record of another intervention family stays out, however sure the reading
-    secretome, secretome_frame = SECRETOME
-    frames[secretome.claim_id] = secretome_frame
-    assert decide_claim(a, [read_by_text(a, secretome, "supports", 0.99)], (), frames).verdict == "not addressed"
-    # and a sentence that claims nothing of the intervention is not read at all
-    background = assertion("This type also affects women, though the pattern of hair loss differs.",
-                           claim_type="background", direction="none")
-    frames[background[0].claim_id] = background[1]
-    assert decide_claim(background[0], [read_by_text(background[0], mice, "supports", 0.99)], (),
-                        frames).verdict == "not addressed"
