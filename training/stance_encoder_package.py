@@ -240,14 +240,14 @@ def build_package(train_out: Path, out: Path, corpora: Path, oof_prefix: str = "
         "stacker": stacker,
         "scifact_dev_macro_f1_packaged": scifact_scores["macro_f1"],
         "training": {**{k: results[k] for k in ("environment", "choice") if k in results},
-                     **_final_figures(results.get("final") or {})},
+                     **final_figures(results.get("final") or {})},
     }
     meta["onnx_sha256"] = sha256(out / "stance.onnx")
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
 
 
-def _final_figures(final: dict) -> dict:
+def final_figures(final: dict) -> dict:
     """The final model's macro-F1 (fp32, before packaging) on what it never trained on: the held-out HealthVer
     claims, SciFact dev and the project's held-back pairs."""
     names = {"heldout_healthver": "heldout_healthver_macro_f1", "scifact_dev": "scifact_dev_macro_f1",
