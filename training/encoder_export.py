@@ -123,12 +123,13 @@ def export_onnx(module, path: Path, output_name: str) -> None:
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False)
 
 
-def quantise(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the weights (onnxruntime's quantize_dynamic)."""
+def quantise(source: Path, target: Path, embeddings: bool = False) -> None:
+    """Dynamic int8 quantisation of the weights (onnxruntime's quantize_dynamic): the matrix products, and with
+    ``embeddings`` the word-piece embedding table too (a third of a base-sized graph)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])
+                     op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"])
 
 
 def _embed(onnx_path: Path, tokenizer_path: Path, texts: Sequence[str]) -> np.ndarray:

