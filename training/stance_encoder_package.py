@@ -38,6 +38,7 @@ import numpy as np
 from pipeline.compare.stance import STANCES, StanceClassifier
 from pipeline.evaluation.stance import score_predictions
 from training.encoder_export import MAX_QUANTISATION_COST, export_onnx, quantise, sha256
+from training.stance_encoder_train import final_figures
 
 log = logging.getLogger(__name__)
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -245,14 +246,6 @@ def build_package(train_out: Path, out: Path, corpora: Path, oof_prefix: str = "
     meta["onnx_sha256"] = sha256(out / "stance.onnx")
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
-
-
-def final_figures(final: dict) -> dict:
-    """The final model's macro-F1 (fp32, before packaging) on what it never trained on: the held-out HealthVer
-    claims, SciFact dev and the project's held-back pairs."""
-    names = {"heldout_healthver": "heldout_healthver_macro_f1", "scifact_dev": "scifact_dev_macro_f1",
-             "project_dev": "project_dev_macro_f1"}
-    return {name: final[key]["macro_f1"] for key, name in names.items() if final.get(key)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from training.encoder_candidates import MPNET_PARTS, join_parts, wheel_pieces
+from training.part_wheels import MPNET_PARTS, join_parts, wheel_pieces
 
 
 def _model_zip() -> bytes:

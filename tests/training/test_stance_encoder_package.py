@@ -1,6 +1,6 @@
 """The stance package's record of what its model scored before packaging."""
 
-from training.stance_encoder_package import final_figures
+from training.stance_encoder_train import final_figures
 
 
 def test_the_package_records_the_final_models_figures_on_what_it_never_trained_on():
