@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from encoder_speed import sentences_per_second  # noqa: E402  (beside this script)
 from results import machine, write_results  # noqa: E402  (benchmarks/results.py, beside this script)
 
 from pipeline.nlp.encoder import OnnxModel, package_dir  # noqa: E402
@@ -38,15 +38,10 @@ def article_sentences(folder: Path) -> list[list[str]]:
 def timed(folder: Path, sentences: list[str], repeats: int) -> dict:
     meta = json.loads((folder / "meta.json").read_text())
     model = OnnxModel.open(folder / "detector.onnx", folder / "tokenizer.json", int(meta["max_length"]), 1, "logits")
-    model.run(sentences[:64], BATCH_SIZE)
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        model.run(sentences, BATCH_SIZE)
-        best = min(best, time.perf_counter() - started)
+    rate = sentences_per_second(model, sentences, BATCH_SIZE, repeats)
     return {"base_model": meta.get("base_model"), "weights": meta.get("weights"),
             "graph_mib": round((folder / "detector.onnx").stat().st_size / 2**20, 1),
-            "sentences_per_s": round(len(sentences) / best, 1)}
+            "sentences_per_s": round(rate, 1)}
 
 
 def main(argv: list[str] | None = None) -> dict:
