@@ -9,7 +9,7 @@ claim the rules find is there. Each development line the rules turned into a jud
 detector's out-of-fold P(checkable) from the training report (a model that never saw its article), and for each
 threshold the table counts the rule claims a veto would drop: on lines no reviewer would check (precision gained)
 and on checkable ones (recall lost). The chosen threshold is the highest at which at least ``--min-share`` of what
-the veto drops sat on lines that are not checkable.
+the veto drops sat on lines that are not checkable, and never above the detector's own threshold.
 """
 
 from __future__ import annotations
@@ -62,11 +62,13 @@ def rule_claims(db: Path, probability: dict[tuple[str, str], float]) -> list[tup
     return found
 
 
-def veto_table(found: list[tuple[float, bool]]) -> list[dict]:
+def veto_table(found: list[tuple[float, bool]], detector_threshold: float = 1.0) -> list[dict]:
+    """What a veto at each threshold would drop. None reaches past ``detector_threshold``: a line the detector
+    itself calls checkable keeps the claim the rules found there."""
     p = np.array([f[0] for f in found])
     checkable = np.array([f[1] for f in found])
     rows = []
-    for threshold in THRESHOLDS:
+    for threshold in (t for t in THRESHOLDS if t <= detector_threshold):
         dropped = p < threshold
         rows.append({"threshold": threshold, "dropped": int(dropped.sum()),
                      "not_checkable": int((dropped & ~checkable).sum()), "checkable": int((dropped & checkable).sum()),
@@ -102,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = rule_claims(args.db, out_of_fold_probability(args.report))
-    table = veto_table(found)
     meta = json.loads((package_dir(CLASSIFIER_PACKAGE) / "meta.json").read_text(encoding="utf-8"))
+    table = veto_table(found, float(meta["threshold"]))
     result = {"detector_onnx_sha256": meta["onnx_sha256"],  # the out-of-fold figures are this detector's
               "rule_claims": len(found), "on_checkable_lines": sum(c for _, c in found),
               "min_share": args.min_share, "min_step_share": args.min_step_share,

@@ -116,6 +116,9 @@ def test_the_veto_is_the_highest_threshold_whose_dropped_rule_claims_are_mostly_
     assert choose(list(table.values()), 0.75) == 0.03
     assert choose(list(table.values()), 0.95) == 0.03
     assert choose([{"threshold": 0.5, "dropped": 0, "share_not_checkable": 0.0}], 0.5) == 0.0
+    # a line the detector calls checkable keeps its rule claim: no veto above the detector's threshold
+    assert max(r["threshold"] for r in veto_table(found, detector_threshold=0.12)) == 0.1
+    assert choose(veto_table(found, detector_threshold=0.02), 0.75, min_step_share=0.0) == 0.02
 
 
 def test_the_shipped_veto_is_the_one_the_analysis_chose():
