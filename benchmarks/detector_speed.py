@@ -55,8 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     articles = article_sentences(args.labels)
     sentences = [s for article in articles for s in article]
     per_article = len(sentences) / max(len(articles), 1)
-    graphs = {"shipped": package_dir("exoclaims_claim_detector")} | {f"against {i}": folder for i, folder in
-                                                                     enumerate(args.against, 1)}
+    graphs = {"shipped": package_dir("exoclaims_claim_detector")} | {str(folder): folder for folder in args.against}
     timings = {}
     for name, folder in graphs.items():
         timings[name] = timed(folder, sentences, args.repeats)

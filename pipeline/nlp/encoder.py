@@ -75,7 +75,7 @@ class OnnxModel:
         tokenizer.enable_truncation(max_length, strategy="longest_first")
         return cls(session, tokenizer, max_length, output or session.get_outputs()[0].name)
 
-    @property
+    @functools.cached_property
     def inputs(self) -> list[str]:
         """The inputs the graph takes: MPNet-style encoders have no token types."""
         return [i.name for i in self.session.get_inputs()]
@@ -99,7 +99,7 @@ class OnnxModel:
                 n = len(e.ids)
                 ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            result = self.session.run([self.output], {k: feed[k] for k in self.inputs})[0]
+            result = self.session.run([self.output], {name: feed[name] for name in self.inputs})[0]
             for row, i in enumerate(chunk):
                 outputs[i] = result[row]
         return np.stack(outputs).astype(np.float32, copy=False)
