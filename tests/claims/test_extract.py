@@ -81,6 +81,15 @@ def test_pronoun_takes_the_previous_intervention(nlp):
     assert claim.intervention == "MESH:D055354"
 
 
+def test_pronoun_takes_the_treatment_named_last_not_the_exosomes_before_it(nlp):
+    # a comparison page: "they" in the polynucleotides section is about polynucleotides
+    text = ("Polynucleotides and exosomes are both new. Polynucleotides (PDRN) help in three ways. "
+            "They increase collagen production in the skin.")
+    doc = with_claims(next(analyse_docs(nlp, [unit_from_article_text(text)])))
+    claim = [c for c in doc.claims if c.sentence.startswith("They")][0]
+    assert claim.intervention == "EXO:polynucleotides"
+
+
 def unit_from_article_text(text):
     from pipeline.records import TextUnit
     return TextUnit("article", "t", text)
