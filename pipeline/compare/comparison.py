@@ -85,7 +85,9 @@ class Comparison:
         return counts
 
 
-MAX_HEADING_WORDS = 8
+# web pages' section headings run to nine or ten words ("PRP explained: what it is and how it acts"); longer lines
+# without closing punctuation are mostly sentences that lost their full stop
+MAX_HEADING_WORDS = 10
 
 
 def is_heading(text: str) -> bool:
@@ -98,7 +100,9 @@ def section_topic(headings: tuple[tuple[int, str], ...], sentence_idx: int, defa
                   domain: Domain | None = None) -> str:
     """The intervention family a sentence's section is about: that of the last heading before it that names
     exactly one family ("PRP (platelet-rich plasma)"), else the title's, else ``default`` (the topic the
-    comparison folds together). A heading naming two ("Exosomes or PRP?") goes back to the default."""
+    comparison folds together). A heading naming two ("Exosomes or PRP?"), or one of the domain's
+    ``topic_families`` ("Stem cell therapy": what makes a page about exosomes, :func:`article_topic`), goes back to
+    the default."""
     domain = domain or load()
     topic = default
     for idx, text in headings:
@@ -106,7 +110,8 @@ def section_topic(headings: tuple[tuple[int, str], ...], sentence_idx: int, defa
             break
         named = {h.category.key for h in domain.interventions if h.category.matches(text)}
         if len(named) == 1:
-            topic = named.pop()
+            family = named.pop()
+            topic = default if family in domain.topic_families else family
         elif len(named) > 1:
             topic = default
     return topic

@@ -303,6 +303,13 @@ def test_a_section_heading_sets_the_topic_of_claims_that_name_no_treatment():
     assert section_topic(headings, 1, "exosomes", domain) == "exosomes"
     assert section_topic(headings, 5, "exosomes", domain) == "prp"
     assert section_topic(headings, 10, "exosomes", domain) == "exosomes"
+    # a web page's section headings run longer ("PRP explained: what it is and how it acts", nine words)
+    assert section_topic(((0, "PRP or Exosomes for Hair Loss"), (1, "PRP explained: what it is and how it acts")),
+                         3, "exosomes", domain) == "prp"
+    # stem cells and their secretome are among the families that make a page's unnamed claims about exosomes: a
+    # heading naming them keeps that reading, as the article's topic does
+    assert section_topic(((0, "Exosomes for thinning hair"), (4, "Stem cell therapy")), 6, "exosomes",
+                         domain) == "exosomes"
     helps = _claim("a1", "It increases hair density in most patients.", idx=5, intervention=None, outcome=DENSITY,
                    direction="increase")
     _, frames = judged(helps, headings={"001_x": headings})
