@@ -74,8 +74,8 @@ NER_OPTS_bionlp13cg := --training.max_epochs 30
 
 # -- the learned claim detector (issue 23), trained on the web-article corpus's dev articles and the seed sentences:
 # all-MiniLM-L6-v2 fine-tuned to tell checkable assertions (five folds and the final model, int8 ONNX into
-# models/exoclaims_claim_detector; about 50 minutes on 2 CPU cores for 1,849 sentences; `DETECTOR_BASE=mpnet`
-# fine-tunes all-mpnet-base-v2 instead, about 2 hours, measured but not yet shipped: docs/evaluation.md) and a
+# models/exoclaims_claim_detector; about 40 minutes on 2 CPU cores for 2,083 sentences; `DETECTOR_BASE=mpnet`
+# fine-tunes all-mpnet-base-v2 instead, about 2 hours: measured, not shipped, docs/evaluation.md round 17) and a
 # logistic kind head over the sentence encoder's embeddings (pipeline/claims/detector_weights.npz); docs/evaluation.md. A retrained detector asks for its veto on
 # rule claims to be chosen again: a run over the web articles with EXOCLAIMS_CLAIM_DETECTOR_VETO=0, then
 # `python -m training.detector_veto DB --out training/detector_veto_report.json` ([nlp] claim_detector_veto)

@@ -67,7 +67,7 @@ class NlpSettings:
     ner_models: tuple[str, ...] = ()
     sentence_roles: str = ""  # sentence-role model for unstructured abstracts; "" = none
     claim_detector: bool = True  # the learned detector adds claims the rules miss in article sentences
-    claim_detector_veto: float = 0.15  # below this P(checkable) the detector drops a claim the rules found; 0: never
+    claim_detector_veto: float = 0.3  # below this P(checkable) the detector drops a claim the rules found; 0: never
 
     def __post_init__(self):
         if not 0.0 <= self.claim_detector_veto < 1.0:

@@ -41,9 +41,9 @@ def test_the_claim_detector_is_on_unless_the_file_or_the_environment_turns_it_of
 
 
 def test_the_detector_veto_is_read_from_the_file_or_the_environment_and_refused_out_of_range(tmp_path):
-    assert load_settings(env={}).nlp.claim_detector_veto == 0.15
+    assert load_settings(env={}).nlp.claim_detector_veto == 0.3
     assert load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_VETO": "0"}).nlp.claim_detector_veto == 0.0
-    path = _config(tmp_path, "claim_detector_veto = 0.15", "claim_detector_veto = 0.2")
+    path = _config(tmp_path, "claim_detector_veto = 0.3", "claim_detector_veto = 0.2")
     assert load_settings(path, env={}).nlp.claim_detector_veto == 0.2
     with pytest.raises(ValueError, match=r"\[nlp\] claim_detector_veto must be in \[0, 1\)"):
         load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_VETO": "1.5"})
