@@ -36,6 +36,8 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, **_O
 _DURATION = re.compile(r"\b(\d+(?:\.\d)?|one|two|three|four|five|six|first|second|third|fourth|fifth|sixth)"
                        r"(?:[- ](?:to|or)[- ](\d+|two|three|four|five|six))?[- ](days?|weeks?|months?)\b", re.I)
 _ORDINAL_MONTH = re.compile(r"\b(first|second|third|fourth|fifth|sixth) month\b", re.I)
+# where one independent clause ends and the next begins: "sold without a prescription, and the FDA has approved it"
+_CLAUSE_BREAK = re.compile(r";|,\s+(?:and|but|yet|so|while|whereas)\s+(?!to\b)|\s+but\s+", re.I)
 
 
 @dataclass(frozen=True)
@@ -122,11 +124,10 @@ def stated_facts(records: Mapping[str, RecordFacts], retracted: Iterable[str] = 
                 family = (named or topic or "").split("/")[0] or None
                 fact = StatedFact(pmid, kind.key, sentence, record.design, family)
                 if kind.rule == "approval":
-                    negation = kind.extra.get("negation")
                     exclusive = kind.extra.get("exclusive")
                     names = _families(sentence, domain)
                     fact = StatedFact(pmid, kind.key, sentence, record.design, family,
-                                      approved=not (negation and negation.search(sentence)),
+                                      approved=not denies_approval(sentence, kind),
                                       names=names, exclusive=bool(exclusive and names and exclusive.search(sentence)))
                 found[kind.key].append(fact)
     for facts in found.values():
@@ -226,7 +227,7 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     records, effects = evidence.records, evidence.effects
     family = assertion.family
     if kind.rule == "approval":
-        approved = not (kind.extra.get("negation") and kind.extra["negation"].search(claim.sentence))
+        approved = not denies_approval(claim.sentence, kind)
         stated = _same_jurisdiction(claim.sentence, stated, kind)
         support, against = [], []
         for fact in stated:
@@ -290,6 +291,17 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     return _verdict(claim, kind, "supported", [_effect_fact(e, kind, records) for e in by], (), n_links,
                     f"human studies show the effect within {latest:g} weeks" if by
                     else f"no human study reports the effect within {latest:g} weeks")
+
+
+def denies_approval(sentence: str, kind: Statement) -> bool:
+    """Whether a sentence denies the approval it names: a negation (the kind's ``negation``) in a clause that
+    names an approval. "Sold without a prescription, and the FDA has approved it" denies nothing; "no exosome
+    product has been approved" and "it does not have FDA approval for hair loss, yet it is prescribed" do."""
+    negation = kind.extra.get("negation")
+    if negation is None:
+        return False
+    clauses = [c for c in _CLAUSE_BREAK.split(sentence) if kind.assertion.search(c) or kind.record and kind.record.search(c)]
+    return any(negation.search(c) for c in clauses or [sentence])
 
 
 def _same_fact(kind: Statement, claimed: str, stated: str) -> bool:

@@ -79,6 +79,40 @@ def test_the_absence_of_approval_is_a_denied_approval():
     assert verdicts["a1"].verdict == "supported"
 
 
+def test_a_negation_in_another_clause_does_not_deny_the_approval():
+    # "without a prescription" is no denial of the approval the next clause states; the denial in the first
+    # clause of the second sentence is one
+    granted = _claim("a1", "It is a foam sold without a prescription, and the FDA has approved it for men and women.",
+                     "regulatory", intervention=None)
+    denied = _claim("a2", "Finasteride does not have FDA approval for hair loss, yet it is sometimes prescribed.",
+                    "regulatory", intervention=None)
+    verdicts, frames = judged(granted, denied, sentences={"001_x": ("Minoxidil for hair loss", granted.sentence)})
+    assert frames["a1"].family == "minoxidil" and verdicts["a1"].verdict == "supported"
+    assert verdicts["a2"].verdict == "contradicted" and verdicts["a2"].contradicting_pmids == ("90000013",)
+    records = {"1": RecordFacts("1", "narrative_review", "Hair loss treatments",
+                                "Minoxidil is approved, but its effects are not lasting.")}
+    assert stated_facts(records)["approval"][0].approved is True
+
+
+@pytest.mark.parametrize("sentence", [
+    "As a rule, exosomes count as drugs that need approval before they can be marketed.",
+    "Their only lawful use is inside clinical trials run under an Investigational New Drug authorization.",
+    "It is illegal to inject exosomes except within a clinical trial.",
+    "Getting a new treatment approved takes years.",
+])
+def test_what_approval_requires_is_no_approval_status(sentence):
+    # the records state whether exosomes are approved, not what approval takes: such claims are not addressed,
+    # never contradicted by a record saying exosomes are unapproved
+    verdicts, frames = judged(_claim("a1", sentence, "regulatory"))
+    assert frames["a1"].statement == "approval_process"
+    assert verdicts["a1"].verdict == "not addressed" and not verdicts["a1"].contradicting_pmids
+
+
+def test_a_status_denied_in_the_words_of_a_requirement_stays_an_approval_status():
+    verdicts, frames = judged(_claim("a1", "Exosomes have not received the required FDA approval.", "regulatory"))
+    assert frames["a1"].statement == "approval" and verdicts["a1"].verdict == "supported"
+
+
 def test_a_named_treatment_in_the_list_of_approved_ones_is_supported():
     verdicts, frames = judged(_claim("a1", "Finasteride is an FDA-approved tablet for hair loss.", "regulatory",
                                      intervention=None))
