@@ -255,6 +255,15 @@ def test_what_stem_cells_release_and_what_research_shows_vesicles_do_are_cell_bi
     assert frames["a4"].statement is None  # what platelets hold is PRP's
 
 
+def test_such_as_is_no_reference_to_vesicles():
+    # "such" stands for vesicles in "such vesicles carry ...", never in "substances such as sugars"
+    plasma = _claim("a1", "Besides substances such as sugars, plasma holds cells which carry plenty of growth factors.",
+                    "mechanism", intervention=None)
+    such = _claim("a2", "Such vesicles carry plenty of growth factors.", "mechanism", intervention=None, idx=1)
+    _, frames = judged(plasma, such)
+    assert frames["a1"].statement is None and frames["a2"].statement == "cargo"
+
+
 def test_what_vesicles_were_first_taken_for_is_judged_by_the_records_that_say_so():
     waste = _claim("a1", "Scientists initially supposed that exosomes served as rubbish bags.", "background")
     records = {**RECORDS, "90000025": RecordFacts(
