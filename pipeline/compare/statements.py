@@ -30,12 +30,22 @@ from pipeline.records import Claim
 QUOTE_CHARS = 110
 MAX_QUOTED = 2
 PRIMARY_HUMAN = ("rct", "non_randomised_clinical")  # studies that test a treatment in people
+# studies whose reports say when an effect showed in people: what a time course is checked against
+TIME_COURSE_DESIGNS = (*PRIMARY_HUMAN, "case_series_or_report")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, **_ORDINALS}
 _DURATION = re.compile(r"\b(\d+(?:\.\d)?|one|two|three|four|five|six|first|second|third|fourth|fifth|sixth)"
                        r"(?:[- ](?:to|or)[- ](\d+|two|three|four|five|six))?[- ](days?|weeks?|months?)\b", re.I)
 _ORDINAL_MONTH = re.compile(r"\b(first|second|third|fourth|fifth|sixth) month\b", re.I)
+# "in the 4th and 12th weeks", "at week 8", "month 3"
+_NUMBERED_UNIT = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b(?:\s*(?:,|and|or|to)\s*\d+(?:st|nd|rd|th))*\s+(weeks?|months?)\b|"
+                            r"\b(weeks?|months?)\s+(\d+)\b", re.I)
+# a record sentence that reports an effect seen ("a significant increase in hair density was observed", "regrowth
+# appeared"): the time it names is when the effect showed
+_EFFECT_SEEN = re.compile(r"\b(increas\w*|improv\w*|regrowth|regrew|rose|gains?|gained|thicken\w*|more hairs?)\b", re.I)
+# ... and not the methods' schedule: "improvements were assessed every 2 weeks"
+_SCHEDULE = re.compile(r"\b(assessed|evaluated|measured|every|administered|injected|sessions?)\b", re.I)
 # where one independent clause ends and the next begins: "sold without a prescription, and the FDA has approved it"
 _CLAUSE_BREAK = re.compile(r";|,\s+(?:and|but|yet|so|while|whereas)\s+(?!to\b)|\s+but\s+", re.I)
 
@@ -62,6 +72,12 @@ class ShownEffect:
     pmid: str
     family: str | None
     follow_up_weeks: float
+    effect_weeks: float | None = None  # the earliest time the record reports the effect at, where it says
+
+    @property
+    def seen_by_weeks(self) -> float:
+        """When the study shows the effect: the earliest time it reports it at, else its follow-up."""
+        return self.follow_up_weeks if self.effect_weeks is None else self.effect_weeks
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,7 @@ def statement_evidence(records: Mapping[str, RecordFacts], frames: Mapping[str, 
     """The facts records state (:func:`stated_facts`) and the human studies that show an effect
     (:func:`shown_effects`)."""
     domain = domain or load()
-    return StatementEvidence(stated_facts(records, retracted, domain), shown_effects(frames, domain), records)
+    return StatementEvidence(stated_facts(records, retracted, domain), shown_effects(frames, domain, records), records)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -135,20 +151,37 @@ def stated_facts(records: Mapping[str, RecordFacts], retracted: Iterable[str] = 
     return found
 
 
-def shown_effects(frames: Mapping[str, Frame], domain: Domain | None = None) -> list[ShownEffect]:
-    """Human studies (of people, reporting a finding) that show a benefit on an outcome the comparison folds
-    together (hair growth, hair cycle), with a stated follow-up: what answers "results show within weeks"."""
+def shown_effects(frames: Mapping[str, Frame], domain: Domain | None = None,
+                  records: Mapping[str, RecordFacts] | None = None) -> list[ShownEffect]:
+    """Human studies and case reports (of people, reporting a finding) that show a benefit on an outcome the
+    comparison folds together (hair growth, hair cycle), with when they showed it: the earliest time the record's
+    abstract reports the effect at (:func:`effect_weeks`), else its follow-up. What answers "results show within
+    weeks" and "growth begins at about the fourth month"."""
     domain = domain or load()
     shown: dict[str, ShownEffect] = {}
     for frame in frames.values():
-        if frame.pmid is None or frame.design not in PRIMARY_HUMAN or not frame.finding or frame.population != "people":
-            continue
-        if frame.follow_up_weeks is None or frame.direction != "increase":
+        if frame.pmid is None or frame.pmid in shown or frame.design not in TIME_COURSE_DESIGNS or not frame.finding \
+                or frame.population != "people" or frame.direction != "increase":
             continue
         if not any(o.split("/")[0] in domain.same_outcome for o in frame.outcomes):
             continue
-        shown.setdefault(frame.pmid, ShownEffect(frame.pmid, frame.family, frame.follow_up_weeks))
-    return sorted(shown.values(), key=lambda s: (s.follow_up_weeks, s.pmid))
+        record = (records or {}).get(frame.pmid)
+        seen = effect_weeks(record.abstract, domain) if record is not None else None
+        if frame.follow_up_weeks is None and seen is None:
+            continue
+        shown[frame.pmid] = ShownEffect(frame.pmid, frame.family, frame.follow_up_weeks or seen, seen)
+    return sorted(shown.values(), key=lambda s: (s.seen_by_weeks, s.pmid))
+
+
+def effect_weeks(abstract: str, domain: Domain | None = None) -> float | None:
+    """The earliest time, in weeks, at which an abstract reports an effect seen: "a significant increase in hair
+    density was observed in the 4th and 12th weeks" gives 4, "within one month, vellus hair regrowth appeared"
+    4.3; None where no sentence reporting an effect names a time."""
+    domain = domain or load()
+    times = [span[0] for sentence in split_sentences(abstract or "")
+             if _EFFECT_SEEN.search(sentence) and not _SCHEDULE.search(sentence)
+             for span in [claimed_weeks(sentence, domain)] if span is not None and span[0] > 0]
+    return min(times) if times else None
 
 
 def claimed_weeks(text: str, domain: Domain | None = None) -> tuple[float, float] | None:
@@ -168,6 +201,11 @@ def claimed_weeks(text: str, domain: Domain | None = None) -> tuple[float, float
         n = _ORDINALS[m.group(1).lower()]
         per = domain.time_units.get("months", 4.345)
         spans.append(((n - 1) * per, n * per))
+    for m in _NUMBERED_UNIT.finditer(text):
+        number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        per = domain.time_units.get(unit.lower()) or domain.time_units.get(unit.lower() + "s")
+        if per is not None:
+            spans.append((float(number) * per, float(number) * per))
     if not spans:
         return None
     return round(min(s[0] for s in spans), 1), round(max(s[1] for s in spans), 1)
@@ -275,6 +313,9 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     # about the fourth month" contradicted by one that shows it earlier
     weeks = claimed_weeks(claim.sentence, domain)
     relevant = [e for e in effects if e.family == family]
+    if "also" in kind.extra and not kind.extra["also"].search(claim.sentence):
+        # taken by its claim type, but timing no result people see ("a second stage begins after 6-8 weeks")
+        return _verdict(claim, kind, "not addressed", (), (), n_links, "it times no result a study could see")
     if weeks is None or not relevant:
         return _verdict(claim, kind, "not addressed", (), (), n_links,
                         "it names no time a study could check" if weeks is None
@@ -282,12 +323,12 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
     earliest, latest = weeks
     after = kind.extra.get("onset_after")
     if after is not None and after.search(claim.sentence):
-        earlier = [e for e in relevant if e.follow_up_weeks < earliest]
+        earlier = [e for e in relevant if e.seen_by_weeks < earliest]
         against = [_effect_fact(e, kind, records) for e in earlier]
         return _verdict(claim, kind, "contradicted", (), against, n_links,
                         f"human studies show the effect before {earliest:g} weeks" if against
                         else f"no human study looked before {earliest:g} weeks")
-    by = [e for e in relevant if e.follow_up_weeks <= latest]
+    by = [e for e in relevant if e.seen_by_weeks <= latest]
     return _verdict(claim, kind, "supported", [_effect_fact(e, kind, records) for e in by], (), n_links,
                     f"human studies show the effect within {latest:g} weeks" if by
                     else f"no human study reports the effect within {latest:g} weeks")
@@ -336,8 +377,9 @@ def _effect_fact(effect: ShownEffect, kind: Statement, records: Mapping[str, Rec
     record = (records or {}).get(effect.pmid)
     title = record.title if record else ""
     design = record.design if record else "non_randomised_clinical"
-    return StatedFact(effect.pmid, kind.key, f"{title} (follow-up {effect.follow_up_weeks:g} weeks)", design,
-                      effect.family)
+    when = f"effect reported by week {effect.effect_weeks:g}" if effect.effect_weeks is not None \
+        else f"follow-up {effect.follow_up_weeks:g} weeks"
+    return StatedFact(effect.pmid, kind.key, f"{title} ({when})", design, effect.family)
 
 
 def _record_family(record: RecordFacts, domain: Domain) -> str | None:

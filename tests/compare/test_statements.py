@@ -7,7 +7,7 @@ from pipeline.compare.comparison import ComparisonInputs, article_topic, compare
 from pipeline.compare.domain import load, parse
 from pipeline.compare.evidence import CandidatePolicy, LiteratureClaim
 from pipeline.compare.frames import OTHER_INTERVENTION, RecordFacts, assertion_frame
-from pipeline.compare.statements import claimed_weeks, split_sentences, stated_facts
+from pipeline.compare.statements import claimed_weeks, effect_weeks, split_sentences, stated_facts
 from pipeline.config import PROJECT_ROOT
 from pipeline.records import Claim
 
@@ -296,6 +296,29 @@ def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_sh
     assert verdicts["a3"].verdict == "not addressed"
 
 
+def test_a_time_course_is_checked_against_the_earliest_time_a_study_reports_the_effect():
+    onset = _claim("a1", "New hair can be expected to begin growing at about the fourth month.", "time_course")
+    stage = _claim("a2", "A second stage of cell reprogramming begins after 6-8 weeks.", "time_course", idx=1)
+    verdicts, _ = judged(onset, stage)
+    assert verdicts["a1"].verdict == "not addressed"  # the trial reports its effect at 24 weeks only
+    trial = RECORDS["90000032"]
+    early = {**RECORDS, "90000032": RecordFacts(trial.pmid, trial.design, trial.title, trial.abstract +
+                                                " Hair density had already increased significantly by week 4.", 40)}
+    verdicts, _ = judged(onset, stage, records=early)
+    assert verdicts["a1"].verdict == "contradicted" and "effect reported by week 4" in verdicts["a1"].reason
+    assert verdicts["a2"].verdict == "not addressed"  # no result people see is timed
+
+
+@pytest.mark.parametrize("abstract, weeks", [
+    ("A statistically significant increase in hair density was observed in the 4th and 12th weeks.", 4.0),
+    ("Within one month, vellus hair regrowth appeared. By six months, regrowth was complete.", 4.3),
+    ("Improvements were assessed every 2 weeks. Hair count increased significantly after 6 weeks.", 6.0),
+    ("The treatment lasted 24 weeks and was well tolerated.", None),
+])
+def test_when_a_record_reports_the_effect(abstract, weeks):
+    assert effect_weeks(abstract) == weeks
+
+
 def test_what_vesicles_carry_is_cell_biology_and_the_condition_needs_the_same_fact():
     cargo = _claim("a1", "They carry proteins, lipids and microRNA from cell to cell.", "mechanism")
     common = _claim("a2", "Losing hair is a common worry that undermines self-esteem.", "background",
@@ -398,6 +421,8 @@ def test_record_sentences_are_split_even_without_a_space_and_ethics_approval_is_
     ("growth starts after two to three months", (8.7, 13.0)),
     ("at about the fourth month", (13.0, 17.4)),
     ("a single treatment", None),
+    ("more hair at week 8", (8.0, 8.0)),
+    ("by month 3", (13.0, 13.0)),
 ])
 def test_the_time_a_claim_names(text, weeks):
     assert claimed_weeks(text) == weeks
