@@ -108,8 +108,15 @@ _WORDS = re.compile(r"[A-Za-z]+(?:'t)?")
 
 
 # Negation inside these does not negate the claim: "compared to those who do not undergo treatment",
-# "patients who have not found success", "little to no downtime".
-OUTSIDE_SCOPE = re.compile(r"\b(who|whom|whose)\b[^,;:.]*|\blittle (to|or) no\b", re.I)
+# "patients who have not found success", "little to no downtime", and what is not known ("how exosomes improve hair
+# growth is not fully understood" claims the improvement; that its mechanism is unknown is a gap, not a denial).
+OUTSIDE_SCOPE = re.compile(r"\b(who|whom|whose)\b[^,;:.]*|\blittle (to|or) no\b|"
+                           r"\bnot (yet |fully |well |completely |entirely |clearly )?(understood|known|clear)\b", re.I)
+# "without" denies the effect only where the effect follows it ("without any improvement"); "a treatment without
+# surgery" or "without downtime" denies nothing the claim asserts
+WITHOUT_EFFECT = re.compile(r"\bwithout\s+(?:(?:any|a|an|significant|much|noticeable|clear|visible|measurable|"
+                            r"real|lasting)\s+)*(?:effects?|benefits?|changes?|improvements?|improving|results?|"
+                            r"success|response|gains?|differences?|regrowth|growth)\b", re.I)
 
 
 DIRECTION_OBJECT_CHARS = 40  # how far after a direction word its object may start
@@ -177,7 +184,8 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     negation_hits = [i for i, w in enumerate(words) if w in NEGATION and in_scope[i]
                      and not (w == "not" and i + 1 < len(words) and words[i + 1] in {"only", "just"})]
     if "without" in wordset:
-        negation_hits += [i for i, w in enumerate(words) if w == "without"
+        denied_at = {m.start() for m in WITHOUT_EFFECT.finditer(stripped)}
+        negation_hits += [i for i, w in enumerate(words) if w == "without" and matches[i].start() in denied_at
                           and (first_direction is None or i < first_direction)]
     no_effect = bool(NO_EFFECT.search(main_clause))
     negated = bool(negation_hits) or no_effect

@@ -34,6 +34,20 @@ def test_not_only_is_not_a_negation():
     assert facts.polarity == "affirmed"
 
 
+@pytest.mark.parametrize("sentence", [
+    "Exosome therapy, a treatment without surgery, uses vesicles to stimulate hair growth.",
+    "How exosomes improve hair growth is not fully understood, but they act on follicle cells.",
+])
+def test_what_the_negation_denies_is_not_the_effect(sentence):
+    facts = analyse_sentence(sentence, [EXO, GROWTH])
+    assert facts.polarity == "affirmed" and facts.direction == "increase"
+
+
+def test_without_the_effect_is_no_effect():
+    facts = analyse_sentence("Exosomes were applied for months without any improvement in hair growth.", [EXO, GROWTH])
+    assert facts.polarity == "negated" and facts.direction == "no-effect"
+
+
 def test_statements_that_more_research_is_needed_are_evidence_claims_about_the_article_topic():
     # real sentences of seed articles 002 and 004: neither names an intervention, one opens as advice
     for sentence in ("However, this field is still under research, and more studies are needed to confirm these "
