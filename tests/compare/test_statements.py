@@ -164,6 +164,16 @@ def test_a_flat_denial_of_trials_is_contradicted_by_the_trials_a_qualified_one_s
     assert frames["a3"].statement is None  # "large, rigorous": the reviews calling the evidence limited answer it
 
 
+def test_a_flat_denial_of_any_study_is_contradicted_by_the_studies():
+    single = _claim("a1", "There is not a single peer-reviewed study of exosomes for hair loss.", "evidence",
+                    polarity="negated")
+    enough = _claim("a2", "There are not enough studies of exosomes for hair loss.", "evidence", polarity="negated",
+                    idx=1)
+    verdicts, frames = judged(single, enough)
+    assert frames["a1"].statement == "trials" and verdicts["a1"].verdict == "contradicted"
+    assert frames["a2"].statement is None
+
+
 def test_how_common_hair_loss_is_and_what_it_does_to_people_count_in_other_words():
     millions = _claim("a1", "Millions of people around the world lose hair.", "background", intervention=None)
     distress = _claim("a2", "Losing hair is a distressing experience.", "background", intervention=None, idx=1)
