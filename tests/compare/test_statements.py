@@ -99,6 +99,7 @@ def test_a_negation_in_another_clause_does_not_deny_the_approval():
     "Their only lawful use is inside clinical trials run under an Investigational New Drug authorization.",
     "It is illegal to inject exosomes except within a clinical trial.",
     "Getting a new treatment approved takes years.",
+    "Exosome substances without approval are prohibited.",
 ])
 def test_what_approval_requires_is_no_approval_status(sentence):
     # the records state whether exosomes are approved, not what approval takes: such claims are not addressed,
