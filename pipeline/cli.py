@@ -138,14 +138,19 @@ def cmd_eval_stance(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     model = default_model(args.model)
+    errors: list | None = [] if args.errors else None
     if path.is_dir():
         ids = None
         if args.claims:
             ids = {int(line.split()[0]) for line in Path(args.claims).read_text().splitlines()
                    if line.strip() and not line.startswith("#")}
-        print(json.dumps(evaluate_scifact(path, model, ids), indent=2))
+        scores = evaluate_scifact(path, model, ids, errors)
     else:
-        print(json.dumps(evaluate_file(path, model), indent=2))
+        scores = evaluate_file(path, model, errors)
+    if errors is not None:
+        with open(args.errors, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in errors)
+    print(json.dumps(scores, indent=2))
     return 0
 
 
@@ -429,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     stance.add_argument("--model", choices=("encoder", "features"), default=None,
                         help="the stacked cross-encoder (default, where installed) or the feature model alone")
     stance.add_argument("--claims", metavar="FILE", help="SciFact folder only: score these claim ids (one a line)")
+    stance.add_argument("--errors", metavar="FILE", help="write the misread pairs here, one JSON object a line "
+                        "(claim, the evidence as the model read it, gold, predicted, probabilities)")
     stance.set_defaults(fn=cmd_eval_stance)
     verdicts = eval_sub.add_parser(
         "verdicts", help="the database's verdicts against a reviewer's labels (JSONL as verdicts_dev.jsonl: article, "

@@ -2,8 +2,8 @@
 # The stance recipe in one call to a lent GPU machine (issue 24), and the steps around the call.
 #
 #   training/device_stance.sh prepare     here: what the call needs, under training/.device/ (ignored, carried)
-#   training/device_stance.sh run         there: the sweep of $ONLY (default d and g: without and with the project's
-#                                          pairs), then the final model of $FINAL (default g); all of it lands in $OUT
+#   training/device_stance.sh run         there: the sweep of $ONLY (default d and h: without and with the turned-round
+#                                          direction pairs), then the final model of $FINAL (default h); all in $OUT
 #   training/device_stance.sh restore     here, after the call: models/ tracked again
 #   training/device_stance.sh unpack DIR  here: the returned files (DIR: the tool's files_at) into training/stance/,
 #                                          ready for training.stance_encoder_package (docs/stance.md)
@@ -35,8 +35,8 @@ case "${1:-}" in
     [ -n "${LIMIT:-}" ] && args+=(--limit "$LIMIT" --max-length 64)
     [ -n "${EPOCHS:-}" ] && args+=(--epochs "$EPOCHS")
     python3 -m training.stance_encoder_train "$here/corpora" "$out/stance" --variants \
-      --only "${ONLY:-d_plus_scifact_5ep,g_plus_project}" "${args[@]}"
-    python3 -m training.stance_encoder_train "$here/corpora" "$out/stance" --final "${FINAL:-g_plus_project}" "${args[@]}"
+      --only "${ONLY:-d_plus_scifact_5ep,h_direction_flips}" "${args[@]}"
+    python3 -m training.stance_encoder_train "$here/corpora" "$out/stance" --final "${FINAL:-h_direction_flips}" "${args[@]}"
     (cd "$out/stance" && tar cf - model | split -b 15m - model.tar.part- && rm -rf model .base)
     ls -la "$out/stance"
     ;;

@@ -56,6 +56,7 @@ import math
 import os
 import platform
 import random
+import re
 import shutil
 import time
 import zipfile
@@ -96,6 +97,7 @@ class Variant:
     scifact_pairs: bool = False
     scifact_abstracts: bool = False
     project_pairs: bool = False  # the web-article corpus's pairs (training.project_pairs), its train part
+    direction_flips: bool = False  # each supporting pair again with its claim's direction turned round: contradicts
     epochs: int = 3
     lr: float = 3e-5
     batch_size: int = 32
@@ -116,7 +118,40 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("f_plus_scifact_class_weights", "c with inverse-frequency class weights", class_weights=True, **_C),
     Variant("g_plus_project", "d + the project's own pairs: web-article assertions against the records their "
             "labels cite (development articles, train part)", epochs=5, project_pairs=True, **_C),
+    Variant("h_direction_flips", "d + each supporting pair whose claim states a direction, again with that direction "
+            "turned round ('increases' -> 'decreases') as contradicts", epochs=5, direction_flips=True, **_C),
 )
+
+# a claim's direction word and the word that turns it round (docs/stance.md, "Where the text model is wrong": read
+# against plain supporting evidence, the shipped model confuses the two directions)
+_OPPOSITES = {
+    "increase": "decrease", "increases": "decreases", "increased": "decreased", "increasing": "decreasing",
+    "decrease": "increase", "decreases": "increases", "decreased": "increased", "decreasing": "increasing",
+    "higher": "lower", "lower": "higher", "promote": "inhibit", "promotes": "inhibits", "promoted": "inhibited",
+    "inhibit": "promote", "inhibits": "promotes", "inhibited": "promoted", "improve": "worsen",
+    "improves": "worsens", "improved": "worsened", "worsens": "improves", "enhance": "impair",
+    "enhances": "impairs", "enhanced": "impaired", "impairs": "enhances", "reduce": "increase",
+    "reduces": "increases", "reduced": "increased", "upregulates": "downregulates", "downregulates": "upregulates",
+    "upregulated": "downregulated", "downregulated": "upregulated", "positively": "negatively",
+    "negatively": "positively", "activates": "suppresses", "suppresses": "activates",
+}
+_DIRECTION_WORD = re.compile(r"\b(" + "|".join(sorted(_OPPOSITES, key=len, reverse=True)) + r")\b", re.I)
+_NEGATED = re.compile(r"\b(no|not|never|n't|cannot|without|fails?|failed)\b", re.I)
+
+
+def direction_flipped(claim: str) -> str | None:
+    """The claim with its one direction word turned round ("A increases B" -> "A decreases B"), case kept; None
+    where it states no direction, more than one, or a negation (turning those round need not contradict it)."""
+    found = _DIRECTION_WORD.findall(claim)
+    if len(found) != 1 or _NEGATED.search(claim):
+        return None
+
+    def turn(m: re.Match) -> str:
+        word = m.group(0)
+        opposite = _OPPOSITES[word.lower()]
+        return opposite.capitalize() if word[0].isupper() else opposite
+
+    return _DIRECTION_WORD.sub(turn, claim, count=1)
 
 
 @dataclass(frozen=True)
@@ -156,6 +191,9 @@ class Corpora:
             rows += self.scifact_abstracts
         if variant.project_pairs:
             rows += self.project_train
+        if variant.direction_flips:
+            rows += [Example(flipped, e.evidence, "contradicts", e.group) for e in list(rows)
+                     if e.label == "supports" and (flipped := direction_flipped(e.claim)) is not None]
         return rows
 
     def fold(self, f: int) -> list[Example]:

@@ -54,7 +54,8 @@ def normalise_label(label: str) -> str:
 
 
 def score_predictions(gold: Sequence[str], predicted: Sequence[str]) -> dict:
-    """Per-label precision/recall/F1 with support, their unweighted mean (macro-F1) and accuracy."""
+    """Per-label precision/recall/F1 with support, their unweighted mean (macro-F1), accuracy and the confusion
+    matrix (``confusion[gold][predicted]``: how many pairs)."""
     labels = {}
     for label in STANCES:
         tp = sum(g == p == label for g, p in zip(gold, predicted))
@@ -62,11 +63,29 @@ def score_predictions(gold: Sequence[str], predicted: Sequence[str]) -> dict:
                          "support": sum(g == label for g in gold)}
     return {"n": len(gold), "labels": labels,
             "macro_f1": round(sum(s["f1"] for s in labels.values()) / len(labels), 4),
-            "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 4) if gold else 0.0}
+            "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 4) if gold else 0.0,
+            "confusion": {g: {p: sum(x == g and y == p for x, y in zip(gold, predicted)) for p in STANCES}
+                          for g in STANCES}}
 
 
-def evaluate_file(path: Path | str, classifier=None) -> dict:
-    """Scores of ``classifier`` (default: :func:`default_model`) on a HealthVer-format CSV."""
+def misread(pairs: Sequence[tuple[str, str, str]], predictions: Sequence, classifier=None) -> list[dict]:
+    """The pairs ``(claim, evidence, gold)`` a model read wrongly, one dict each: the claim, the evidence as the
+    model read it (a whole abstract cut to the sentences it chose, where it chooses), the gold and predicted
+    labels and the probabilities. For reading errors by hand (docs/stance.md)."""
+    focus = getattr(classifier, "focus", None)
+    out = []
+    for (claim, evidence, gold), prediction in zip(pairs, predictions):
+        if prediction.label == gold:
+            continue
+        out.append({"claim": claim, "evidence": focus(claim, evidence) if focus else evidence, "gold": gold,
+                    "predicted": prediction.label,
+                    "probabilities": {k: round(float(v), 3) for k, v in prediction.probabilities.items()}})
+    return out
+
+
+def evaluate_file(path: Path | str, classifier=None, errors: list | None = None) -> dict:
+    """Scores of ``classifier`` (default: :func:`default_model`) on a HealthVer-format CSV; the misread pairs
+    (:func:`misread`) are appended to ``errors`` where given."""
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"evidence", "claim", "label"} - set(reader.fieldnames or ())
@@ -74,9 +93,15 @@ def evaluate_file(path: Path | str, classifier=None) -> dict:
             raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}; expected HealthVer's "
                              f"id, evidence, claim, label")
         rows = list(reader)
-    gold = [normalise_label(r["label"]) for r in rows]
-    predictions = (classifier or default_model()).predict_many([(r["claim"], r["evidence"]) for r in rows])
-    return score_predictions(gold, [p.label for p in predictions])
+    pairs = [(r["claim"], r["evidence"], normalise_label(r["label"])) for r in rows]
+    return _score(pairs, classifier or default_model(), errors)
+
+
+def _score(pairs: Sequence[tuple[str, str, str]], classifier, errors: list | None) -> dict:
+    predictions = classifier.predict_many([(claim, evidence) for claim, evidence, _ in pairs])
+    if errors is not None:
+        errors.extend(misread(pairs, predictions, classifier))
+    return score_predictions([gold for _, _, gold in pairs], [p.label for p in predictions])
 
 
 def scifact_abstract_pairs(directory: Path | str, claim_ids: set[int] | None = None) -> list[tuple[str, str, str]]:
@@ -100,8 +125,8 @@ def scifact_abstract_pairs(directory: Path | str, claim_ids: set[int] | None = N
     return pairs
 
 
-def evaluate_scifact(directory: Path | str, classifier=None, claim_ids: set[int] | None = None) -> dict:
-    """Label-only scores on SciFact-format claims against the whole abstracts they cite."""
-    pairs = scifact_abstract_pairs(directory, claim_ids)
-    predictions = (classifier or default_model()).predict_many([(c, e) for c, e, _ in pairs])
-    return score_predictions([label for _, _, label in pairs], [p.label for p in predictions])
+def evaluate_scifact(directory: Path | str, classifier=None, claim_ids: set[int] | None = None,
+                     errors: list | None = None) -> dict:
+    """Label-only scores on SciFact-format claims against the whole abstracts they cite; the misread pairs are
+    appended to ``errors`` where given."""
+    return _score(scifact_abstract_pairs(directory, claim_ids), classifier or default_model(), errors)

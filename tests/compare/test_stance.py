@@ -69,6 +69,19 @@ def test_scores_count_per_label():
     assert scores["labels"]["supports"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     assert scores["labels"]["contradicts"]["f1"] == 0.0
     assert scores["accuracy"] == 0.5 and scores["macro_f1"] == round((0.5 + 0 + 2 / 3) / 3, 4)
+    assert scores["confusion"]["supports"] == {"supports": 1, "contradicts": 0, "unrelated": 1}
+    assert scores["confusion"]["contradicts"] == {"supports": 1, "contradicts": 0, "unrelated": 0}
+
+
+def test_cli_writes_the_misread_pairs_for_reading(capsys, tmp_path):
+    errors = tmp_path / "errors.jsonl"
+    assert main(["eval", "stance", str(PAIRS), "--errors", str(errors)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    misread = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    wrong = scores["n"] - sum(scores["confusion"][label][label] for label in STANCES)
+    assert len(misread) == wrong == round(scores["n"] * (1 - scores["accuracy"]))
+    assert all(e["gold"] != e["predicted"] and e["claim"] and e["evidence"] for e in misread)
+    assert all(abs(sum(e["probabilities"].values()) - 1) < 0.01 for e in misread)
 
 
 def test_cli_prints_scores_as_json(capsys):

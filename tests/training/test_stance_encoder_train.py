@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from helpers import shared_path
-from training.stance_encoder_train import SHARD_LIMIT, VARIANTS, pair_key, select_sentences
+from training.stance_encoder_train import (
+    SHARD_LIMIT, VARIANTS, Corpora, Example, direction_flipped, pair_key, select_sentences,
+)
 
 
 def test_select_sentences_takes_the_closest_in_document_order():
@@ -24,6 +26,28 @@ def test_select_sentences_short_abstracts_ties_and_zero_vectors():
     tied = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 3.0], [0.0, 0.0], [0.0, 1.0]])
     assert select_sentences(claim, tied, k=2) == [1, 2]
     assert select_sentences(np.zeros(2), tied, k=2) == [0, 1]
+
+
+@pytest.mark.parametrize("claim, flipped", [
+    ("Exosome treatment increases hair density.", "Exosome treatment decreases hair density."),
+    ("Inhibited proliferation was seen.", "Promoted proliferation was seen."),
+    ("Vitamin D does not reduce the risk of falls.", None),  # negated: turning it round need not contradict
+    ("Higher doses improve outcomes.", None),  # two directions
+    ("Exosomes are vesicles.", None),
+])
+def test_a_claims_direction_turned_round(claim, flipped):
+    assert direction_flipped(claim) == flipped
+
+
+def test_the_direction_flip_variant_adds_contradicting_pairs_from_supporting_ones():
+    flips = next(v for v in VARIANTS if v.direction_flips)
+    plain = next(v for v in VARIANTS if v.name == "d_plus_scifact_5ep")
+    supports = Example("Drug X increases survival.", "Survival rose with drug X.", "supports", "c1")
+    refutes = Example("Drug Y increases survival.", "Drug Y shortened survival.", "contradicts", "c2")
+    corpora = Corpora((supports, refutes), (), (), (), (), (), (), ())
+    assert corpora.training(plain, None) == [supports, refutes]
+    added = corpora.training(flips, None)[2:]
+    assert added == [Example("Drug X decreases survival.", "Survival rose with drug X.", "contradicts", "c1")]
 
 
 def test_split_weights_round_trip(tmp_path):
