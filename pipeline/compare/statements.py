@@ -39,8 +39,8 @@ _DURATION = re.compile(r"\b(\d+(?:\.\d)?|one|two|three|four|five|six|first|secon
                        r"(?:[- ](?:to|or)[- ](\d+|two|three|four|five|six))?[- ](days?|weeks?|months?)\b", re.I)
 _ORDINAL_MONTH = re.compile(r"\b(first|second|third|fourth|fifth|sixth) month\b", re.I)
 # "in the 4th and 12th weeks", "at week 8", "month 3"
-_NUMBERED_UNIT = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b(?:\s*(?:,|and|or|to)\s*\d+(?:st|nd|rd|th))*\s+(weeks?|months?)\b|"
-                            r"\b(weeks?|months?)\s+(\d+)\b", re.I)
+_NUMBERED_UNIT = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b(?:\s*(?:,|and|or|to)\s*\d+(?:st|nd|rd|th))*\s+"
+                            r"(weeks?|months?)\b|\b(weeks?|months?)\s+(\d+)\b", re.I)
 # a record sentence that reports an effect seen ("a significant increase in hair density was observed", "regrowth
 # appeared"): the time it names is when the effect showed
 _EFFECT_SEEN = re.compile(r"\b(increas\w*|improv\w*|regrowth|regrew|rose|gains?|gained|thicken\w*|more hairs?)\b", re.I)
@@ -71,7 +71,7 @@ class ShownEffect:
 
     pmid: str
     family: str | None
-    follow_up_weeks: float
+    follow_up_weeks: float  # how long it followed people (where it does not say: when it reports the effect)
     effect_weeks: float | None = None  # the earliest time the record reports the effect at, where it says
 
     @property
@@ -341,7 +341,8 @@ def denies_approval(sentence: str, kind: Statement) -> bool:
     negation = kind.extra.get("negation")
     if negation is None:
         return False
-    clauses = [c for c in _CLAUSE_BREAK.split(sentence) if kind.assertion.search(c) or kind.record and kind.record.search(c)]
+    clauses = [c for c in _CLAUSE_BREAK.split(sentence)
+               if kind.assertion.search(c) or kind.record and kind.record.search(c)]
     return any(negation.search(c) for c in clauses or [sentence])
 
 
