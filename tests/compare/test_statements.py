@@ -165,6 +165,17 @@ def test_a_flat_denial_of_trials_is_contradicted_by_the_trials_a_qualified_one_s
     assert frames["a3"].statement is None  # "large, rigorous": the reviews calling the evidence limited answer it
 
 
+def test_a_share_of_studies_is_answered_only_by_a_record_giving_a_share():
+    # the review's "human evidence is limited" does not say what share of studies did anything
+    share = _claim("a1", "Only 17% of primary studies followed the established guidelines for exosomes.", "evidence")
+    verdicts, frames = judged(share)
+    assert frames["a1"].statement == "study_share" and verdicts["a1"].verdict == "not addressed"
+    records = {**RECORDS, "7": RecordFacts("7", "systematic_review", "Reporting quality of exosome studies",
+                                           "Only 17% of primary studies followed the MISEV guidelines.")}
+    verdicts, _ = judged(share, records=records)
+    assert verdicts["a1"].verdict == "supported" and verdicts["a1"].supporting_pmids == ("7",)
+
+
 def test_a_flat_denial_of_any_study_is_contradicted_by_the_studies():
     single = _claim("a1", "There is not a single peer-reviewed study of exosomes for hair loss.", "evidence",
                     polarity="negated")
