@@ -55,31 +55,21 @@ def _timed(model: OnnxModel, pairs: list[tuple[str, str]]) -> float:
     return time.perf_counter() - started
 
 
-def same_architecture_graphs(directory: Path, max_length: int) -> tuple[Path, Path] | None:
+def same_architecture_graphs(directory: Path) -> tuple[Path, Path] | None:
     """fp32 and int8 graphs of a stance model built from the base encoder (train extra), or None without it."""
     try:
-        import torch
         from safetensors.torch import load_file
     except ImportError:
         return None
     from training.encoder_export import export_onnx, quantise
-    from training.stance_encoder_train import base_directory, build_model, forward
+    from training.stance_encoder_package import logits_module
+    from training.stance_encoder_train import base_directory, build_model
 
     base = base_directory(None, directory / "base")
     config = json.loads((base / "config.json").read_text(encoding="utf-8"))
     state = {k: v.float() for k, v in load_file(str(base / "model.safetensors")).items()}
-    model = build_model(config, "mean", state).eval()
-
-    class StanceLogits(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return forward(self.model, "mean", input_ids, token_type_ids, attention_mask)
-
     fp32, int8 = directory / "stance.fp32.onnx", directory / "stance.int8.onnx"
-    export_onnx(StanceLogits().eval(), fp32, "logits")
+    export_onnx(logits_module(build_model(config, "mean", state).eval(), "mean"), fp32, "logits")
     quantise(fp32, int8)
     return fp32, int8
 
@@ -100,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                            pairs_per_second(package / "stance.onnx", package / "tokenizer.json", max_length, pairs,
                                             args.repeats)}}
     with tempfile.TemporaryDirectory() as tmp:
-        graphs = same_architecture_graphs(Path(tmp), max_length)
+        graphs = same_architecture_graphs(Path(tmp))
         if graphs is None:
             figures["same_architecture"] = "not measured: needs the train extra (torch, transformers, base weights)"
         else:

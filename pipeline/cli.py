@@ -137,6 +137,9 @@ def cmd_eval_stance(args: argparse.Namespace) -> int:
     from pipeline.evaluation.stance import default_model, evaluate_file, evaluate_scifact
 
     path = Path(args.file)
+    if args.errors and not Path(args.errors).parent.is_dir():
+        print(f"exoclaims eval stance: --errors {args.errors}: no such folder", file=sys.stderr)
+        return 2
     model = default_model(args.model)
     errors: list | None = [] if args.errors else None
     if path.is_dir():

@@ -38,7 +38,7 @@ import numpy as np
 from pipeline.compare.stance import STANCES, StanceClassifier
 from pipeline.evaluation.stance import score_predictions
 from training.encoder_export import MAX_QUANTISATION_COST, export_onnx, quantise, sha256
-from training.stance_encoder_train import final_figures
+from training.stance_encoder_train import final_figures, forward, load_model
 
 log = logging.getLogger(__name__)
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -63,12 +63,10 @@ def _index_if_missing(model_dir: Path) -> None:
         name: [k for _, k in sorted(keys)] for name, keys in parts.items()}}, indent=1) + "\n")
 
 
-def _logits_module(model_dir: Path):
+def logits_module(model, pooling: str):
+    """A stance model (``training.stance_encoder_train.build_model``) as a module from (ids, mask, token types) to
+    its three logits: what is exported to ONNX."""
     import torch
-
-    from training.stance_encoder_train import forward, load_model
-
-    model, pooling = load_model(model_dir)
 
     class StanceLogits(torch.nn.Module):
         def __init__(self):
@@ -205,7 +203,7 @@ def build_package(train_out: Path, out: Path, corpora: Path, oof_prefix: str = "
     scifact = scifact_abstract_pairs(corpora / "scifact", dev_ids)
     with tempfile.TemporaryDirectory() as tmp:
         fp32, int8 = Path(tmp) / "stance.fp32.onnx", Path(tmp) / "stance.int8.onnx"
-        export_onnx(_logits_module(model_dir), fp32, "logits")
+        export_onnx(logits_module(*load_model(model_dir)), fp32, "logits")
         quantise(fp32, int8)
         readers = {name: EncoderStance(OnnxModel.open(path, tokenizer, max_length, 1, "logits"), None,
                                        StanceClassifier.load(), sentence_encoder(), 3, name)

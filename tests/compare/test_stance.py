@@ -84,6 +84,12 @@ def test_cli_writes_the_misread_pairs_for_reading(capsys, tmp_path):
     assert all(abs(sum(e["probabilities"].values()) - 1) < 0.01 for e in misread)
 
 
+def test_an_errors_file_in_a_missing_folder_is_refused_before_any_scoring(capsys, tmp_path):
+    assert main(["eval", "stance", str(PAIRS), "--errors", str(tmp_path / "gone" / "errors.jsonl")]) == 2
+    captured = capsys.readouterr()
+    assert "no such folder" in captured.err and captured.out == ""
+
+
 def test_cli_prints_scores_as_json(capsys):
     assert main(["eval", "stance", str(PAIRS)]) == 0
     scores = json.loads(capsys.readouterr().out)
