@@ -285,7 +285,8 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
             return kind.key
     if asserts == "evidence_lacking":
         return None
-    return next((kind.key for kind in domain.statements if claim.claim_type in kind.takes), None)
+    return next((kind.key for kind in domain.statements if claim.claim_type in kind.takes
+                 and not ("unless" in kind.extra and kind.extra["unless"].search(text))), None)
 
 
 def reports_harm(frame: Frame) -> bool:

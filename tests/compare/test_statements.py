@@ -331,6 +331,19 @@ def test_a_time_course_is_checked_against_the_earliest_time_a_study_reports_the_
     assert verdicts["a2"].verdict == "not addressed"  # no result people see is timed
 
 
+def test_a_study_result_at_a_time_point_is_no_time_course():
+    # when the trial measured is not when effects begin: it reports an effect, for the efficacy frames to judge
+    result = _claim("a1", "After 6 months the treated group had gained 11.5 extra hairs per cm2 compared with 2.8 in "
+                    "the placebo group.", "comparative")
+    taken = _claim("a2", "After 6 months of treatment, the patients showed a significant rise in hair density.",
+                   "time_course", idx=1)
+    onset = _claim("a3", "Results start to show only after 6 months.", "time_course", idx=2)
+    verdicts, frames = judged(result, taken, onset)
+    assert frames["a1"].statement is None and frames["a2"].statement is None
+    assert verdicts["a1"].verdict != "contradicted" and verdicts["a2"].verdict != "contradicted"
+    assert frames["a3"].statement == "time_course" and verdicts["a3"].verdict == "contradicted"
+
+
 @pytest.mark.parametrize("abstract, weeks", [
     ("A statistically significant increase in hair density was observed in the 4th and 12th weeks.", 4.0),
     ("Within one month, vellus hair regrowth appeared. By six months, regrowth was complete.", 4.3),
