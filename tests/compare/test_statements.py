@@ -144,6 +144,26 @@ def test_product_quality_is_supported_by_records_asking_for_manufacturing_standa
     assert frames["a2"].statement is None  # a comparison needs a record that makes it
 
 
+@pytest.mark.parametrize("sentence", [
+    "Even so, exosomes are not all the same.",
+    "There is no way of knowing precisely what you are buying or which source the exosomes were taken from.",
+    "Recent systematic reviews show major difficulties in harmonising the protocols used to characterise exosomes.",
+])
+def test_product_quality_in_other_words(sentence):
+    verdicts, frames = judged(_claim("a1", sentence, "regulatory"))
+    assert frames["a1"].statement == "quality" and verdicts["a1"].verdict == "supported"
+
+
+def test_how_well_a_product_works_with_its_source_is_no_quality_statement():
+    # it claims an effect; and a share of studies stays a share, though it names characterisation too
+    source = _claim("a1", "Exosomes are not all alike, and where they come from strongly determines how they perform "
+                    "on the skin.", "regulatory")
+    share = _claim("a2", "Only 17% of primary studies followed the guidelines for characterising exosomes.",
+                   "evidence", idx=1)
+    _, frames = judged(source, share)
+    assert frames["a1"].statement != "quality" and frames["a2"].statement == "study_share"
+
+
 def test_trials_under_way_are_supported_where_human_studies_exist():
     verdicts, _ = judged(_claim("a1", "Exosome injections are being tested as a way to treat hair loss.",
                                 outcome="EXO:hair_growth"))
