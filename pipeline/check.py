@@ -136,7 +136,8 @@ def check_article(settings: Settings, article: Article, db_path: Path | None = N
     inputs = ComparisonInputs(claims, stored.literature, stored.journals, concepts, stored.records, similarities,
                               headings, sentences)
     policy = CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
-    decided = compare(inputs, policy, functools.partial(text_stance, threads=settings.encoder.thread_count))
+    decided = compare(inputs, policy, functools.partial(text_stance, threads=settings.encoder.thread_count,
+                                                        package=settings.compare.stance_model))
     by_claim = {c.claim_id: c for c in claims}
     assertions = tuple(sorted(
         (CheckedAssertion(by_claim[v.claim_id].sentence_idx, by_claim[v.claim_id].sentence,

@@ -134,13 +134,20 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
 def cmd_eval_stance(args: argparse.Namespace) -> int:
     import json
 
+    from pipeline.config import load_settings
     from pipeline.evaluation.stance import default_model, evaluate_file, evaluate_scifact
+    from pipeline.nlp.encoder import ModelMissing
 
     path = Path(args.file)
     if args.errors and not Path(args.errors).parent.is_dir():
         print(f"exoclaims eval stance: --errors {args.errors}: no such folder", file=sys.stderr)
         return 2
-    model = default_model(args.model)
+    try:  # a package named here must load; the configured one falls back to the feature model where not installed
+        model = default_model(args.model if args.model == "features" or not args.package else "encoder",
+                              args.package or load_settings(args.config).compare.stance_model)
+    except ModelMissing as exc:
+        print(f"exoclaims eval stance: {exc}", file=sys.stderr)
+        return 2
     errors: list | None = [] if args.errors else None
     if path.is_dir():
         ids = None
@@ -436,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                                      "and corpus.jsonl[.gz] (each claim against the whole abstracts it cites)")
     stance.add_argument("--model", choices=("encoder", "features"), default=None,
                         help="the stacked cross-encoder (default, where installed) or the feature model alone")
+    stance.add_argument("--package", metavar="NAME|DIR", default=None,
+                        help="the cross-encoder's model package: installed by name, or a package's folder such as a "
+                             "candidate not installed (default: [compare] stance_model, or $EXOCLAIMS_STANCE_MODEL)")
     stance.add_argument("--claims", metavar="FILE", help="SciFact folder only: score these claim ids (one a line)")
     stance.add_argument("--errors", metavar="FILE", help="write the misread pairs here, one JSON object a line "
                         "(claim, the evidence as the model read it, gold, predicted, probabilities)")

@@ -135,6 +135,7 @@ class CompareSettings:
 
     max_candidates: int = 30  # at most this many literature claims per assertion, the most similar first
     min_similarity: float = 0.55  # a literature claim sharing no concept is a candidate from this cosine up
+    stance_model: str = "exoclaims_stance"  # the stance cross-encoder: an installed package, or a package's folder
 
 
 @dataclass(frozen=True)
@@ -270,9 +271,13 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     if encoder.threads < 0 or encoder.batch_size < 1 or encoder.chunk < 1:
         raise ValueError(f"{config_path}: [encoder] threads must be >= 0, batch_size and chunk >= 1")
     cmp = raw.get("compare", {})
+    stance_model = env.get("EXOCLAIMS_STANCE_MODEL") or cmp.get("stance_model", CompareSettings.stance_model)
+    if "/" in stance_model:  # a folder: relative to the working directory (env) or the project root (file)
+        stance_model = str(_path(stance_model, Path.cwd() if env.get("EXOCLAIMS_STANCE_MODEL") else base))
     compare = CompareSettings(
         max_candidates=int(cmp.get("max_candidates", CompareSettings.max_candidates)),
         min_similarity=float(cmp.get("min_similarity", CompareSettings.min_similarity)),
+        stance_model=stance_model,
     )
     if compare.max_candidates < 1 or not -1.0 <= compare.min_similarity <= 1.0:
         raise ValueError(f"{config_path}: [compare] max_candidates must be >= 1 and min_similarity in [-1, 1]")

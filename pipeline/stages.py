@@ -291,16 +291,18 @@ def comparison_method_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def stance_model(threads: int = 1) -> stance_encoder.EncoderStance:
-    """The stance model of the comparison: the fine-tuned cross-encoder (docs/stance.md), loaded once."""
-    return stance_encoder.encoder_stance(threads=threads)
+def stance_model(threads: int = 1, package: str = stance_encoder.STANCE_PACKAGE) -> stance_encoder.EncoderStance:
+    """The stance model of the comparison: the fine-tuned cross-encoder (docs/stance.md), loaded once;
+    ``package`` is ``[compare] stance_model``."""
+    return stance_encoder.encoder_stance(package, threads)
 
 
-def text_stance(pairs: list[tuple[str, str]], threads: int = 1) -> list[tuple[str, float, tuple[float, float, float]]]:
+def text_stance(pairs: list[tuple[str, str]], threads: int = 1, package: str = stance_encoder.STANCE_PACKAGE
+                ) -> list[tuple[str, float, tuple[float, float, float]]]:
     """(label, probability, (P(supports), P(contradicts), P(unrelated))) for (article sentence, literature
     sentence) pairs, by the stance model; the probabilities are calibrated on dev data."""
     return [(p.label, p.score, tuple(p.probabilities[s] for s in stance.STANCES))
-            for p in stance_model(threads).predict_many(pairs)]
+            for p in stance_model(threads, package).predict_many(pairs)]
 
 
 def compare_claims(settings: Settings, run_id: str | None = None) -> comparison_store.ComparisonCounts:
@@ -314,7 +316,8 @@ def compare_claims(settings: Settings, run_id: str | None = None) -> comparison_
     model_version = encoder(settings).version
     threads = settings.encoder.thread_count
     policy = evidence.CandidatePolicy(settings.compare.max_candidates, settings.compare.min_similarity)
-    method = f"{comparison_method_version()}|{model_version}|{stance_model(threads).version}|{policy}"
+    package = settings.compare.stance_model
+    method = f"{comparison_method_version()}|{model_version}|{stance_model(threads, package).version}|{policy}"
     with db.connect(settings.storage.db_path) as con:
         inputs = comparison_store.read_inputs(con, model_version)
         fingerprint = inputs.fingerprint(method)
@@ -324,7 +327,7 @@ def compare_claims(settings: Settings, run_id: str | None = None) -> comparison_
             log.info("comparison unchanged since the last run (%d links, %d verdicts)", counts.links, counts.verdicts)
             return counts
     try:
-        decided = comparison.compare(inputs, policy, functools.partial(text_stance, threads=threads))
+        decided = comparison.compare(inputs, policy, functools.partial(text_stance, threads=threads, package=package))
     finally:
         stance.clear_text_caches()
     with db.connect(settings.storage.db_path) as con:

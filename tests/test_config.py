@@ -47,3 +47,13 @@ def test_the_detector_veto_is_read_from_the_file_or_the_environment_and_refused_
     assert load_settings(path, env={}).nlp.claim_detector_veto == 0.2
     with pytest.raises(ValueError, match=r"\[nlp\] claim_detector_veto must be in \[0, 1\)"):
         load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_VETO": "1.5"})
+
+
+def test_the_stance_model_is_a_package_name_or_a_folder(tmp_path, monkeypatch):
+    assert load_settings(env={}).compare.stance_model == "exoclaims_stance"
+    path = _config(tmp_path, 'stance_model = "exoclaims_stance"', 'stance_model = "training/stance/package"')
+    assert load_settings(path, env={}).compare.stance_model == str(DEFAULT_CONFIG.parents[1] / "training/stance/package")
+    monkeypatch.chdir(tmp_path)  # a folder in the environment is where the user stands
+    settings = load_settings(path, env={"EXOCLAIMS_STANCE_MODEL": "candidate/exoclaims_stance"})
+    assert settings.compare.stance_model == str(tmp_path / "candidate/exoclaims_stance")
+    assert load_settings(env={"EXOCLAIMS_STANCE_MODEL": "other_stance"}).compare.stance_model == "other_stance"

@@ -22,16 +22,17 @@ from pipeline.evaluation.metrics import prf
 MODELS = ("encoder", "features")
 
 
-def default_model(name: str | None = None):
-    """``encoder``: the stacked cross-encoder (:mod:`pipeline.compare.stance_encoder`); ``features``: the
-    feature model alone (:mod:`pipeline.compare.stance`). By default the encoder where it is installed."""
-    from pipeline.compare.stance_encoder import encoder_stance
+def default_model(name: str | None = None, package: str | None = None):
+    """``encoder``: the stacked cross-encoder (:mod:`pipeline.compare.stance_encoder`) of ``package`` (an installed
+    package's name or a package's folder; default ``exoclaims_stance``); ``features``: the feature model alone
+    (:mod:`pipeline.compare.stance`). By default the encoder where it is installed."""
+    from pipeline.compare.stance_encoder import STANCE_PACKAGE, encoder_stance
     from pipeline.nlp.encoder import ModelMissing
 
     if name == "features":
         return StanceClassifier.load()
     try:
-        return encoder_stance()
+        return encoder_stance(package or STANCE_PACKAGE)
     except ModelMissing:
         if name == "encoder":
             raise

@@ -35,7 +35,14 @@ class ModelMissing(RuntimeError):
 
 
 def package_dir(package: str) -> Path:
-    """The folder of an installed model package (a Python package holding ``meta.json`` and its graph)."""
+    """The folder of a model package: an installed Python package holding ``meta.json`` and its graph, or, where
+    ``package`` is a path (it holds a path separator), a folder laid out like one: a candidate model not installed,
+    such as what ``training.stance_encoder_package`` writes."""
+    if "/" in package or "\\" in package:
+        directory = Path(package).expanduser()
+        if not (directory / "meta.json").is_file():
+            raise ModelMissing(f"{package} is not a model package folder: it has no meta.json")
+        return directory
     try:
         module = importlib.import_module(package)
     except ImportError:

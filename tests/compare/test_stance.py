@@ -97,6 +97,18 @@ def test_cli_prints_scores_as_json(capsys):
     assert 0.5 < scores["macro_f1"] <= 1
 
 
+def test_cli_scores_the_package_it_is_given_and_refuses_one_that_is_not_there(capsys, tmp_path):
+    from pipeline.nlp.encoder import package_dir
+
+    assert main(["eval", "stance", str(PAIRS)]) == 0
+    configured = json.loads(capsys.readouterr().out)
+    assert main(["eval", "stance", str(PAIRS), "--package", str(package_dir("exoclaims_stance"))]) == 0
+    assert json.loads(capsys.readouterr().out) == configured
+    assert main(["eval", "stance", str(PAIRS), "--package", str(tmp_path / "candidate")]) == 2
+    captured = capsys.readouterr()
+    assert "no meta.json" in captured.err and captured.out == ""
+
+
 def test_missing_columns_are_reported(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text,label\n1,x,Supports\n", encoding="utf-8")

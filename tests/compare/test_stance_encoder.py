@@ -95,3 +95,31 @@ def test_odd_inputs_get_a_reading_not_a_crash(model):
 def test_a_missing_package_is_named():
     with pytest.raises(ModelMissing, match="exoclaims_nothing_here"):
         EncoderStance.load("exoclaims_nothing_here")
+
+
+def _candidate(folder, **meta_changes):
+    """A package folder as training.stance_encoder_package writes it, not installed: the shipped graph and tokenizer
+    (linked, not copied) under a meta.json of its own."""
+    shipped = package_dir("exoclaims_stance")
+    folder.mkdir()
+    for name in ("stance.onnx", "tokenizer.json"):
+        (folder / name).symlink_to(shipped / name)
+    meta = json.loads((shipped / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, **meta_changes}))
+    return folder
+
+
+def test_a_candidate_package_folder_is_read_without_installing_it(model, tmp_path):
+    # a colder calibration: the same readings, less sure of them, under the candidate's own name
+    stacker = json.loads((package_dir("exoclaims_stance") / "meta.json").read_text())["stacker"]
+    colder = {**stacker, "weights": (np.asarray(stacker["weights"]) / 2).tolist()}
+    candidate = EncoderStance.load(str(_candidate(tmp_path / "candidate", name="candidate", stacker=colder)))
+    assert candidate.version.startswith("candidate-") and candidate.version != model.version
+    mine, shipped = candidate.predict(CLAIM, SUPPORTING), model.predict(CLAIM, SUPPORTING)
+    assert mine.label == shipped.label == "supports"
+    assert mine.probabilities["supports"] < shipped.probabilities["supports"]
+
+
+def test_a_folder_without_a_package_is_named(tmp_path):
+    with pytest.raises(ModelMissing, match="no meta.json"):
+        EncoderStance.load(str(tmp_path))
