@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from pipeline.compare.frames import Frame, RecordFacts, assertion_frame, evidence_frame
 from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.evidence import EvidenceLink
@@ -216,6 +218,18 @@ def test_evidence_gap_claims_about_the_long_term_are_supported_by_reviews_saying
         assert article[1].asserts == "evidence_lacking", sentence
         v = verdict(article, LACKING, LIMITED)
         assert (v.verdict, v.certainty) == ("supported", "moderate"), sentence
+
+
+@pytest.mark.parametrize("sentence", [
+    "Whether the treatment is safe is not yet known.",
+    "The safety of exosome therapy for hair loss has not been established.",
+    "It is unclear whether exosomes are safe for the scalp.",
+])
+def test_safety_that_nobody_has_established_is_a_gap_the_reviews_answer(sentence):
+    # not a claim that it is safe, for case reports to contradict, nor one that harms it, for them to support
+    article = assertion(sentence, claim_type="safety")
+    assert article[1].asserts == "evidence_lacking"
+    assert verdict(article, LACKING, LIMITED).verdict == "supported"
 
 
 def test_a_mechanism_claim_needs_a_record_that_shows_the_mechanism():
