@@ -58,3 +58,32 @@ def stored_rows(db_path: Path, tables=DOCUMENT_TABLES + COMPARISON_TABLES, *, pr
                 if provenance or not (name.endswith("run_id") or kind.startswith("TIMESTAMP"))]
             out[table] = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
     return out
+
+
+def stance_package_copy(folder: Path, **meta_changes) -> Path:
+    """A stance model package folder as ``training.stance_encoder_package`` writes one, not installed: the shipped
+    graph and tokenizer (linked, not copied) under a meta.json of its own (``meta_changes`` replace its keys)."""
+    import json
+
+    from pipeline.nlp.encoder import package_dir
+
+    shipped = package_dir("exoclaims_stance")
+    folder.mkdir()
+    for name in ("stance.onnx", "tokenizer.json"):
+        (folder / name).symlink_to(shipped / name)
+    meta = json.loads((shipped / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, **meta_changes}))
+    return folder
+
+
+def colder_stacker() -> dict:
+    """The shipped stance model's calibration at half its weights: the same readings, less sure of them."""
+    import json
+
+    import numpy as np
+
+    from pipeline.nlp.encoder import package_dir
+
+    stacker = json.loads((package_dir("exoclaims_stance") / "meta.json").read_text())["stacker"]
+    return {**stacker, "weights": (np.asarray(stacker["weights"]) / 2).tolist()}
+

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-from pipeline.compare.domain import Domain, Hierarchy, load
+from pipeline.compare.domain import Domain, Hierarchy, Statement, load
 from pipeline.compare.evidence import requires_human_evidence, safety_view
 from pipeline.records import Claim
 
@@ -279,14 +279,20 @@ def statement_kind(claim: Claim, asserts: Asserts, checkable: bool, domain: Doma
             continue  # what vesicles do in patients is an effect in people, not cell biology
         if compares and kind.rule in ("states", "studied") and not kind.compares:
             continue  # "better characterised than European products": only a record making the comparison
-        if "unless" in kind.extra and kind.extra["unless"].search(text):
+        if _excluded(kind, text):
             continue  # "it is most effective for thinning hair" is about the treatment, not the condition
         if kind.assertion.search(text) and ("also" not in kind.extra or kind.extra["also"].search(text)):
             return kind.key
     if asserts == "evidence_lacking":
         return None
-    return next((kind.key for kind in domain.statements if claim.claim_type in kind.takes
-                 and not ("unless" in kind.extra and kind.extra["unless"].search(text))), None)
+    taking = (kind for kind in domain.statements if claim.claim_type in kind.takes and not _excluded(kind, text))
+    return next((kind.key for kind in taking), None)
+
+
+def _excluded(kind: Statement, text: str) -> bool:
+    """Whether the kind's ``unless`` pattern keeps a claim out of it, however the kind would take it."""
+    unless = kind.extra.get("unless")
+    return unless is not None and bool(unless.search(text))
 
 
 def reports_harm(frame: Frame) -> bool:

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from helpers import colder_stacker, stance_package_copy
 from pipeline.compare.stance import STANCES
 from pipeline.compare.stance_encoder import EncoderStance, encoder_stance, select_sentences
 from pipeline.nlp.encoder import ModelMissing, package_dir
@@ -97,23 +98,11 @@ def test_a_missing_package_is_named():
         EncoderStance.load("exoclaims_nothing_here")
 
 
-def _candidate(folder, **meta_changes):
-    """A package folder as training.stance_encoder_package writes it, not installed: the shipped graph and tokenizer
-    (linked, not copied) under a meta.json of its own."""
-    shipped = package_dir("exoclaims_stance")
-    folder.mkdir()
-    for name in ("stance.onnx", "tokenizer.json"):
-        (folder / name).symlink_to(shipped / name)
-    meta = json.loads((shipped / "meta.json").read_text())
-    (folder / "meta.json").write_text(json.dumps({**meta, **meta_changes}))
-    return folder
-
 
 def test_a_candidate_package_folder_is_read_without_installing_it(model, tmp_path):
     # a colder calibration: the same readings, less sure of them, under the candidate's own name
-    stacker = json.loads((package_dir("exoclaims_stance") / "meta.json").read_text())["stacker"]
-    colder = {**stacker, "weights": (np.asarray(stacker["weights"]) / 2).tolist()}
-    candidate = EncoderStance.load(str(_candidate(tmp_path / "candidate", name="candidate", stacker=colder)))
+    folder = stance_package_copy(tmp_path / "candidate", name="candidate", stacker=colder_stacker())
+    candidate = EncoderStance.load(str(folder))
     assert candidate.version.startswith("candidate-") and candidate.version != model.version
     mine, shipped = candidate.predict(CLAIM, SUPPORTING), model.predict(CLAIM, SUPPORTING)
     assert mine.label == shipped.label == "supports"
