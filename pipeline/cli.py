@@ -185,6 +185,32 @@ def cmd_eval_verdicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_paraphrases(args: argparse.Namespace) -> int:
+    import json
+
+    import duckdb
+
+    from pipeline.check import CheckError
+    from pipeline.config import load_settings
+    from pipeline.evaluation.paraphrases import evaluate_file
+    from pipeline.report import query as q
+
+    settings = load_settings(args.config)
+    try:
+        figures = evaluate_file(settings, Path(args.file), Path(args.db) if args.db else _db_path(args))
+    except q.QueryError as exc:
+        print(f"exoclaims eval paraphrases: {exc}", file=sys.stderr)
+        return q.EXIT_BUSY if isinstance(exc, q.DatabaseBusy) else 1
+    except (OSError, ValueError, duckdb.Error, CheckError) as exc:
+        print(f"exoclaims eval paraphrases: {exc}", file=sys.stderr)
+        return 1
+    if args.moved:
+        with open(args.moved, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(m, ensure_ascii=False) + "\n" for m in figures["moved"])
+    print(json.dumps({k: v for k, v in figures.items() if k != "moved"}, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_eval_agreement(args: argparse.Namespace) -> int:
     import json
 
@@ -463,6 +489,17 @@ def main(argv: list[str] | None = None) -> int:
     verdicts.add_argument("--wait", type=float, default=120, metavar="SECONDS",
                           help="how long to wait while a run holds the file (default 120)")
     verdicts.set_defaults(fn=cmd_eval_verdicts)
+    paraphrases = eval_sub.add_parser(
+        "paraphrases", help="do verdicts survive rewording? Each assertion of a JSONL file (id, title, previous, "
+                            "sentence, paraphrases) and each rewording of it judged on its own against the stored "
+                            "literature, as `check` does: the share of rewordings that keep the verdict, and which "
+                            "move it up or down, as JSON (tests/fixtures/paraphrases/)")
+    paraphrases.add_argument("file", help="assertions and their rewordings, one JSON object per line")
+    paraphrases.add_argument("--db", metavar="FILE", default=None,
+                             help="DuckDB file holding the literature, opened read-only (default: the configured one)")
+    paraphrases.add_argument("--moved", metavar="FILE", help="write each rewording that moved the verdict here, one "
+                             "JSON object a line (original, rewording, both verdicts and reasons)")
+    paraphrases.set_defaults(fn=cmd_eval_paraphrases)
     agree = eval_sub.add_parser(
         "agreement", help="how often two labellers agree on the same articles (two gold files or folders as for "
                           "`eval verdicts`): agreement and Cohen's kappa on checkability, verdict, kind, core and "

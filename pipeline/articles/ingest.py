@@ -32,7 +32,8 @@ class ArticleFetchError(RuntimeError):
     """A URL that is refused (scheme, size, time) or could not be downloaded or read."""
 
 
-def _articles_from_text(raw: str, base_id: str, source: str) -> list[Article]:
+def articles_from_text(raw: str, base_id: str, source: str) -> list[Article]:
+    """Text as read from a file → one or more normalised articles (glued articles are split)."""
     normalised = normalise_text(raw)
     raw_lines = [line for line in raw.replace("\r\n", "\n").split("\n") if line.strip()]
     aligned = len(raw_lines) == len(normalised.blocks)
@@ -70,7 +71,7 @@ def read_article_file(path: Path, root: Path | None = None) -> list[Article]:
     if raw.startswith("\ufeff"):
         raw = raw[1:]
     source = str(path.relative_to(root)) if root else path.name
-    return _articles_from_text(raw, path.stem, source)
+    return articles_from_text(raw, path.stem, source)
 
 
 def read_article_directory(directory: Path) -> list[Article]:
@@ -160,4 +161,4 @@ def articles_from_html(html: str, base_id: str, source: str) -> list[Article]:
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata and metadata.title else ""
     raw = f"{title}\n{text}" if title and not text.startswith(title) else text
-    return _articles_from_text(raw, base_id, source)
+    return articles_from_text(raw, base_id, source)

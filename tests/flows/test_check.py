@@ -129,3 +129,29 @@ def test_a_database_without_literature_is_named(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EXOCLAIMS_DB", str(tmp_path / "none.duckdb"))
     assert main(["check", str(SEED)]) == 1
     assert "no database" in capsys.readouterr().err
+
+
+def test_rewordings_are_judged_against_the_stored_literature_and_scored(stored, tmp_path, capsys):
+    with duckdb.connect(str(stored), read_only=True) as con:
+        sentence, verdict = con.execute(
+            "SELECT sentence, verdict FROM verdicts WHERE article_id LIKE '002_%' AND verdict <> 'not addressed' "
+            "ORDER BY sentence LIMIT 1").fetchone()
+    before = _rows(stored)
+    items = tmp_path / "rewordings.jsonl"
+    rows = [{"id": "same", "title": "Exosome hair therapy", "previous": "", "sentence": sentence,
+             "paraphrases": [sentence, "Hair loss troubles many people and the weather was fine."]}]
+    items.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    moved = tmp_path / "moved.jsonl"
+    assert main(["eval", "paraphrases", str(items), "--db", str(stored), "--moved", str(moved)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["assertions"] == 1 and figures["rewordings"] == 2
+    # the same words keep the verdict the nightly run gave; the unrelated sentence loses it
+    assert figures["changes"]["same"] == 1 and figures["changes"]["loss"] == 1
+    assert list(figures["per_original_verdict"]) == [verdict]
+    [row] = [json.loads(line) for line in moved.read_text(encoding="utf-8").splitlines()]
+    assert row["original_verdict"] == verdict and row["change"] == "loss"
+    assert _rows(stored) == before  # read, never written
+
+    items.write_text('{"id": "x", "sentence": "no rewordings"}\n', encoding="utf-8")
+    assert main(["eval", "paraphrases", str(items), "--db", str(stored)]) == 1
+    assert "rewordings.jsonl:1: not a paraphrase item" in capsys.readouterr().err
