@@ -196,6 +196,10 @@ def cmd_eval_paraphrases(args: argparse.Namespace) -> int:
     from pipeline.report import query as q
 
     settings = load_settings(args.config)
+    progress = logging.getLogger("pipeline.evaluation.paraphrases")  # "N of M assertions judged" on stderr
+    if not progress.handlers:
+        progress.addHandler(logging.StreamHandler(sys.stderr))
+    progress.setLevel(logging.INFO)
     try:
         figures = evaluate_file(settings, Path(args.file), Path(args.db) if args.db else _db_path(args))
     except q.QueryError as exc:

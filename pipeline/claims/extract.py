@@ -109,9 +109,13 @@ _WORDS = re.compile(r"[A-Za-z]+(?:'t)?")
 
 # Negation inside these does not negate the claim: "compared to those who do not undergo treatment",
 # "patients who have not found success", "little to no downtime", and what is not known ("how exosomes improve hair
-# growth is not fully understood" claims the improvement; that its mechanism is unknown is a gap, not a denial).
+# growth is not fully understood" claims the improvement; that its mechanism is unknown is a gap, not a denial), and
+# how long or how often ("side effects are mild and don't last long", "reactions don't happen often": they are short
+# and rare, which is what is claimed).
 OUTSIDE_SCOPE = re.compile(r"\b(who|whom|whose)\b[^,;:.]*|\blittle (to|or) no\b|"
-                           r"\bnot (yet |fully |well |completely |entirely |clearly )?(understood|known|clear)\b", re.I)
+                           r"\bnot (yet |fully |well |completely |entirely |clearly )?(understood|known|clear)\b|"
+                           r"\b(do|does|did) ?n[o']t (last|persist|linger|stay) (long|for long)\b|"
+                           r"\b(do|does) ?n[o']t (happen|occur|arise) (often|frequently|much)\b", re.I)
 # "without" denies the effect only where the effect follows it ("without any improvement"); "a treatment without
 # surgery" or "without downtime" denies nothing the claim asserts
 WITHOUT_EFFECT = re.compile(r"\bwithout\s+(?:(?:any|a|an|significant|much|noticeable|clear|visible|measurable|"
@@ -132,6 +136,18 @@ def _outside_negation_scope(text: str, spans: Sequence[tuple[int, int]] = ()) ->
 
 
 ANAPHOR = re.compile(r"^(they|these|this|it|such|those)\b", re.I)
+# the pronoun may also stand after a run-in heading ("Angiogenesis: they trigger ...") or be the agent or container of
+# a passive ("the growth of new vessels is triggered by them", "held inside them is a blend of ..."); "they" and
+# "them" only, since there "it" is as often the condition or no referent at all ("caused by it", "Conclusions: it is
+# concluded") and "these" a determiner ("Conclusions: these findings", "in these mice")
+REFERS_BACK = re.compile(r"^[^.:;]{0,40}[:;]\s*they\b|\b(by|inside|within|from|in) them\b", re.I)
+
+
+def refers_back(text: str) -> bool:
+    """Whether a sentence speaks of something an earlier one named through a pronoun: "They may promote ...",
+    "Angiogenesis: they ...", "... is triggered by them"."""
+    stripped = text.strip()
+    return bool(ANAPHOR.match(stripped) or REFERS_BACK.search(stripped))
 
 
 def _concepts(mentions: Sequence[Mention]) -> tuple[str | None, list[Mention], str | None]:
@@ -152,16 +168,16 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
                      offset: int = 0, relative_clauses: Sequence[tuple[int, int]] = ()) -> ClaimFacts | None:
     """Decide whether ``text`` asserts something checkable; None when it does not.
 
-    ``antecedent`` is the intervention of an earlier sentence, used when this one opens with a
-    pronoun ("They may promote wound healing") and names no intervention itself. ``offset`` is where
-    ``text`` starts in the document the mentions' offsets refer to. ``relative_clauses`` are
+    ``antecedent`` is the intervention of an earlier sentence, used when this one refers back to it with a
+    pronoun (:func:`refers_back`: "They may promote wound healing") and names no intervention itself.
+    ``offset`` is where ``text`` starts in the document the mentions' offsets refer to. ``relative_clauses`` are
     (start, end) character spans in ``text`` of relative clauses found by a dependency parser
     ("treatments that do not require surgery"): a negation inside one does not negate the claim,
     unless the clause holds the claim's direction word.
     """
     stripped = text.strip()
     evidence_gap = EVIDENCE_GAP.search(stripped)
-    if antecedent is not None and (ANAPHOR.match(stripped) or evidence_gap) \
+    if antecedent is not None and (refers_back(stripped) or evidence_gap) \
             and not any(m.label in INTERVENTION_LABELS for m in mentions):
         mentions = [Mention(-1, antecedent.label, antecedent.concept_id)] + list(mentions)
     if not mentions or len(stripped) < 15 or stripped.endswith("?") or not re.search(r"[.!;:)]\s*$", stripped):
@@ -320,14 +336,14 @@ DETECTED_TYPES = {"efficacy": "efficacy", "safety": "safety", "mechanism": "mech
 def detected_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str, mentions: list[Mention],
                    detection: Detection, antecedent: Mention | None = None) -> Claim:
     """A claim the rules did not find but the learned detector did: its type from the detector, its concepts
-    chosen as the rules choose them (a sentence opening with "it" or "they" takes ``antecedent``, the
-    intervention named last), its polarity, certainty and direction read from the words alone."""
+    chosen as the rules choose them (a sentence that refers back, :func:`refers_back`, takes ``antecedent``,
+    the intervention named last), its polarity, certainty and direction read from the words alone."""
     words = [w.lower() for w in _WORDS.findall(sentence)]
     lemmas = [_lemma(w) for w in words]
     direction = next(("increase" if lem in INCREASE else "decrease" for lem in lemmas
                       if lem in INCREASE or lem in DECREASE), "none")
     intervention, _, outcome = _concepts(mentions)
-    if intervention is None and antecedent is not None and ANAPHOR.match(sentence.strip()):
+    if intervention is None and antecedent is not None and refers_back(sentence):
         intervention = antecedent.concept_id
     return Claim(claim_id(source, doc_id, sentence_idx, sentence), source, doc_id, sentence_idx, sentence,
                  DETECTED_TYPES[detection.kind], "negated" if set(words) & NEGATION else "affirmed",

@@ -218,3 +218,40 @@ def test_essential_to_how_it_works_states_a_fact_essential_to_choose_advises():
     assert RECOMMEND.search("It is essential to choose a reputable clinic.")
     assert not RECOMMEND.search("Quality and stability are essential to how well exosomes work.")
     assert not RECOMMEND.search("The source is important for the results.")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Angiogenesis: they trigger the growth of new blood vessels.",  # after a run-in heading
+    "The growth of new blood vessels is triggered by them.",  # the agent of a passive
+    "Held inside them is a blend of growth factors that promote the growth of new blood vessels.",
+])
+def test_a_pronoun_refers_back_wherever_it_stands(sentence):
+    vessels = Mention(sentence.index("growth of new"), "PROCESS", "MESH:D018919")
+    assert analyse_sentence(sentence, [vessels], antecedent=EXO).intervention == "MESH:D055354"
+
+
+def test_a_later_it_is_not_taken_for_the_treatment_named_before():
+    # "it" inside a sentence as often means the condition: only plural pronouns refer back there
+    loss = Mention(0, "DISEASE", "MESH:D000505")
+    facts = analyse_sentence("Hair loss can deeply alter self-image, and anxiety is often caused by it.", [loss],
+                             antecedent=EXO)
+    assert facts is None or facts.intervention is None
+
+
+def test_a_section_label_before_a_determiner_refers_to_nothing():
+    # "These findings" after an abstract's label is no pronoun: the claim keeps the intervention it names (none)
+    growth = Mention(60, "HAIR_OUTCOME", "EXO:hair_growth")
+    facts = analyse_sentence("Conclusions: These findings suggest that ECPE significantly improves hair regrowth.",
+                             [growth], antecedent=EXO)
+    assert facts is None or facts.intervention is None
+
+
+@pytest.mark.parametrize("sentence", [
+    "Mostly, the side effects of exosome treatment for hair are mild and don't last long.",
+    "Serious reactions like allergic responses don't happen often, but they can happen.",
+])
+def test_how_long_or_how_often_a_harm_lasts_is_no_negation_of_the_claim(sentence):
+    harm = Mention(sentence.index("side effects") if "side effects" in sentence else 0, "ADVERSE_EVENT",
+                   "MESH:D064420")
+    facts = analyse_sentence(sentence, [harm], antecedent=EXO)
+    assert (facts.claim_type, facts.polarity) == ("safety", "affirmed")

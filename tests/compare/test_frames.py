@@ -182,3 +182,15 @@ def test_a_treatment_used_with_another_needs_a_record_of_that_combination():
     assert frame("Exosomes combined with microneedling increased hair density.").comparator == "microneedling"
     # "together with" joining the cargo is no combination of treatments
     assert frame("Exosomes carry proteins together with RNA.", claim_type="mechanism").comparator is None
+
+
+@pytest.mark.parametrize("sentence, claim_type, asserts, safety", [
+    # evidence gaps in other words (rewordings of development lines, tests/fixtures/paraphrases/)
+    ("There's still very little clinical research on exosomes in people today, and what there is is weak.",
+     "evidence", "evidence_lacking", None),
+    ("There haven't been rigorous trials, so we don't know how safe it is to inject these particles.",
+     "safety", "evidence_lacking", "any"),
+])
+def test_the_same_gap_in_other_words(sentence, claim_type, asserts, safety):
+    f = frame(sentence, claim_type=claim_type, direction="none")
+    assert f.asserts == asserts and safety in ("any", f.safety)

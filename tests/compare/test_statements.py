@@ -148,6 +148,10 @@ def test_product_quality_is_supported_by_records_asking_for_manufacturing_standa
     "Even so, exosomes are not all the same.",
     "There is no way of knowing precisely what you are buying or which source the exosomes were taken from.",
     "Recent systematic reviews show major difficulties in harmonising the protocols used to characterise exosomes.",
+    "Nevertheless, not all exosomes are alike.",  # rewordings (tests/fixtures/paraphrases/)
+    "Remember, exosomes aren't all alike.",
+    "Bear in mind that exosomes vary from one another.",
+    "Still, there are differences among exosomes.",
 ])
 def test_product_quality_in_other_words(sentence):
     verdicts, frames = judged(_claim("a1", sentence, "regulatory"))
@@ -568,3 +572,26 @@ def test_findings_pooled_by_outcome_level_are_read_by_the_stance_model_and_decid
     [verdict] = decided.verdicts
     assert (nudges.sentence, mice.sentence) in asked
     assert verdict.verdict == "supported only by preclinical evidence" and verdict.supporting_pmids == ("29138430",)
+
+
+def test_rewordings_of_a_stated_fact_keep_its_kind():
+    """The same facts in other words (the rewordings of tests/fixtures/paraphrases/ that moved verdicts): a passive,
+    a cause read with "results from", "more than 80%" (no comparison), "hair loss is a widespread concern" (no
+    definition) and "a relatively new method" (how new the field is, not a definition)."""
+    cargo = _claim("a1", "A wide range of molecules, such as proteins, lipids and RNAs, is carried by exosomes.",
+                   "mechanism")
+    cause = _claim("a2", "In men, hair thinning often results from androgenetic alopecia, a hereditary condition.",
+                   "background", intervention=None, idx=1)
+    share = _claim("a3", "Some studies say more than 80% of men notice hair loss at some stage in their lives.",
+                   "background", intervention=None, idx=2)
+    common = _claim("a4", "Hair loss is a widespread concern affecting millions of people around the world.",
+                    "background", intervention=None, idx=3)
+    new = _claim("a5", "Exosome therapy is a relatively new method of hair restoration.", "evidence", idx=4)
+    _, frames = judged(cargo, cause, share, common, new)
+    assert [frames[c].statement for c in ("a1", "a2", "a3", "a4", "a5")] == [
+        "cargo", "condition", "condition", "condition", "novelty"]
+    assert frames["a4"].checkable and frames["a5"].checkable
+    # a result of the treatment is still no fact about the condition
+    result = _claim("a6", "Results in men with hair loss are better when treatment starts early.", "background",
+                    intervention=None, idx=5)
+    assert judged(result)[1]["a6"].statement != "condition"
