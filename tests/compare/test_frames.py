@@ -185,12 +185,21 @@ def test_a_treatment_used_with_another_needs_a_record_of_that_combination():
 
 
 @pytest.mark.parametrize("sentence, claim_type, asserts, safety", [
-    # evidence gaps in other words (rewordings of development lines, tests/fixtures/paraphrases/)
+    # evidence gaps and harms in other words (rewordings of development lines, tests/fixtures/paraphrases/)
     ("There's still very little clinical research on exosomes in people today, and what there is is weak.",
      "evidence", "evidence_lacking", None),
     ("There haven't been rigorous trials, so we don't know how safe it is to inject these particles.",
      "safety", "evidence_lacking", "any"),
+    ("But the clinical evidence really is still in its early days.", "evidence", "evidence_lacking", None),
+    ("The results look promising, but the science is still a work in progress.", "evidence", "evidence_lacking",
+     None),
+    ("Most of the buzz right now comes from preclinical work and small pilot studies.", "evidence",
+     "evidence_lacking", None),
+    ("There is a scarcity of clinical data on exosome treatment.", "evidence", "evidence_lacking", None),
+    # harm in other words
+    ("This prompts serious safety and ethical concerns.", "safety", "safety", "harm"),
+    ("However, there is considerable dispute over their safety.", "safety", "safety", "harm"),
 ])
-def test_the_same_gap_in_other_words(sentence, claim_type, asserts, safety):
+def test_the_same_gap_or_harm_in_other_words(sentence, claim_type, asserts, safety):
     f = frame(sentence, claim_type=claim_type, direction="none")
     assert f.asserts == asserts and safety in ("any", f.safety)

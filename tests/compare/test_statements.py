@@ -587,11 +587,15 @@ def test_rewordings_of_a_stated_fact_keep_its_kind():
     common = _claim("a4", "Hair loss is a widespread concern affecting millions of people around the world.",
                     "background", intervention=None, idx=3)
     new = _claim("a5", "Exosome therapy is a relatively new method of hair restoration.", "evidence", idx=4)
-    _, frames = judged(cargo, cause, share, common, new)
-    assert [frames[c].statement for c in ("a1", "a2", "a3", "a4", "a5")] == [
-        "cargo", "condition", "condition", "condition", "novelty"]
+    newer = _claim("a6", "Exosomes are newer on the hair loss scene.", "background", idx=5)
+    trials = _claim("a7", "They show promise, but they're still in clinical trials.", "background", idx=6)
+    buying = _claim("a8", "The term is so vague there is no way to know what you are purchasing.", "regulatory",
+                    idx=7)
+    _, frames = judged(cargo, cause, share, common, new, newer, trials, buying)
+    assert [frames[c].statement for c in ("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8")] == [
+        "cargo", "condition", "condition", "condition", "novelty", "novelty", "trial_status", "quality"]
     assert frames["a4"].checkable and frames["a5"].checkable
     # a result of the treatment is still no fact about the condition
-    result = _claim("a6", "Results in men with hair loss are better when treatment starts early.", "background",
-                    intervention=None, idx=5)
-    assert judged(result)[1]["a6"].statement != "condition"
+    result = _claim("r1", "Results in men with hair loss are better when treatment starts early.", "background",
+                    intervention=None, idx=8)
+    assert judged(result)[1]["r1"].statement != "condition"
