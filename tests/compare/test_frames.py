@@ -42,6 +42,9 @@ def frame(sentence, **facts):
     ("Exosomes taken from stem cells make cells multiply and migrate.",
      ("cellular/proliferation", "cellular/migration")),
     ("Follicles then regenerate and once again grow strong, healthy hair.", ("hair_growth",)),
+    # a size in nanometres is the vesicles', not the hair's; the hair's diameter is its thickness
+    ("Exosomes are 30 to 150 nm in diameter.", ()),
+    ("The hair shaft diameter increased after treatment.", ("hair_growth/thickness",)),
     # hair follicles multiplied for a transplant are not cells proliferating
     ("The harvested follicles are multiplied in a laboratory and placed back into the scalp.", ()),
 ])

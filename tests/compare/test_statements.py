@@ -591,11 +591,18 @@ def test_rewordings_of_a_stated_fact_keep_its_kind():
     trials = _claim("a7", "They show promise, but they're still in clinical trials.", "background", idx=6)
     buying = _claim("a8", "The term is so vague there is no way to know what you are purchasing.", "regulatory",
                     idx=7)
-    _, frames = judged(cargo, cause, share, common, new, newer, trials, buying)
-    assert [frames[c].statement for c in ("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8")] == [
-        "cargo", "condition", "condition", "condition", "novelty", "novelty", "trial_status", "quality"]
+    sized = _claim("a9", "These tiny cells are 30 to 150 nm in diameter and contain genetic material and growth "
+                         "factors.", "background", idx=8)  # the vesicles' size is no hair thickness
+    kind = _claim("a10", "One type of cargo is proteins, including growth factors and enzymes.", "mechanism",
+                  intervention=None, idx=9)
+    made_up = _claim("a11", "Proteins, among them growth factors and enzymes, make up one kind of cargo.", "mechanism",
+                     intervention=None, idx=10)
+    _, frames = judged(cargo, cause, share, common, new, newer, trials, buying, sized, kind, made_up)
+    assert [frames[c].statement for c in ("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10", "a11")] == [
+        "cargo", "condition", "condition", "condition", "novelty", "novelty", "trial_status", "quality", "cargo",
+        "cargo", "cargo"]
     assert frames["a4"].checkable and frames["a5"].checkable
     # a result of the treatment is still no fact about the condition
     result = _claim("r1", "Results in men with hair loss are better when treatment starts early.", "background",
-                    intervention=None, idx=8)
+                    intervention=None, idx=11)
     assert judged(result)[1]["r1"].statement != "condition"
