@@ -202,6 +202,8 @@ def test_a_treatment_used_with_another_needs_a_record_of_that_combination():
     # harm in other words
     ("This prompts serious safety and ethical concerns.", "safety", "safety", "harm"),
     ("However, there is considerable dispute over their safety.", "safety", "safety", "harm"),
+    ("Their safety, however, is highly contested.", "safety", "safety", "harm"),
+    ("Serious concerns, both safety-related and ethical, are raised by this.", "safety", "safety", "harm"),
 ])
 def test_the_same_gap_or_harm_in_other_words(sentence, claim_type, asserts, safety):
     f = frame(sentence, claim_type=claim_type, direction="none")

@@ -602,6 +602,10 @@ def test_rewordings_of_a_stated_fact_keep_its_kind():
         "cargo", "condition", "condition", "condition", "novelty", "novelty", "trial_status", "quality", "cargo",
         "cargo", "cargo"]
     assert frames["a4"].checkable and frames["a5"].checkable
+    # what hair loss does to people is no definition of it
+    affects = _claim("d1", "Hair loss in women is a complicated problem that affects a good share of women.",
+                     "background", intervention=None, idx=12)
+    assert judged(affects)[1]["d1"].checkable
     # a result of the treatment is still no fact about the condition
     result = _claim("r1", "Results in men with hair loss are better when treatment starts early.", "background",
                     intervention=None, idx=11)
