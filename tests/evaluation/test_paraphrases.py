@@ -54,12 +54,20 @@ def test_a_file_that_is_not_rewordings_is_refused_with_its_line_number(tmp_path)
         read_items(path)
 
 
-def test_the_shipped_rewordings_come_from_development_articles_only():
-    items = read_items(FIXTURES / "paraphrases" / "web_dev_rewordings.jsonl")
+@pytest.mark.parametrize("name, per_item", [("web_dev_rewordings.jsonl", 3), ("web_dev_rewordings_2.jsonl", 2)])
+def test_the_shipped_rewordings_come_from_development_articles_only(name, per_item):
+    items = read_items(FIXTURES / "paraphrases" / name)
     split = json.loads((FIXTURES / "web_articles" / "split.json").read_text(encoding="utf-8"))
-    rows = [json.loads(line) for line in
-            (FIXTURES / "paraphrases" / "web_dev_rewordings.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(items) == 300 and all(len(i.paraphrases) == 3 for i in items)
+    rows = [json.loads(line) for line in (FIXTURES / "paraphrases" / name).read_text(encoding="utf-8").splitlines()]
+    assert len(items) == 300 and all(len(i.paraphrases) == per_item for i in items)
     assert {r["article"] for r in rows} <= set(split["dev"]) and not {r["article"] for r in rows} & set(split["heldout"])
     # rewordings, not copies
     assert all(p.casefold() != i.sentence.casefold() for i in items for p in i.paraphrases)
+
+
+def test_the_second_batch_rewords_the_same_assertions_in_other_words():
+    first = {i.item_id: i for i in read_items(FIXTURES / "paraphrases" / "web_dev_rewordings.jsonl")}
+    second = read_items(FIXTURES / "paraphrases" / "web_dev_rewordings_2.jsonl")
+    assert {i.item_id for i in second} == set(first)
+    assert all(i.sentence == first[i.item_id].sentence and not set(i.paraphrases) & set(first[i.item_id].paraphrases)
+               for i in second)
