@@ -21,7 +21,7 @@ from pipeline.config import Settings
 from pipeline.records import AnalysedDoc, Article
 from pipeline.report.query import open_read_only
 from pipeline.store import comparison as comparison_store
-from pipeline.store.embeddings import claim_vectors
+from pipeline.store.embeddings import ClaimVectors, claim_vectors
 
 # the commonest English function words: most of any English text, little of any other language's
 _ENGLISH = frozenset("""the a an and or of to in on for with is are was were be been it this that these those as at
@@ -105,21 +105,40 @@ def analyse_article(settings: Settings, article: Article) -> AnalysedDoc:
     return analysed
 
 
-def check_article(settings: Settings, article: Article, db_path: Path | None = None,
-                  wait_s: float = 120) -> CheckResult:
-    """Judge the article's assertions against the literature stored in the database (opened read-only)."""
-    from pipeline.stages import encoder, text_stance
+@dataclass(frozen=True)
+class StoredLiterature:
+    """What an article is checked against: the literature side of the database and its claims' vectors."""
 
-    analysed = analyse_article(settings, article)
+    inputs: ComparisonInputs  # literature claims, journals, concepts and records; no article claims
+    vectors: ClaimVectors
+
+
+def read_literature(settings: Settings, db_path: Path | None = None, wait_s: float = 120) -> StoredLiterature:
+    """The stored literature, read once (the database opened read-only); many articles can be checked against it."""
+    from pipeline.stages import encoder
+
     model = encoder(settings)
     con = open_read_only(db_path or settings.storage.db_path, wait_s)
     try:
         stored = comparison_store.read_inputs(con, model.version, articles=False)
-        literature = claim_vectors(con, "pubmed", model.version)
+        vectors = claim_vectors(con, "pubmed", model.version)
     finally:
         con.close()
     if not stored.literature:
         raise CheckError("the database holds no literature claims yet: run `exoclaims run` first")
+    return StoredLiterature(stored, vectors)
+
+
+def check_article(settings: Settings, article: Article, db_path: Path | None = None,
+                  wait_s: float = 120, literature: StoredLiterature | None = None) -> CheckResult:
+    """Judge the article's assertions against the literature stored in the database (opened read-only), or against
+    ``literature`` already read (:func:`read_literature`)."""
+    from pipeline.stages import encoder, text_stance
+
+    analysed = analyse_article(settings, article)
+    model = encoder(settings)
+    literature = literature or read_literature(settings, db_path, wait_s)
+    stored = literature.inputs
     claims = analysed.claims
     concepts = dict(stored.concepts)
     for entity in analysed.entities:
@@ -127,10 +146,10 @@ def check_article(settings: Settings, article: Article, db_path: Path | None = N
             key = (entity.source, entity.doc_id, entity.sentence_idx)
             concepts[key] = tuple(dict.fromkeys(concepts.get(key, ()) + (entity.concept_id,)))
     similarities = None
-    if claims and literature.claim_ids:
+    if claims and literature.vectors.claim_ids:
         vectors = model.embed([c.sentence for c in claims])
-        similarities = Similarities({c.claim_id: i for i, c in enumerate(claims)}, vectors, literature.index(),
-                                    literature.matrix)
+        similarities = Similarities({c.claim_id: i for i, c in enumerate(claims)}, vectors, literature.vectors.index(),
+                                    literature.vectors.matrix)
     headings = {article.article_id: tuple((s.sentence_idx, s.text) for s in analysed.sentences if is_heading(s.text))}
     sentences = {article.article_id: tuple(s.text for s in analysed.sentences)}
     inputs = ComparisonInputs(claims, stored.literature, stored.journals, concepts, stored.records, similarities,

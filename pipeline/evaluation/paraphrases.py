@@ -95,16 +95,18 @@ def context_text(item: ParaphraseItem, wording: str) -> tuple[str, str]:
 
 def judge_wordings(settings: Settings, items: Sequence[ParaphraseItem], db_path: Path | None = None,
                    progress: bool = True) -> list[WordingVerdict]:
-    """Every wording of every item judged against the stored literature (read-only), one small article each."""
-    from pipeline.check import CheckError, check_article
+    """Every wording of every item judged against the stored literature (read once, read-only), one small article
+    each."""
+    from pipeline.check import CheckError, check_article, read_literature
 
+    literature = read_literature(settings, db_path)
     judged: list[WordingVerdict] = []
     for n, item in enumerate(items, 1):
         for k, wording in enumerate((item.sentence, *item.paraphrases)):
             text, _ = context_text(item, wording)
             [article] = articles_from_text(text, f"para_{item.item_id}_{k}", f"{item.item_id}#{k}")[:1]
             try:
-                result = check_article(settings, article, db_path)
+                result = check_article(settings, article, literature=literature)
             except CheckError as exc:
                 judged.append(WordingVerdict(item.item_id, k, wording, NO_CLAIM, None, str(exc)))
                 continue
