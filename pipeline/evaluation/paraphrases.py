@@ -11,7 +11,7 @@ sentence before the assertion: context, so that "they" finds what it refers to),
 the article words it) and ``paraphrases`` (rewordings of it; ``tests/fixtures/paraphrases/`` says how they were
 written). Each wording is judged on its own, as :mod:`pipeline.check` judges an article, within the same three
 lines: title, previous sentence, the wording. Its verdict is that of the claim whose sentence the wording holds
-(no claim: ``no claim``).
+(the most supportive where the wording was split into two sentences; no claim: ``no claim``).
 
 **Figures.** ``stability`` is the share of rewordings whose verdict is the original's; ``all_stable`` the share
 of assertions whose rewordings all keep it. A rewording that moves the verdict is a *gain* where the new verdict
@@ -71,8 +71,10 @@ def read_items(path: Path) -> list[ParaphraseItem]:
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("not a JSON object")
             paraphrases = tuple(str(p) for p in row["paraphrases"] if str(p).strip())
-            if not isinstance(row, dict) or not str(row["sentence"]).strip() or not paraphrases:
+            if not str(row["sentence"]).strip() or not paraphrases:
                 raise ValueError("an empty sentence or no paraphrases")
             items.append(ParaphraseItem(str(row["id"]), str(row.get("title") or ""), str(row.get("previous") or ""),
                                         str(row["sentence"]), paraphrases, row.get("gold")))
@@ -81,16 +83,16 @@ def read_items(path: Path) -> list[ParaphraseItem]:
     return items
 
 
-def context_text(item: ParaphraseItem, wording: str) -> tuple[str, str]:
-    """The three-line article a wording is judged in, and the prefix before the wording. A previous line without
-    closing punctuation is a heading, and stays a paragraph of its own."""
+def context_text(item: ParaphraseItem, wording: str) -> str:
+    """The three-line article a wording is judged in. A previous line without closing punctuation is a heading, and
+    stays a paragraph of its own."""
     previous = item.previous.strip()
     if previous:
         joiner = " " if previous[-1] in ".!?;:)\"'”’" else "\n\n"
         prefix = f"{item.title.strip()}\n\n{previous}{joiner}" if item.title.strip() else f"{previous}{joiner}"
     else:
         prefix = f"{item.title.strip()}\n\n" if item.title.strip() else ""
-    return prefix + wording.strip() + "\n", prefix
+    return prefix + wording.strip() + "\n"
 
 
 def judge_wordings(settings: Settings, items: Sequence[ParaphraseItem], db_path: Path | None = None,
@@ -103,7 +105,7 @@ def judge_wordings(settings: Settings, items: Sequence[ParaphraseItem], db_path:
     judged: list[WordingVerdict] = []
     for n, item in enumerate(items, 1):
         for k, wording in enumerate((item.sentence, *item.paraphrases)):
-            text, _ = context_text(item, wording)
+            text = context_text(item, wording)
             [article] = articles_from_text(text, f"para_{item.item_id}_{k}", f"{item.item_id}#{k}")[:1]
             try:
                 result = check_article(settings, article, literature=literature)

@@ -36,10 +36,10 @@ def test_stability_counts_rewordings_that_keep_the_verdict_and_ranks_the_ones_th
 
 def test_a_wording_is_judged_after_its_title_and_the_line_before_it():
     item = _item("a")
-    text, prefix = context_text(item, "They lower inflammation.")
-    assert text == "Exosomes for hair\n\nThey come from stem cells. They lower inflammation.\n"
+    assert context_text(item, "They lower inflammation.") == \
+        "Exosomes for hair\n\nThey come from stem cells. They lower inflammation.\n"
     heading = ParaphraseItem("h", "Title", "How they work", "They lower inflammation.", ("x",))
-    assert context_text(heading, "They lower inflammation.")[0] == "Title\n\nHow they work\n\nThey lower inflammation.\n"
+    assert context_text(heading, "They lower inflammation.") == "Title\n\nHow they work\n\nThey lower inflammation.\n"
 
 
 def test_a_file_that_is_not_rewordings_is_refused_with_its_line_number(tmp_path):
@@ -52,6 +52,9 @@ def test_a_file_that_is_not_rewordings_is_refused_with_its_line_number(tmp_path)
     path.write_text(json.dumps(good) + "\n{not json\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r":2:"):
         read_items(path)
+    path.write_text(json.dumps([good]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r":1: not a paraphrase item \(not a JSON object\)"):
+        read_items(path)
 
 
 @pytest.mark.parametrize("name, per_item", [("web_dev_rewordings.jsonl", 3), ("web_dev_rewordings_2.jsonl", 2)])
@@ -60,7 +63,8 @@ def test_the_shipped_rewordings_come_from_development_articles_only(name, per_it
     split = json.loads((FIXTURES / "web_articles" / "split.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in (FIXTURES / "paraphrases" / name).read_text(encoding="utf-8").splitlines()]
     assert len(items) == 300 and all(len(i.paraphrases) == per_item for i in items)
-    assert {r["article"] for r in rows} <= set(split["dev"]) and not {r["article"] for r in rows} & set(split["heldout"])
+    articles = {r["article"] for r in rows}
+    assert articles <= set(split["dev"]) and not articles & set(split["heldout"])
     # rewordings, not copies
     assert all(p.casefold() != i.sentence.casefold() for i in items for p in i.paraphrases)
 
