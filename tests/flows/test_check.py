@@ -155,3 +155,20 @@ def test_rewordings_are_judged_against_the_stored_literature_and_scored(stored, 
     items.write_text('{"id": "x", "sentence": "no rewordings"}\n', encoding="utf-8")
     assert main(["eval", "paraphrases", str(items), "--db", str(stored)]) == 1
     assert "rewordings.jsonl:1: not a paraphrase item" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, english", [
+    # a clinic's list of claims: few function words, none of another language's
+    ("Exosome hair treatment.\n\nExosomes stimulate hair growth. Exosome therapy is safe. Exosomes help hair grow "
+     "thicker and fuller. Exosome treatment can reactivate dormant follicles. Exosomes reduce hair shedding.", True),
+    ("Exosomes for hair loss: what the studies show and what they do not, in plain words for patients.", True),
+    ("Les exosomes stimulent la croissance des cheveux et sont une option pour la perte de cheveux.", False),
+    ("Los exosomas estimulan el crecimiento del cabello y son una opción para la caída del cabello.", False),
+    ("Exosomen fördern das Haarwachstum und sind eine Option bei Haarausfall, die Wirksamkeit ist nicht belegt.",
+     False),
+    ("Gli esosomi stimolano la crescita dei capelli e sono una opzione per la caduta dei capelli.", False),
+])
+def test_terse_english_is_english_and_other_languages_are_not(text, english):
+    from pipeline.check import looks_english
+
+    assert looks_english(text) is english
