@@ -255,3 +255,13 @@ def test_how_long_or_how_often_a_harm_lasts_is_no_negation_of_the_claim(sentence
                    "MESH:D064420")
     facts = analyse_sentence(sentence, [harm], antecedent=EXO)
     assert (facts.claim_type, facts.polarity) == ("safety", "affirmed")
+
+
+def test_less_hair_shedding_is_a_benefit_as_less_hair_loss_is(nlp):
+    from pipeline.compare.evidence import benefit
+
+    for sentence in ("Exosomes reduce hair shedding in patients with androgenetic alopecia.",
+                     "Exosomes decrease hair fall in the patients who were treated.",
+                     "Exosomes reduce hair loss in patients with androgenetic alopecia."):
+        [claim] = with_claims(next(analyse_docs(nlp, [unit_from_article_text(sentence)]))).claims
+        assert claim.outcome == "MESH:D000505" and benefit(claim) == 1, sentence

@@ -81,3 +81,11 @@ def test_two_processes_give_the_same_results_as_one(nlp):
              "Exosome injections may cause granulomas. No serious adverse events were observed."] * 3
     units = [TextUnit("article", str(i), t) for i, t in enumerate(texts)]
     assert list(analyse_docs(nlp, units, n_process=2, batch_size=2)) == list(analyse_docs(nlp, units))
+
+
+def test_hair_shedding_and_hair_fall_are_hair_loss(nlp):
+    """So that "exosomes reduce hair shedding" claims a benefit, as "reduce hair loss" does, instead of a fall in
+    hair growth that the trials showing more hair would contradict. Vesicles "shed" from cells are no hair loss."""
+    found = _entities(nlp, "Exosome injections reduced hair shedding and hair fall. Microvesicles are shed from cells.")
+    assert ("hair shedding", "DISEASE", "MESH:D000505") in found and ("hair fall", "DISEASE", "MESH:D000505") in found
+    assert not any(text.startswith("shed") for text, _, _ in found)
