@@ -162,6 +162,12 @@ class Settings:
         return replace(self, **sections)
 
 
+def names_a_folder(model: str) -> bool:
+    """Whether a model setting names a package's folder rather than an installed package: it holds a path
+    separator (``models/candidate``, ``..\\candidate``); package names never do."""
+    return "/" in model or "\\" in model
+
+
 def _path(value: str | os.PathLike, base: Path) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
@@ -272,7 +278,7 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         raise ValueError(f"{config_path}: [encoder] threads must be >= 0, batch_size and chunk >= 1")
     cmp = raw.get("compare", {})
     stance_model = env.get("EXOCLAIMS_STANCE_MODEL") or cmp.get("stance_model", CompareSettings.stance_model)
-    if "/" in stance_model:  # a folder: relative to the working directory (env) or the project root (file)
+    if names_a_folder(stance_model):  # relative to the working directory (env) or the project root (file)
         stance_model = str(_path(stance_model, Path.cwd() if env.get("EXOCLAIMS_STANCE_MODEL") else base))
     compare = CompareSettings(
         max_candidates=int(cmp.get("max_candidates", CompareSettings.max_candidates)),

@@ -57,3 +57,6 @@ def test_the_stance_model_is_a_package_name_or_a_folder(tmp_path, monkeypatch):
     settings = load_settings(path, env={"EXOCLAIMS_STANCE_MODEL": "candidate/exoclaims_stance"})
     assert settings.compare.stance_model == str(tmp_path / "candidate/exoclaims_stance")
     assert load_settings(env={"EXOCLAIMS_STANCE_MODEL": "other_stance"}).compare.stance_model == "other_stance"
+    # a folder written with backslashes is a folder too, as the model loader reads it (pipeline.nlp.encoder)
+    path = _config(tmp_path, 'stance_model = "exoclaims_stance"', 'stance_model = "candidate\\\\pkg"')
+    assert load_settings(path, env={}).compare.stance_model == str(DEFAULT_CONFIG.parents[1] / "candidate\\pkg")

@@ -24,6 +24,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
+from pipeline.config import names_a_folder
+
 MODEL_PACKAGE = "exoclaims_minilm"
 DIMENSIONS = 384
 
@@ -38,7 +40,7 @@ def package_dir(package: str) -> Path:
     """The folder of a model package: an installed Python package holding ``meta.json`` and its graph, or, where
     ``package`` is a path (it holds a path separator), a folder laid out like one: a candidate model not installed,
     such as what ``training.stance_encoder_package`` writes."""
-    if "/" in package or "\\" in package:
+    if names_a_folder(package):
         directory = Path(package).expanduser()
         if not (directory / "meta.json").is_file():
             raise ModelMissing(f"{package} is not a model package folder: it has no meta.json")

@@ -602,6 +602,14 @@ def test_rewordings_of_a_stated_fact_keep_its_kind():
         "cargo", "condition", "condition", "condition", "novelty", "novelty", "trial_status", "quality", "cargo",
         "cargo", "cargo"]
     assert frames["a4"].checkable and frames["a5"].checkable
+    # the kinds take the claim types the rules give the same words as they are worded
+    typed = [_claim("t1", "Some studies put the share of people who notice hair loss at over 80% of men.", "evidence",
+                    intervention=None, idx=13),
+             _claim("t2", "Studies found that they carry proteins, lipids and microRNAs.", "evidence", idx=14),
+             _claim("t3", "The initial assumption among scientists was that exosomes acted as rubbish bags.", "safety",
+                    idx=15)]
+    typed_frames = judged(*typed)[1]
+    assert [typed_frames[c].statement for c in ("t1", "t2", "t3")] == ["condition", "cargo", "history"]
     # what hair loss does to people is no definition of it
     affects = _claim("d1", "Hair loss in women is a complicated problem that affects a good share of women.",
                      "background", intervention=None, idx=12)

@@ -75,3 +75,13 @@ def test_the_second_batch_rewords_the_same_assertions_in_other_words():
     assert {i.item_id for i in second} == set(first)
     assert all(i.sentence == first[i.item_id].sentence and not set(i.paraphrases) & set(first[i.item_id].paraphrases)
                for i in second)
+
+
+def test_a_file_without_assertions_is_refused_before_the_database_is_opened(tmp_path, capsys):
+    from pipeline.cli import main
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    assert main(["eval", "paraphrases", str(empty), "--db", str(tmp_path / "absent.duckdb")]) == 1
+    assert "empty.jsonl: no assertions" in capsys.readouterr().err
+    assert not (tmp_path / "absent.duckdb").exists()
