@@ -185,13 +185,15 @@ def probabilities(model, base_dir: Path, texts: Sequence[str], batch_size: int =
 
 
 def out_of_fold(base_dir: Path, texts: Sequence[str], labels: Sequence[bool], folds: Sequence[int],
-                settings: FineTuning = FineTuning()) -> np.ndarray:
-    """P(checkable) of every text from a model fine-tuned without its fold."""
+                settings: FineTuning = FineTuning(), scored: Sequence[bool] | None = None) -> np.ndarray:
+    """P(checkable) of every text from a model fine-tuned without its fold; texts not ``scored`` (rewordings) are
+    trained on and not scored (NaN)."""
     folds = np.asarray(folds)
     labels = np.asarray(labels)
-    p = np.zeros(len(texts))
+    scored = np.ones(len(texts), dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
+    p = np.full(len(texts), np.nan)
     for fold in sorted(set(folds.tolist())):
-        train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        train, test = np.flatnonzero(folds != fold), np.flatnonzero((folds == fold) & scored)
         log.info("fold %d: fine-tuning on %d sentences", fold, len(train))
         model = fine_tune(base_dir, [texts[i] for i in train], labels[train], settings)
         p[test] = probabilities(model, base_dir, [texts[i] for i in test])

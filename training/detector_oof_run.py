@@ -40,10 +40,12 @@ def out_of_fold_readings(report: Path = REPORT, c: float | None = None) -> dict[
     from training.detector_veto import out_of_fold_probability
 
     probability = out_of_fold_probability(report)  # refuses a report trained on other labels
-    examples = recipe.web_examples("dev") + recipe.seed_examples()
+    trained = json.loads(report.read_text())
+    examples = recipe.training_examples(rewordings=bool(trained.get("rewordings")))  # as the kind head was fitted
     x = recipe.features([e.text for e in examples], sentence_encoder())
-    _, kinds = recipe.out_of_fold(examples, x, c if c is not None else json.loads(report.read_text())["c"])
-    return {fold(e.text): (probability[(e.group, e.text)], kind) for e, kind in zip(examples, kinds)}
+    _, kinds = recipe.out_of_fold(examples, x, c if c is not None else trained["c"])
+    return {fold(e.text): (probability[(e.group, e.text)], kind) for e, kind in zip(examples, kinds)
+            if not e.reworded}
 
 
 class OutOfFoldDetector(shipped.ClaimDetector):

@@ -24,6 +24,49 @@ def test_training_data_hold_no_held_out_article_and_every_dev_line():
         recipe.SEED_KINDS.values())
 
 
+def test_every_development_line_comes_reworded_once_with_its_labels_and_no_held_out_line_does():
+    split = json.loads((FIXTURES / "web_articles" / "split.json").read_text())
+    web = recipe.web_examples("dev")
+    reworded = recipe.reworded_examples(web)
+    assert len(reworded) == len(web) and all(e.reworded for e in reworded)
+    assert not {e.group for e in reworded} & set(split["heldout"])
+    # each rewording keeps its line's article and labels, and says it in other words
+    for original, rewording in zip(web, reworded):
+        assert (rewording.group, rewording.checkable, rewording.kind, rewording.core) == \
+            (original.group, original.checkable, original.kind, original.core)
+        assert rewording.text.strip() and rewording.text != original.text
+
+
+def test_a_rewording_of_no_labelled_training_line_is_refused(tmp_path):
+    web = recipe.web_examples("dev")
+    heldout = json.loads((FIXTURES / "web_articles" / "split.json").read_text())["heldout"][0]
+    stray = tmp_path / "rewordings.jsonl"
+    stray.write_text(json.dumps({"article": heldout, "line": 2, "rewording": "Exosomes regrow hair."}) + "\n")
+    with pytest.raises(ValueError, match="no labelled training line"):
+        recipe.reworded_examples(web, stray)
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text(json.dumps({"article": web[1].group, "line": 2, "sentence": "Something else entirely.",
+                                   "rewording": "Another thing."}) + "\n")
+    with pytest.raises(ValueError, match="label changed"):
+        recipe.reworded_examples(web, changed)
+
+
+def test_rewordings_are_trained_on_but_never_scored_out_of_fold():
+    texts = ["Exosomes raise hair density.", "Book a visit.", "PRP thickens hair.", "Call us today.",
+             "Exosomes are not FDA approved.", "See our gallery."]
+    examples = [recipe.Example(f"w{i % 5}", t, i % 2 == 0, ("efficacy", None, "safety", None)[i % 4], True)
+                for i, t in enumerate(texts * 5)]
+    reworded = [recipe.Example(e.group, e.text.upper(), e.checkable, e.kind, e.core, reworded=True)
+                for e in examples]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(len(examples) * 2, 8)) + np.array([[e.checkable * 2.0] * 8 for e in examples + reworded])
+    probability, kinds = recipe.out_of_fold(examples + reworded, x, 1.0)
+    assert np.isfinite(probability[:len(examples)]).all() and np.isnan(probability[len(examples):]).all()
+    assert all(k is None for k in kinds[len(examples):])
+    # the labelled lines are read as a model trained without their article would read them
+    assert probability[:len(examples)][[e.checkable for e in examples]].mean() > 0.5
+
+
 def test_folds_never_split_an_article():
     groups = ["a", "b", "a", "c", "b", "d", "e", "f", "a"]
     folds = recipe._folds(groups)
