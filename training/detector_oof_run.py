@@ -71,9 +71,10 @@ class OutOfFoldDetector(shipped.ClaimDetector):
         return out
 
 
-def run(out: Path, readings: dict[str, tuple[float, str | None]]) -> tuple[Path, int]:
-    """The nightly job over the web corpus into ``out``; returns the database and how many sentences were read
-    out of fold."""
+def run(out: Path, readings: dict[str, tuple[float, str | None]],
+        articles: Path = recipe.WEB / "articles") -> tuple[Path, int]:
+    """The nightly job over the web corpus (``articles``) into ``out``; returns the database and how many sentences
+    were read out of fold."""
     from flows.nightly import nightly
     from pipeline.testing.loopback_eutils import LoopbackEutils
 
@@ -87,7 +88,7 @@ def run(out: Path, readings: dict[str, tuple[float, str | None]]) -> tuple[Path,
                                           "EXOCLAIMS_ARCHIVE": str(out / "raw"),
                                           "EXOCLAIMS_EXPORTS": str(out / "exports"),
                                           "EXOCLAIMS_REPORT": str(out / "reports" / "evidence-report.html"),
-                                          "EXOCLAIMS_ARTICLES": str(recipe.WEB / "articles")})
+                                          "EXOCLAIMS_ARTICLES": str(articles)})
             settings = dataclasses.replace(
                 settings, pubmed=dataclasses.replace(settings.pubmed, email="detector-oof@example.org"),
                 execution=dataclasses.replace(settings.execution, task_runner="threads", workers=1))

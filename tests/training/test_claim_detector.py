@@ -282,3 +282,30 @@ def test_an_mpnet_base_fine_tunes_and_ships_a_graph_without_token_types(tmp_path
                                atol=0.05)
     assert meta["base_model"].startswith("sentence-transformers/all-mpnet-base-v2")
     assert meta["quantisation"]["decisions_changed"][meta["weights"]] <= 0.01
+
+
+def test_the_reworded_corpus_lines_up_every_reworded_line_with_its_labels(tmp_path):
+    from training.reworded_run import reworded_corpus
+
+    out = reworded_corpus(tmp_path / "corpus")
+    split = json.loads((FIXTURES / "web_articles" / "split.json").read_text())
+    assert json.loads((out / "split.json").read_text())["dev"] == sorted(split["dev"])
+    assert len(list((out / "articles").glob("*.txt"))) == len(split["dev"])
+    for labels in (out / "labels").glob("*.jsonl"):
+        [article] = (out / "articles").glob(f"{labels.stem}_*.txt")
+        original = (FIXTURES / "web_articles" / "articles" / article.name).read_text().splitlines()
+        rows = [json.loads(line) for line in labels.read_text().splitlines()]
+        lines = article.read_text().splitlines()
+        assert [r["quote"] for r in rows] == lines and len(lines) == len(original)
+        assert all(new != old for new, old in zip(lines, original))
+
+
+def test_the_reworded_corpus_refuses_a_rewording_of_another_wording(tmp_path):
+    from training.reworded_run import reworded_corpus
+
+    rows = [json.loads(line) for line in recipe.REWORDINGS.read_text().splitlines()]
+    rows[0]["sentence"] = "A wording the labels no longer hold."
+    stale = tmp_path / "rewordings.jsonl"
+    stale.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(ValueError, match="no rewording of this wording"):
+        reworded_corpus(tmp_path / "corpus", rewordings=stale)
