@@ -46,7 +46,7 @@ HUMAN_EVIDENCE = re.compile(r"\b(clinical(ly)?|human|humans|patients?|trials?|pa
 SAFE_WORDS = re.compile(r"\b(safe|safely|safety profile|well[- ]tolerated|tolerated|no (serious |significant |major )?"
                         r"(adverse|side)|without (any )?(serious |significant )?(adverse|side)|minimal (risks?|side)|"
                         r"low risk|non-?toxic|biocompatib\w*|no (complications|toxicity))\b", re.I)
-HARM_WORDS = re.compile(r"\b(adverse (events?|reactions?|effects?)|side effects?|complications?|risks?|toxicity|"
+HARM_WORDS = re.compile(r"\b(adverse (events?|reactions?|effects?)|side effects?|complications?|risks?|dangers?|toxicity|"
                         r"granulom\w*|infections?|allergic|hypersensitivity|contaminat\w*|unsafe|harm\w*|dangerous|"
                         r"reactions?|nodules?|erythema|swelling|edema|necrosis)\b", re.I)
 LOWER_RISK = re.compile(r"\b(fewer|lower|less|reduced|minimal|minimi[sz]es?|little|low) (\w+ ){0,2}(risks?|side effects?|"

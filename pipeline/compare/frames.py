@@ -223,6 +223,16 @@ def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain
     return None
 
 
+def states_approval(claim: Claim, domain: Domain | None = None) -> bool:
+    """Whether a claim states an approval status (the domain's ``approval`` statement kind): checkable whatever
+    sales talk rides along ("no exosome product is approved in Europe, where the treatments are gaining
+    popularity")."""
+    domain = domain or load()
+    return any(kind.rule == "approval" and (not kind.claim_types or claim.claim_type in kind.claim_types)
+               and kind.assertion.search(claim.sentence) and not _excluded(kind, claim.sentence)
+               for kind in domain.statements)
+
+
 def _safety(claim: Claim, domain: Domain) -> Literal["safe", "harm"] | None:
     """Whether a claim says the intervention is safe or harmful: "no notable adverse effects" is safe, "raise
     concerns about the quality and safety" harm, else the evidence module's reading (safe words, harm words,
@@ -328,6 +338,8 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         positions = [(works.start(), domain.works_outcome)]  # "exosomes applied to the skin can work"
     outcomes = tuple(key for _, key in positions)
     reason = not_checkable_reason(claim, outcomes, domain, positions)
+    if reason in ("promotion with no testable content", "how popular it is") and states_approval(claim, domain):
+        reason = None
     safety = _safety(claim, domain)
     if safety is None and claim.polarity != "negated" and any(o.startswith("adverse_events/") for o in outcomes):
         safety = "harm"  # "every one of them developed firm red nodules": a named adverse event (cf. reports_harm)

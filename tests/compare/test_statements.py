@@ -618,3 +618,94 @@ def test_rewordings_of_a_stated_fact_keep_its_kind():
     result = _claim("r1", "Results in men with hair loss are better when treatment starts early.", "background",
                     intervention=None, idx=11)
     assert judged(result)[1]["r1"].statement != "condition"
+
+
+def test_statements_about_approval_and_regulators_in_the_words_of_the_reworded_corpus():
+    """Round 24 (the development articles reworded line by line, training/reworded_run.py): an approval status
+    stays checkable with sales talk beside it, "against the law" is what approval requires, a regulator that is
+    "informing" the public or says clinics are "taking advantage" of patients is a regulator's action, and an
+    "entirely new" approach is how new the field is."""
+    popular = _claim("a1", "No exosome products have been approved by regulators in the US, the UK or Europe, where "
+                           "the treatments are gaining popularity.", "regulatory", polarity="negated")
+    law = _claim("a2", "Administering exosomes as injections is against the law unless it takes place within an "
+                       "FDA-authorised clinical trial.", "background", idx=1)
+    informing = _claim("a3", "The FDA is informing the public that several serious adverse events have recently "
+                             "been reported in patients treated with unapproved exosome products.", "safety", idx=2)
+    advantage = _claim("a4", "According to the FDA, clinics that offer these products without its review are taking "
+                             "advantage of patients.", "regulatory", idx=3)
+    new = _claim("a5", "Using exosomes to treat hair loss is an entirely new approach.", "background", idx=4)
+    verdicts, frames = judged(popular, law, informing, advantage, new)
+    assert frames["a1"].checkable and frames["a1"].statement == "approval"
+    assert verdicts["a1"].verdict == "supported"  # the records say exosomes are unapproved
+    assert [frames[c].statement for c in ("a2", "a3", "a4", "a5")] == [
+        "approval_process", "regulation", "regulation", "novelty"]
+    assert verdicts["a2"].verdict == verdicts["a3"].verdict == "not addressed"
+    # sales talk with no approval status stays promotion
+    _, plain = judged(_claim("p1", "Exosome therapy is gaining popularity among our patients.", "background"))
+    assert not plain["p1"].checkable
+    # the warning named before the regulator is still the regulator's action, not an approval status
+    warned = _claim("w1", "Patients who received an unapproved exosome intervention in 2019 became seriously ill with "
+                          "sepsis, prompting warnings from the FDA.", "safety")
+    verdicts, frames = judged(warned)
+    assert frames["w1"].statement == "regulation" and verdicts["w1"].verdict == "not addressed"
+    # what a product's quality does for how well it works is about its effect, not a quality statement
+    effect = _claim("q1", "She believes that the quality, formulation and stability of exosomes are all crucial to "
+                          "their effectiveness.", "regulatory")
+    assert judged(effect)[1]["q1"].statement != "quality"
+
+
+def test_stated_facts_in_the_words_of_the_reworded_corpus():
+    """Round 24, facts the originals' words found and their rewordings did not: cargo "carried by" vesicles before
+    it is named, research "into" something that is ongoing, a denial of trials the rules type as background, what
+    hair loss does to people after "is a concern", and concerns a practice "gives rise to"."""
+    carried = _claim("a1", "A broad array of molecules is carried by exosomes, among them cytokines, lipids, proteins "
+                           "and RNAs.", "background")
+    ongoing = _claim("a2", "Research into biological products is ongoing to determine whether they offer benefits "
+                           "for hair growth.", "evidence", idx=1, direction="increase")
+    untried = _claim("a3", "However, exosomes have yet to be examined in formal clinical trials.", "background", idx=2)
+    toll = _claim("a4", "Hair loss is a concern for both men and women, and it can take a heavy toll on self-esteem.",
+                  "background", intervention=None, idx=3)
+    verdicts, frames = judged(carried, ongoing, untried, toll)
+    assert [frames[c].statement for c in ("a1", "a2", "a3", "a4")] == ["cargo", "trial_status", "trials", "condition"]
+    assert frames["a4"].checkable  # no definition of hair loss: what it does to people
+    assert verdicts["a3"].verdict == "contradicted"  # the collection holds trials of exosomes in people
+    domain = load()
+    assert domain.harm.search("This gives rise to serious safety and ethical concerns.")
+    # a definition stays a definition
+    from pipeline.compare.frames import not_checkable_reason
+    assert not_checkable_reason(_claim("d1", "Exosomes are tiny vesicles released by cells.", "background"),
+                                ()) == "a definition"
+
+
+def test_a_study_without_a_placebo_arm_denies_no_trials():
+    """Round 24: "there was no placebo or control arm in the study" says what one study lacked (a gap), not that no
+    trial exists."""
+    lacked = _claim("a1", "Since there was no placebo or control arm in the study, it is impossible to tell whether "
+                          "the treatment caused the gain.", "evidence", polarity="negated")
+    flat = _claim("a2", "No randomised controlled trial has tested exosome therapy for hair loss.", "evidence",
+                  polarity="negated", idx=1)
+    verdicts, frames = judged(lacked, flat)
+    assert frames["a1"].statement is None and verdicts["a1"].verdict != "contradicted"
+    assert frames["a2"].statement == "trials"
+
+
+def test_a_danger_warns_of_harm_as_a_risk_does():
+    """Round 24: the heading "The risk behind the hype" reworded as "The danger behind the hype" still warns of
+    harm, which the case reports of adverse events support."""
+    from pipeline.compare.evidence import safety_view
+
+    for heading in ("The risk behind the hype", "The danger behind the hype", "The dangers nobody mentions"):
+        assert safety_view(_claim("h1", heading, "safety")) == "harm", heading
+
+
+def test_how_common_hair_loss_is_and_how_it_upsets_in_the_words_of_the_originals():
+    """Round 24, found where a rewording was right and its original not: "losing hair is an upsetting problem" says
+    what hair loss does to people, and "among men, 40% have visible hair loss" how common it is, the fact the
+    records state as "affects up to 80% of men"."""
+    upsetting = _claim("a1", "For many women, losing hair is an intimate and upsetting problem.", "background",
+                       intervention=None)
+    share = _claim("a2", "Among men, 40% have visible hair loss at 35, 65% at 60, and 80% at 75.", "background",
+                   intervention=None, idx=1)
+    verdicts, frames = judged(upsetting, share)
+    assert frames["a1"].statement == frames["a2"].statement == "condition"
+    assert verdicts["a2"].verdict == "supported"
