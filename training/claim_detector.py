@@ -82,8 +82,8 @@ def reworded_examples(examples: list[Example], path: Path = REWORDINGS) -> list[
     """The rewordings of ``examples``' web lines, each with its line's article and labels. A rewording whose line is
     not among ``examples`` (a held-out article, a label file changed since) is refused, not guessed."""
     lines = {}
-    for path_ in sorted((WEB / "labels").glob("*.jsonl")):
-        for number, line in enumerate(path_.read_text(encoding="utf-8").splitlines(), 1):
+    for label_file in sorted((WEB / "labels").glob("*.jsonl")):
+        for number, line in enumerate(label_file.read_text(encoding="utf-8").splitlines(), 1):
             row = json.loads(line)
             lines[(row["article"], row.get("line", number))] = row["quote"]
     by_text = {(e.group, e.text): e for e in examples}

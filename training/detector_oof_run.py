@@ -110,16 +110,23 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     db, substituted = run(args.out, out_of_fold_readings(args.report))
     figures = evaluate_database(recipe.WEB / "labels", db, split="dev")
-    summary = {"sentences_read_out_of_fold": substituted, "correct": figures["correct"],
-               "checkable": figures["n_checkable"], "accuracy": figures["accuracy"],
-               "over_claims": figures["over_claims"], "under_claims": figures["under_claims"],
-               "core_accuracy": figures["core"].get("accuracy"), "detection": figures["detection"],
-               "by_kind": {k: {m: v[m] for m in ("n", "claim_recall", "accuracy")}
-                           for k, v in figures["by_kind"].items()}}
-    log.info("%s", json.dumps(summary, indent=1))
-    if args.figures:
-        args.figures.write_text(json.dumps({**summary, "full": figures}, indent=1) + "\n", encoding="utf-8")
+    report_figures({"sentences_read_out_of_fold": substituted, **summary(figures)}, figures, args.figures)
     return 0
+
+
+def summary(figures: dict) -> dict:
+    """The headline development figures of an ``evaluate_database`` result, and per kind."""
+    return {"correct": figures["correct"], "checkable": figures["n_checkable"], "accuracy": figures["accuracy"],
+            "over_claims": figures["over_claims"], "under_claims": figures["under_claims"],
+            "core_accuracy": figures["core"].get("accuracy"), "detection": figures["detection"],
+            "by_kind": {k: {m: v[m] for m in ("n", "claim_recall", "accuracy")} for k, v in figures["by_kind"].items()}}
+
+
+def report_figures(headline: dict, figures: dict, path: Path | None) -> None:
+    """Log the headline figures; write them with the full result to ``path`` (JSON) where one is given."""
+    log.info("%s", json.dumps(headline, indent=1))
+    if path:
+        path.write_text(json.dumps({**headline, "full": figures}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

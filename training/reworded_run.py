@@ -21,9 +21,7 @@ from pathlib import Path
 
 from pipeline.evaluation.verdicts import evaluate_database
 from training import claim_detector as recipe
-from training.detector_oof_run import run
-
-log = logging.getLogger(__name__)
+from training.detector_oof_run import report_figures, run, summary
 
 
 def reworded_corpus(out: Path, web: Path = recipe.WEB, rewordings: Path = recipe.REWORDINGS) -> Path:
@@ -68,12 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = reworded_corpus(args.out / "corpus")
     db, _ = run(args.out / "run", {}, articles=corpus / "articles")
     figures = evaluate_database(corpus / "labels", db, split="dev")
-    summary = {"correct": figures["correct"], "checkable": figures["n_checkable"], "accuracy": figures["accuracy"],
-               "over_claims": figures["over_claims"], "under_claims": figures["under_claims"],
-               "core_accuracy": figures["core"].get("accuracy"), "detection": figures["detection"]}
-    log.info("%s", json.dumps(summary, indent=1))
-    if args.figures:
-        args.figures.write_text(json.dumps({**summary, "full": figures}, indent=1) + "\n", encoding="utf-8")
+    report_figures(summary(figures), figures, args.figures)
     return 0
 
 
