@@ -211,14 +211,17 @@ def not_checkable_reason(claim: Claim, outcomes: tuple[str, ...], domain: Domain
     if "definition" in checks and checks["definition"].search(text) and claim.direction == "none" \
             and not ("definition_unless" in checks and checks["definition_unless"].search(text)):
         return "a definition"
-    if "promotion" in checks and checks["promotion"].search(text) and not outcomes:
+    # sales talk leaves a claim checkable where it also states an approval status (:func:`states_approval`)
+    if "promotion" in checks and checks["promotion"].search(text) and not outcomes \
+            and not states_approval(claim, domain):
         return "promotion with no testable content"
     if "policy" in checks and checks["policy"].search(text):
         return "the clinic's own policy"
     if "about_the_article" in checks and checks["about_the_article"].search(text):
         return "what the article covers"
     popular = checks["popularity"].search(text) if "popularity" in checks else None
-    if popular is not None and not any(pos < popular.start() for pos, _ in positions):
+    if popular is not None and not any(pos < popular.start() for pos, _ in positions) \
+            and not states_approval(claim, domain):
         return "how popular it is"
     return None
 
@@ -338,8 +341,6 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         positions = [(works.start(), domain.works_outcome)]  # "exosomes applied to the skin can work"
     outcomes = tuple(key for _, key in positions)
     reason = not_checkable_reason(claim, outcomes, domain, positions)
-    if reason in ("promotion with no testable content", "how popular it is") and states_approval(claim, domain):
-        reason = None
     safety = _safety(claim, domain)
     if safety is None and claim.polarity != "negated" and any(o.startswith("adverse_events/") for o in outcomes):
         safety = "harm"  # "every one of them developed firm red nodules": a named adverse event (cf. reports_harm)
