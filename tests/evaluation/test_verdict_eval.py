@@ -180,9 +180,8 @@ def _line(article, quote, checkable, claim_type=None, verdict=None, certainty=No
             "asserts": checkable}
 
 
-def test_a_folder_of_line_labels_gives_detection_kinds_core_and_splits(tmp_path, capsys):
-    path = _build(tmp_path / "x.duckdb")
-    labels = tmp_path / "web" / "labels"
+def _write_two_articles(labels):
+    """Line labels of two articles against the STORED claims: 001 with four lines, 002 with one."""
     labels.mkdir(parents=True)
     (labels / "001.jsonl").write_text("\n".join(json.dumps(x) for x in [
         _line("001", "Exosomes can promote hair growth in patients.", True, "efficacy", "supported", "low", True),
@@ -195,6 +194,12 @@ def test_a_folder_of_line_labels_gives_detection_kinds_core_and_splits(tmp_path,
     (labels / "002.jsonl").write_text(json.dumps(
         _line("002", "Exosomes can promote hair growth in patients.", True, "efficacy", "supported", "low", True))
         + "\n")
+    return labels
+
+
+def test_a_folder_of_line_labels_gives_detection_kinds_core_and_splits(tmp_path, capsys):
+    path = _build(tmp_path / "x.duckdb")
+    labels = _write_two_articles(tmp_path / "web" / "labels")
     (tmp_path / "web" / "split.json").write_text(json.dumps({"dev": ["001"], "heldout": ["002"], "how": "test"}))
 
     every = evaluate_database(labels, path)
@@ -216,3 +221,22 @@ def test_a_folder_of_line_labels_gives_detection_kinds_core_and_splits(tmp_path,
     assert heldout["n_gold"] == 1 and heldout["split"] == "heldout" and heldout["by_kind"]["efficacy"]["accuracy"] == 0
     assert main(["eval", "verdicts", str(labels), "--db", str(path), "--split", "test"]) == 1
     assert "no split 'test' (it has: dev, heldout)" in capsys.readouterr().err
+
+
+def test_figures_come_with_intervals_from_resampling_whole_articles(tmp_path):
+    path = _build(tmp_path / "x.duckdb")
+    labels = _write_two_articles(tmp_path / "labels")
+
+    figures = evaluate_database(labels, path)
+    # 1 of 4 right overall; article 001 alone is 1 of 3 right, 002 alone 0 of 1: a resample of two articles lies
+    # between those, and each extreme is drawn a quarter of the time, so the 95% interval reaches both
+    assert figures["accuracy"] == 0.25
+    intervals = figures["intervals"]
+    assert intervals["articles"] == 2 and intervals["draws"] == 2000
+    assert intervals["accuracy"] == [0.0, 0.3333]
+    assert intervals["claim_recall"] == [0.6667, 1.0] and intervals["precision"] == [0.6667, 1.0]
+    assert intervals["over_claims"] == [0.0, 0.0]
+    assert evaluate_database(labels, path) == figures  # the same resamples every time
+    # one article: nothing to resample
+    (labels / "002.jsonl").unlink()
+    assert evaluate_database(labels, path)["intervals"] is None
