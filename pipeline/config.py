@@ -68,10 +68,21 @@ class NlpSettings:
     sentence_roles: str = ""  # sentence-role model for unstructured abstracts; "" = none
     claim_detector: bool = True  # the learned detector adds claims the rules miss in article sentences
     claim_detector_veto: float = 0.3  # below this P(checkable) the detector drops a claim the rules found; 0: never
+    # at or above this P(checkable) a sentence is a checkable assertion; None: the threshold the detector was trained
+    # with (its package's meta.json)
+    claim_detector_threshold: float | None = None
 
     def __post_init__(self):
         if not 0.0 <= self.claim_detector_veto < 1.0:
             raise ValueError(f"[nlp] claim_detector_veto must be in [0, 1), not {self.claim_detector_veto}")
+        if self.claim_detector_threshold is not None:
+            if not 0.0 < self.claim_detector_threshold < 1.0:
+                raise ValueError(f"[nlp] claim_detector_threshold must be in (0, 1), not "
+                                 f"{self.claim_detector_threshold}")
+            if self.claim_detector_veto > self.claim_detector_threshold:
+                raise ValueError(f"[nlp] claim_detector_veto ({self.claim_detector_veto}) above "
+                                 f"claim_detector_threshold ({self.claim_detector_threshold}) would drop the rules' "
+                                 "claim on a sentence the detector calls checkable")
 
 
 @dataclass(frozen=True)
@@ -173,6 +184,11 @@ def _path(value: str | os.PathLike, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+def _optional_float(value: str | float | None) -> float | None:
+    """A number from the file or the environment; absent or empty is None."""
+    return None if value is None or value == "" else float(value)
+
+
 def load_settings(path: str | os.PathLike | None = None, env: dict | None = None) -> Settings:
     """Read the TOML config at ``path`` (default ``config/pipeline.toml``) and apply env overrides.
 
@@ -229,6 +245,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         in ("1", "true", "yes"),
         claim_detector_veto=float(env.get("EXOCLAIMS_CLAIM_DETECTOR_VETO",
                                           nlp_raw.get("claim_detector_veto", NlpSettings.claim_detector_veto))),
+        claim_detector_threshold=_optional_float(env.get("EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD",
+                                                         nlp_raw.get("claim_detector_threshold"))),
     )
     sto = raw.get("storage", {})
     storage = StorageSettings(

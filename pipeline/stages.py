@@ -116,10 +116,13 @@ def claim_rules_version() -> str:
 
 
 def claim_detector_version(settings: Settings) -> str:
-    """The learned detector's models, its veto and the encoder it reads: a change re-reads the articles."""
+    """The learned detector's models, its veto, its threshold where one is set and the encoder it reads: a change
+    re-reads the articles."""
     from pipeline.claims.detector import detector_digest
 
-    return f"{detector_digest()[:8]}/veto{settings.nlp.claim_detector_veto:g}/{encoder(settings).version}"
+    threshold = settings.nlp.claim_detector_threshold
+    chosen = "" if threshold is None else f"/threshold{threshold:g}"
+    return f"{detector_digest()[:8]}/veto{settings.nlp.claim_detector_veto:g}{chosen}/{encoder(settings).version}"
 
 
 def plan_changes(settings: Settings, articles: list[Article], records: list[PubmedRecord],
@@ -176,7 +179,8 @@ def claims_of(settings: Settings, parsed: list[ParsedDoc]) -> list[AnalysedDoc]:
             if doc.source == "article" and doc.sentences:
                 texts = [s.text for s in doc.sentences]
                 detections[doc.doc_id] = claim_detector().detect(texts, model.embed(texts), model.version,
-                                                                 settings.nlp.claim_detector_veto)
+                                                                 settings.nlp.claim_detector_veto,
+                                                                 settings.nlp.claim_detector_threshold)
     return [extract.with_claims(doc, detections.get(doc.doc_id)) for doc in parsed]
 
 

@@ -49,6 +49,17 @@ def test_the_detector_veto_is_read_from_the_file_or_the_environment_and_refused_
         load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_VETO": "1.5"})
 
 
+def test_the_detector_threshold_is_the_trained_one_unless_set_and_never_below_the_veto(tmp_path):
+    assert load_settings(env={}).nlp.claim_detector_threshold is None
+    path = _config(tmp_path, "# claim_detector_threshold = 0.1", "claim_detector_threshold = 0.3")
+    assert load_settings(path, env={}).nlp.claim_detector_threshold == 0.3
+    assert load_settings(path, env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "0.5"}).nlp.claim_detector_threshold == 0.5
+    with pytest.raises(ValueError, match=r"claim_detector_threshold must be in \(0, 1\)"):
+        load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "0"})
+    with pytest.raises(ValueError, match="would drop the rules' claim on a sentence the detector calls checkable"):
+        load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "0.2"})  # the veto stays 0.3
+
+
 def test_the_stance_model_is_a_package_name_or_a_folder(tmp_path, monkeypatch):
     assert load_settings(env={}).compare.stance_model == "exoclaims_stance"
     path = _config(tmp_path, 'stance_model = "exoclaims_stance"', 'stance_model = "training/stance/package"')

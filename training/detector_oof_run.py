@@ -57,8 +57,9 @@ class OutOfFoldDetector(shipped.ClaimDetector):
         self.readings = readings
         self.substituted = 0
 
-    def detect(self, texts, embeddings, encoder_version, veto=0.0):
-        found = super().detect(texts, embeddings, encoder_version, veto)
+    def detect(self, texts, embeddings, encoder_version, veto=0.0, threshold=None):
+        found = super().detect(texts, embeddings, encoder_version, veto, threshold)
+        cut = self.threshold if threshold is None else threshold
         out = []
         for text, detection in zip(texts, found):
             reading = self.readings.get(fold(text))
@@ -67,7 +68,7 @@ class OutOfFoldDetector(shipped.ClaimDetector):
                 continue
             p, kind = reading
             self.substituted += 1
-            out.append(shipped.Detection(p, p >= self.threshold, kind or detection.kind, p < veto))
+            out.append(shipped.Detection(p, p >= cut, kind or detection.kind, p < veto))
         return out
 
 

@@ -67,9 +67,10 @@ class ClaimDetector:
             return cls(classifier, float(meta["threshold"]), {key: data[key] for key in data.files})
 
     def detect(self, texts: list[str], embeddings: np.ndarray, encoder_version: str,
-               veto: float = 0.0) -> list[Detection]:
+               veto: float = 0.0, threshold: float | None = None) -> list[Detection]:
         """One detection per text: whether from the text itself, the kind from its embedding by the encoder
-        ``encoder_version``; below P(checkable) ``veto`` the rules' claim is vetoed (``[nlp] claim_detector_veto``)."""
+        ``encoder_version``; below P(checkable) ``veto`` the rules' claim is vetoed (``[nlp] claim_detector_veto``);
+        ``threshold`` replaces the trained one (``[nlp] claim_detector_threshold``)."""
         if encoder_version != self.encoder_version:
             raise ValueError(f"the claim detector was trained on {self.encoder_version} embeddings, "
                              f"not {encoder_version}: retrain it (make models-claims)")
@@ -78,7 +79,8 @@ class ClaimDetector:
         p = 1.0 / (1.0 + np.exp(-self.classifier.run(texts, 16)[:, 0]))
         x = np.hstack([embeddings, np.array([cue_features(t) for t in texts], dtype=np.float32)])
         kinds = np.argmax(x @ self.kind_w.T + self.kind_b, axis=1)
-        return [Detection(float(pi), bool(pi >= self.threshold), KINDS[k], bool(pi < veto)) for pi, k in zip(p, kinds)]
+        cut = self.threshold if threshold is None else threshold
+        return [Detection(float(pi), bool(pi >= cut), KINDS[k], bool(pi < veto)) for pi, k in zip(p, kinds)]
 
 
 def detector_digest() -> str:

@@ -44,6 +44,16 @@ def test_the_veto_marks_sentences_far_from_checkable_only_when_asked():
     assert not any(d.vetoes_rules for d in claim_detector().detect(texts, encoder.embed(texts), encoder.version))
 
 
+def test_a_threshold_given_replaces_the_trained_one():
+    encoder = sentence_encoder()
+    texts = ["What are exosomes?"]
+    [trained] = claim_detector().detect(texts, encoder.embed(texts), encoder.version)
+    assert not trained.checkable
+    [lowered] = claim_detector().detect(texts, encoder.embed(texts), encoder.version,
+                                        threshold=trained.p_checkable * 0.99)
+    assert lowered.checkable and lowered.p_checkable == trained.p_checkable
+
+
 def test_embeddings_from_another_encoder_are_refused():
     with pytest.raises(ValueError, match="retrain it"):
         claim_detector().detect(["x"], np.zeros((1, 384), dtype=np.float32), "another-encoder")
@@ -79,6 +89,8 @@ def test_the_claim_stage_runs_the_detector_on_articles_only_when_configured():
     assert "+detector:" in current_nlp_version(on) and "+detector:" not in current_nlp_version(off)
     lenient = dataclasses.replace(on, nlp=dataclasses.replace(on.nlp, claim_detector_veto=0.0))
     assert current_nlp_version(lenient) != current_nlp_version(on)  # a new veto reads the articles again
+    chosen = dataclasses.replace(on, nlp=dataclasses.replace(on.nlp, claim_detector_threshold=0.5))
+    assert current_nlp_version(chosen) != current_nlp_version(on)  # and so does a threshold set in the config
 
 
 def test_a_detected_claim_opening_with_it_takes_the_treatment_named_before():

@@ -99,9 +99,10 @@ def test_retraining_the_kind_head_gives_the_shipped_weights(tmp_path):
     shipped = np.load(recipe.PROJECT_ROOT / "pipeline" / "claims" / "detector_weights.npz")
     retrained = np.load(out)
     # the int8 encoder's vectors differ in the last bits from one machine to another: the same commit reproduced
-    # the weights to 1e-5 where they were trained and to 4e-5 on another machine; a 3% change of C moves them 0.04
+    # the weights to 1e-5 where they were trained, to 4e-5 on another machine and to 6e-3 on a CPU whose int8
+    # kernels differ (AVX-512 VNNI and AMX); a 3% change of C moves them 0.04
     for key in ("kind_w", "kind_b"):
-        np.testing.assert_allclose(retrained[key], shipped[key], atol=1e-3)
+        np.testing.assert_allclose(retrained[key], shipped[key], atol=1e-2)
     assert str(retrained["encoder"]) == str(shipped["encoder"])
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["linear_checkable_head"]["at_precision_0.8"]["precision"] >= 0.8 and "fine_tuned" not in report
