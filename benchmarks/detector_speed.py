@@ -6,7 +6,8 @@ Reads every labelled line of the web-article corpus (``tests/fixtures/web_articl
 headings and sentences, as the pipeline splits them) with the shipped detector's graph (package ``exoclaims_claim_detector``) on one onnxruntime
 thread, in the pipeline's batches, and with each ``--against`` package folder beside it (another detector's
 ``detector.onnx``, ``tokenizer.json`` and ``meta.json``, e.g. an earlier one checked out of git). The best of
-``--repeats`` passes counts. The detector reads article sentences only, never abstracts, so its cost grows with the
+``--repeats`` passes counts; a graph that reads pairs (meta.json ``"input": "pair"``) is fed each line with the
+line before it, as the pipeline feeds it. The detector reads article sentences only, never abstracts, so its cost grows with the
 articles checked (``exoclaims check``, the nightly's articles) and not with the literature. Results:
 ``benchmarks/results/detector_speed.json`` and ``benchmarks/results.json``.
 """
@@ -35,11 +36,13 @@ def article_sentences(folder: Path) -> list[list[str]]:
             for path in sorted(folder.glob("*.jsonl"))]
 
 
-def timed(folder: Path, sentences: list[str], repeats: int) -> dict:
+def timed(folder: Path, articles: list[list[str]], repeats: int) -> dict:
     meta = json.loads((folder / "meta.json").read_text())
     model = OnnxModel.open(folder / "detector.onnx", folder / "tokenizer.json", int(meta["max_length"]), 1, "logits")
-    rate = sentences_per_second(model, sentences, BATCH_SIZE, repeats)
-    return {"base_model": meta.get("base_model"), "weights": meta.get("weights"),
+    pairs = meta.get("input") == "pair"
+    inputs = [item for lines in articles for item in (zip([""] + lines[:-1], lines) if pairs else lines)]
+    rate = sentences_per_second(model, inputs, BATCH_SIZE, repeats)
+    return {"base_model": meta.get("base_model"), "weights": meta.get("weights"), "input": meta.get("input", "sentence"),
             "graph_mib": round((folder / "detector.onnx").stat().st_size / 2**20, 1),
             "sentences_per_s": round(rate, 1)}
 
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
     graphs = {"shipped": package_dir("exoclaims_claim_detector")} | {str(folder): folder for folder in args.against}
     timings = {}
     for name, folder in graphs.items():
-        timings[name] = timed(folder, sentences, args.repeats)
+        timings[name] = timed(folder, articles, args.repeats)
         timings[name]["s_per_article"] = round(per_article / timings[name]["sentences_per_s"], 3)
         print(name, timings[name], flush=True)
     figures = {"benchmark": "claim detector's classifier, one onnxruntime thread (issue 23)", "machine": machine(),

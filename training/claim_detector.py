@@ -3,6 +3,7 @@
     python -m training.claim_detector KINDS.npz --package DIR [--base mpnet|minilm] [--report REPORT.json]
     python -m training.claim_detector KINDS.npz --kinds-only        (the kind head alone: no torch)
     python -m training.claim_detector ... --rewordings              (with a rewording of every line: measured, not shipped)
+    python -m training.claim_detector ... --context                 (each line read with the line before: measured, not shipped)
 
 - **checkable**: a pretrained encoder (``--base``: all-mpnet-base-v2 or all-MiniLM-L6-v2) fine-tuned as a sentence
   classifier (:mod:`training.claim_detector_encoder`), shipped as an ONNX graph in the package
@@ -18,7 +19,9 @@ The training data are the development articles of the web-article corpus (``test
 reworded (``tests/fixtures/web_articles/rewordings.jsonl``: one rewording per line, its labels carried over),
 trained on with its line's article and never scored, so every figure stays on the labelled lines alone; the
 fine-tuning then takes half the epochs, the same number of steps. Measured and not shipped: docs/evaluation.md,
-round 24. The threshold on P(checkable) is chosen on out-of-fold
+round 24. With ``--context`` the classifier reads each line with the line before it in its article (a sentence
+pair, pooled over the line's own tokens; the package's meta.json says ``"input": "pair"`` and the runtime feeds it
+so): measured and not shipped, docs/evaluation.md, round 25. The threshold on P(checkable) is chosen on out-of-fold
 probabilities (folds by article, so no article is scored by a model that saw it): the one with the best F1. Out
 of fold, the fine-tuned classifier's precision stays near 0.75 from 0.3 to 0.7 while its recall falls from 0.85 to
 0.70, so a precision floor of 0.80 would cost much recall for little precision; the figures at the lowest
@@ -63,6 +66,11 @@ class Example:
     kind: str | None
     core: bool
     reworded: bool = False  # a rewording of a labelled line: trained on, never scored
+    context: str = ""  # the line before it in its article ("" for the first line and the seed sentences)
+
+    def input(self, context: bool) -> str | tuple[str, str]:
+        """What the classifier reads: the line, or with ``context`` the pair (the line before, the line)."""
+        return (self.context, self.text) if context else self.text
 
 
 def web_examples(split: str = "dev") -> list[Example]:
@@ -70,11 +78,13 @@ def web_examples(split: str = "dev") -> list[Example]:
     chosen = set(json.loads((WEB / "split.json").read_text(encoding="utf-8"))[split])
     out = []
     for path in sorted((WEB / "labels").glob("*.jsonl")):
+        before = ""
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if row["article"] in chosen:
                 out.append(Example(row["article"], row["quote"], bool(row["checkable"]), row.get("claim_type"),
-                                   bool(row.get("core"))))
+                                   bool(row.get("core")), context=before))
+            before = row["quote"]
     return out
 
 
@@ -95,7 +105,7 @@ def reworded_examples(examples: list[Example], path: Path = REWORDINGS) -> list[
             raise ValueError(f"{path}:{number}: {row['article']} line {row['line']} is no labelled training line "
                              "(held out, or its label changed): write the rewording again")
         out.append(Example(original.group, row["rewording"], original.checkable, original.kind, original.core,
-                           reworded=True))
+                           reworded=True, context=original.context))
     return out
 
 
@@ -208,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength of the linear heads")
     parser.add_argument("--epochs", type=int, default=None,
                         help=f"fine-tuning epochs (default {FineTuning.epochs}, half that with --rewordings)")
+    parser.add_argument("--context", action="store_true",
+                        help="read each line with the line before it (a sentence pair; BERT-style bases only)")
     parser.add_argument("--rewordings", action="store_true",
                         help="train on a rewording of every development line too (measured, not shipped)")
     parser.add_argument("--learning-rate", type=float, default=None,
@@ -270,8 +282,9 @@ def _fine_tuned(examples: list[Example], args) -> dict:
     from training import claim_detector_encoder as encoder
 
     base = BASES[args.base]
-    settings = FineTuning(epochs=args.epochs, learning_rate=args.learning_rate or base.learning_rate)
-    texts, labels = [e.text for e in examples], [e.checkable for e in examples]
+    settings = FineTuning(epochs=args.epochs, learning_rate=args.learning_rate or base.learning_rate,
+                          context=args.context)
+    texts, labels = [e.input(args.context) for e in examples], [e.checkable for e in examples]
     labelled = [e for e in examples if not e.reworded]
     with tempfile.TemporaryDirectory() as tmp:
         base_dir = encoder.base_directory(base, Path(tmp), args.wheels)
@@ -280,7 +293,7 @@ def _fine_tuned(examples: list[Example], args) -> dict:
         figures = detection_figures(labelled, probability, args.min_precision)
         log.info("fine-tuning on all %d sentences", len(texts))
         model = encoder.fine_tune(base_dir, texts, labels, settings)
-        meta = encoder.build_package(model, base_dir, args.package, [e.text for e in labelled],
+        meta = encoder.build_package(model, base_dir, args.package, [e.input(args.context) for e in labelled],
                                      figures["all"]["threshold"], settings, figures, base)
     return {**figures, "base": meta["base_model"], "settings": meta["fine_tuning"], "weights": meta["weights"],
             "quantisation": meta["quantisation"],

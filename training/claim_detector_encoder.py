@@ -29,6 +29,8 @@ from training.part_wheels import MPNET_PARTS
 log = logging.getLogger(__name__)
 
 MAX_LENGTH = 96  # word pieces: article sentences are short, and the rare long one is cut
+MAX_PAIR_LENGTH = 128  # the line before and the line (FineTuning.context); the longer of the two is cut first
+Text = str | tuple[str, str]  # a sentence, or (the sentence before it, the sentence)
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,24 @@ class FineTuning:
     weight_decay: float = 0.01
     dropout: float = 0.1
     seed: int = 20261205
+    # read (the line before, the line) as a sentence pair, pooled over the line's own tokens: the line is what is
+    # classified, the line before is what its words attend to (an answer under its question, a reply to a claim)
+    context: bool = False
 
 
 class _Batches:
-    """Word-piece ids of every text, padded into batches on demand."""
+    """Word-piece ids and token types of every text or pair, padded into batches on demand."""
 
-    def __init__(self, texts: Sequence[str], tokenizer_path: Path):
+    def __init__(self, texts: Sequence[Text], tokenizer_path: Path):
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
         tokenizer.no_padding()
-        tokenizer.enable_truncation(MAX_LENGTH)
-        self.ids = [e.ids for e in tokenizer.encode_batch(list(texts))]
+        pairs = any(not isinstance(t, str) for t in texts)
+        tokenizer.enable_truncation(MAX_PAIR_LENGTH if pairs else MAX_LENGTH, strategy="longest_first")
+        encodings = tokenizer.encode_batch([t if isinstance(t, str) else tuple(t) for t in texts])
+        self.ids = [e.ids for e in encodings]
+        self.types = [e.type_ids for e in encodings]
 
     def __call__(self, rows: Sequence[int]):
         import torch
@@ -59,10 +67,12 @@ class _Batches:
         width = max(len(self.ids[i]) for i in rows)
         ids = torch.zeros(len(rows), width, dtype=torch.long)
         mask = torch.zeros_like(ids)
+        types = torch.zeros_like(ids)
         for r, i in enumerate(rows):
             ids[r, :len(self.ids[i])] = torch.tensor(self.ids[i])
             mask[r, :len(self.ids[i])] = 1
-        return ids, mask, torch.zeros_like(ids)
+            types[r, :len(self.ids[i])] = torch.tensor(self.types[i])
+        return ids, mask, types
 
 
 @dataclass(frozen=True)
@@ -104,16 +114,19 @@ def _encoder(config: dict):
                       add_pooling_layer=False)
 
 
-def _classifier(base_dir: Path, dropout: float):
+def _classifier(base_dir: Path, dropout: float, line_only: bool = False):
     import torch
     from safetensors.torch import load_file
 
     config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
     token_types = config.get("model_type") != "mpnet"
+    if line_only and not token_types:
+        raise ValueError(f"{base_dir}: an encoder without token types cannot tell the line from the line before")
 
     class SentenceClassifier(torch.nn.Module):
-        """The encoder, mean-pooled over the real tokens, then one linear logit (checkable). It takes token types
-        like every exported graph and passes them on only to encoders that have them."""
+        """The encoder, mean-pooled over the real tokens (with ``line_only``, over the second text's: token type
+        1), then one linear logit (checkable). It takes token types like every exported graph and passes them on
+        only to encoders that have them."""
 
         def __init__(self):
             super().__init__()
@@ -123,7 +136,7 @@ def _classifier(base_dir: Path, dropout: float):
         def forward(self, input_ids, attention_mask, token_type_ids):
             extra = {"token_type_ids": token_type_ids} if token_types else {}
             states = self.bert(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(states.dtype)
+            mask = (attention_mask * token_type_ids if line_only else attention_mask).unsqueeze(-1).to(states.dtype)
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.dropout(pooled, dropout, training=self.training)
             return self.head(pooled)
@@ -138,15 +151,16 @@ def _classifier(base_dir: Path, dropout: float):
     return model
 
 
-def fine_tune(base_dir: Path, texts: Sequence[str], labels: Sequence[bool], settings: FineTuning = FineTuning()):
-    """A classifier fine-tuned on ``texts`` (True: checkable), the classes weighed to balance."""
+def fine_tune(base_dir: Path, texts: Sequence[Text], labels: Sequence[bool], settings: FineTuning = FineTuning()):
+    """A classifier fine-tuned on ``texts`` (True: checkable; pairs with ``settings.context``), the classes weighed
+    to balance."""
     import torch
 
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     batches = _Batches(texts, base_dir / "tokenizer.json")
     y = np.asarray(labels, dtype=np.float32)
-    model = _classifier(base_dir, settings.dropout)
+    model = _classifier(base_dir, settings.dropout, settings.context)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     per_epoch = math.ceil(len(texts) / settings.batch_size)
     steps = settings.epochs * per_epoch
@@ -172,7 +186,7 @@ def fine_tune(base_dir: Path, texts: Sequence[str], labels: Sequence[bool], sett
     return model.eval()
 
 
-def probabilities(model, base_dir: Path, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+def probabilities(model, base_dir: Path, texts: Sequence[Text], batch_size: int = 64) -> np.ndarray:
     """P(checkable) of each text under a torch model."""
     import torch
 
@@ -184,7 +198,7 @@ def probabilities(model, base_dir: Path, texts: Sequence[str], batch_size: int =
     return np.concatenate(out)[:, 0] if out else np.zeros(0)
 
 
-def out_of_fold(base_dir: Path, texts: Sequence[str], labels: Sequence[bool], folds: Sequence[int],
+def out_of_fold(base_dir: Path, texts: Sequence[Text], labels: Sequence[bool], folds: Sequence[int],
                 settings: FineTuning = FineTuning(), scored: Sequence[bool] | None = None) -> np.ndarray:
     """P(checkable) of every text from a model fine-tuned without its fold; texts not ``scored`` (rewordings) are
     trained on and not scored (NaN)."""
@@ -200,7 +214,7 @@ def out_of_fold(base_dir: Path, texts: Sequence[str], labels: Sequence[bool], fo
     return p
 
 
-def build_package(model, base_dir: Path, out: Path, texts: Sequence[str], threshold: float,
+def build_package(model, base_dir: Path, out: Path, texts: Sequence[Text], threshold: float,
                   settings: FineTuning, figures: dict, base: Base = BASES["minilm"]) -> dict:
     """Export ``model`` to ONNX (``logits``) and ship the smallest graph that changes at most 1% of the decisions at
     ``threshold`` on ``texts``: int8 matrix products and embeddings, int8 matrix products, else fp32; with
@@ -210,12 +224,13 @@ def build_package(model, base_dir: Path, out: Path, texts: Sequence[str], thresh
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(base_dir / "tokenizer.json", out / "tokenizer.json")
+    max_length = MAX_PAIR_LENGTH if settings.context else MAX_LENGTH
     with tempfile.TemporaryDirectory() as tmp:
         graphs = {name: Path(tmp) / f"detector.{name}.onnx" for name in ("int8+embeddings", "int8", "fp32")}
         export_onnx(model, graphs["fp32"], "logits")
         quantise(graphs["fp32"], graphs["int8"])
         quantise(graphs["fp32"], graphs["int8+embeddings"], embeddings=True)
-        p = {name: _sigmoid(OnnxModel.open(path, out / "tokenizer.json", MAX_LENGTH, 1, "logits").run(texts, 32)[:, 0])
+        p = {name: _sigmoid(OnnxModel.open(path, out / "tokenizer.json", max_length, 1, "logits").run(texts, 32)[:, 0])
              for name, path in graphs.items()}
         changed = {name: float(np.mean((p["fp32"] >= threshold) != (p[name] >= threshold))) for name in graphs}
         torch_p = probabilities(model, base_dir, texts)
@@ -225,8 +240,9 @@ def build_package(model, base_dir: Path, out: Path, texts: Sequence[str], thresh
         "name": "exoclaims_claim_detector",
         "base_model": base.description,
         "task": "is this article sentence a checkable assertion (one logit; P = sigmoid)",
+        "input": "pair" if settings.context else "sentence",  # pair: (the sentence before, the sentence)
         "output": "logits",
-        "max_length": MAX_LENGTH,
+        "max_length": max_length,
         "threshold": threshold,
         "fine_tuning": asdict(settings),
         "weights": shipped,

@@ -53,7 +53,8 @@ class OutOfFoldDetector(shipped.ClaimDetector):
 
     def __init__(self, base: shipped.ClaimDetector, readings: dict[str, tuple[float, str | None]]):
         super().__init__(base.classifier, base.threshold,
-                         {"kind_w": base.kind_w, "kind_b": base.kind_b, "encoder": base.encoder_version})
+                         {"kind_w": base.kind_w, "kind_b": base.kind_b, "encoder": base.encoder_version},
+                         base.reads_context)
         self.readings = readings
         self.substituted = 0
 

@@ -1,7 +1,8 @@
 """The learned claim detector: whether a sentence is a checkable assertion, and of which kind.
 
 Whether: all-MiniLM-L6-v2 fine-tuned as a sentence classifier, run as an ONNX graph from the package
-``exoclaims_claim_detector`` with the threshold chosen in training. Which kind: a linear head over the sentence
+``exoclaims_claim_detector`` with the threshold chosen in training; a package whose meta.json says ``"input":
+"pair"`` reads each sentence with the sentence before it. Which kind: a linear head over the sentence
 encoder's embedding and a few cue features, scored here with numpy. Both are trained by
 :mod:`training.claim_detector` (``make models-claims``). The kind weights name the encoder version they were
 trained on; a different encoder is refused rather than scored in the wrong space.
@@ -50,9 +51,11 @@ class Detection:
 
 
 class ClaimDetector:
-    def __init__(self, classifier: OnnxModel, threshold: float, weights: dict[str, np.ndarray]):
+    def __init__(self, classifier: OnnxModel, threshold: float, weights: dict[str, np.ndarray],
+                 reads_context: bool = False):
         self.classifier = classifier
         self.threshold = threshold
+        self.reads_context = reads_context  # the classifier reads (the sentence before, the sentence)
         self.kind_w = weights["kind_w"]
         self.kind_b = weights["kind_b"]
         self.encoder_version = str(weights["encoder"])
@@ -64,11 +67,13 @@ class ClaimDetector:
         classifier = OnnxModel.open(directory / "detector.onnx", directory / "tokenizer.json", int(meta["max_length"]),
                                     output=meta.get("output"))
         with np.load(path) as data:
-            return cls(classifier, float(meta["threshold"]), {key: data[key] for key in data.files})
+            return cls(classifier, float(meta["threshold"]), {key: data[key] for key in data.files},
+                       meta.get("input") == "pair")
 
     def detect(self, texts: list[str], embeddings: np.ndarray, encoder_version: str,
                veto: float = 0.0, threshold: float | None = None) -> list[Detection]:
-        """One detection per text: whether from the text itself, the kind from its embedding by the encoder
+        """One detection per text, the texts being one article's sentences in order: whether from the text (and
+        the one before it, where the classifier reads pairs), the kind from its embedding by the encoder
         ``encoder_version``; below P(checkable) ``veto`` the rules' claim is vetoed (``[nlp] claim_detector_veto``);
         ``threshold`` replaces the trained one (``[nlp] claim_detector_threshold``)."""
         if encoder_version != self.encoder_version:
@@ -76,7 +81,8 @@ class ClaimDetector:
                              f"not {encoder_version}: retrain it (make models-claims)")
         if not texts:
             return []
-        p = 1.0 / (1.0 + np.exp(-self.classifier.run(texts, 16)[:, 0]))
+        read = list(zip([""] + texts[:-1], texts)) if self.reads_context else texts
+        p = 1.0 / (1.0 + np.exp(-self.classifier.run(read, 16)[:, 0]))
         x = np.hstack([embeddings, np.array([cue_features(t) for t in texts], dtype=np.float32)])
         kinds = np.argmax(x @ self.kind_w.T + self.kind_b, axis=1)
         cut = self.threshold if threshold is None else threshold

