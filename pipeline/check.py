@@ -65,21 +65,20 @@ class CheckResult:
     records: int
 
 
-def english_share(text: str) -> float:
-    """The share of the text's words that are common English function words."""
+def _function_word_shares(text: str) -> tuple[float, float]:
+    """The shares of the text's words that are common English function words, and those of French, Spanish,
+    German or Italian."""
     words = [w.casefold() for w in _WORD.findall(text)]
-    return sum(w in _ENGLISH for w in words) / len(words) if words else 0.0
+    if not words:
+        return 0.0, 0.0
+    return sum(w in _ENGLISH for w in words) / len(words), sum(w in _OTHER for w in words) / len(words)
 
 
 def looks_english(text: str) -> bool:
     """English prose, or terse English with no function words of another language; not French, Spanish, German or
     Italian prose, whatever English terms it borrows."""
-    share = english_share(text)
-    if share >= MIN_ENGLISH_SHARE:
-        return True
-    words = [w.casefold() for w in _WORD.findall(text)]
-    other = sum(w in _OTHER for w in words) / len(words) if words else 0.0
-    return share >= MIN_TERSE_ENGLISH_SHARE and other < share / 2
+    english, other = _function_word_shares(text)
+    return english >= MIN_ENGLISH_SHARE or (english >= MIN_TERSE_ENGLISH_SHARE and other < english / 2)
 
 
 def read_article(source: str, settings: Settings) -> Article:
