@@ -7,8 +7,8 @@ headings and sentences, as the pipeline splits them) with the shipped detector's
 thread, in the pipeline's batches, and with each ``--against`` package folder beside it (another detector's
 ``detector.onnx``, ``tokenizer.json`` and ``meta.json``, e.g. an earlier one checked out of git). The best of
 ``--repeats`` passes counts; a graph that reads pairs (meta.json ``"input": "pair"``) is fed each line with the
-line before it, as the pipeline feeds it. The detector reads article sentences only, never abstracts, so its cost grows with the
-articles checked (``exoclaims check``, the nightly's articles) and not with the literature. Results:
+line before it, as the pipeline feeds it. The detector reads article sentences only, never abstracts, so its cost
+grows with the articles checked (``exoclaims check``, the nightly's articles) and not with the literature. Results:
 ``benchmarks/results/detector_speed.json`` and ``benchmarks/results.json``.
 """
 
@@ -42,7 +42,8 @@ def timed(folder: Path, articles: list[list[str]], repeats: int) -> dict:
     pairs = meta.get("input") == "pair"
     inputs = [item for lines in articles for item in (zip([""] + lines[:-1], lines) if pairs else lines)]
     rate = sentences_per_second(model, inputs, BATCH_SIZE, repeats)
-    return {"base_model": meta.get("base_model"), "weights": meta.get("weights"), "input": meta.get("input", "sentence"),
+    return {"base_model": meta.get("base_model"), "weights": meta.get("weights"),
+            "input": meta.get("input", "sentence"),
             "graph_mib": round((folder / "detector.onnx").stat().st_size / 2**20, 1),
             "sentences_per_s": round(rate, 1)}
 

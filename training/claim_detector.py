@@ -3,7 +3,7 @@
     python -m training.claim_detector KINDS.npz --package DIR [--base mpnet|minilm] [--report REPORT.json]
     python -m training.claim_detector KINDS.npz --kinds-only        (the kind head alone: no torch)
     python -m training.claim_detector ... --rewordings              (with a rewording of every line: measured, not shipped)
-    python -m training.claim_detector ... --context                 (each line read with the line before: measured, not shipped)
+    python -m training.claim_detector ... --context                 (with the line before: measured, not shipped)
 
 - **checkable**: a pretrained encoder (``--base``: all-mpnet-base-v2 or all-MiniLM-L6-v2) fine-tuned as a sentence
   classifier (:mod:`training.claim_detector_encoder`), shipped as an ONNX graph in the package

@@ -401,7 +401,9 @@ def article_intervals(results: list[AssertionResult], draws: int = BOOTSTRAP_DRA
 
     def interval(values: np.ndarray) -> list[float] | None:
         values = values[np.isfinite(values)]
-        return [round(float(v), 4) for v in np.percentile(values, [tail, 100 - tail], method="nearest")] if values.size else None
+        if not values.size:
+            return None
+        return [round(float(v), 4) for v in np.percentile(values, [tail, 100 - tail], method="nearest")]
 
     return {"method": "cluster bootstrap over articles", "level": level, "draws": draws, "articles": len(articles),
             **{name: interval(values) for name, values in figures.items()}}

@@ -30,7 +30,8 @@ def test_each_line_carries_the_line_before_it_in_its_article():
     rows = [json.loads(line) for line in (FIXTURES / "web_articles" / "labels" / f"{first.group}.jsonl").open()]
     mine = [e for e in web if e.group == first.group]
     assert [e.context for e in mine] == [""] + [r["quote"] for r in rows[:-1]]
-    assert mine[1].input(context=True) == (rows[0]["quote"], rows[1]["quote"]) and mine[1].input(False) == rows[1]["quote"]
+    assert mine[1].input(context=True) == (rows[0]["quote"], rows[1]["quote"])
+    assert mine[1].input(context=False) == rows[1]["quote"]
     assert all(e.context == "" for e in recipe.seed_examples())
 
 
