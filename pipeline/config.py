@@ -184,9 +184,14 @@ def _path(value: str | os.PathLike, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def _optional_float(value: str | float | None) -> float | None:
-    """A number from the file or the environment; absent or empty is None."""
-    return None if value is None or value == "" else float(value)
+def _optional_float(value: str | float | None, name: str) -> float | None:
+    """A number from the file or the environment; absent or empty is None; anything else names the setting."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
 
 
 def load_settings(path: str | os.PathLike | None = None, env: dict | None = None) -> Settings:
@@ -246,7 +251,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         claim_detector_veto=float(env.get("EXOCLAIMS_CLAIM_DETECTOR_VETO",
                                           nlp_raw.get("claim_detector_veto", NlpSettings.claim_detector_veto))),
         claim_detector_threshold=_optional_float(env.get("EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD",
-                                                         nlp_raw.get("claim_detector_threshold"))),
+                                                         nlp_raw.get("claim_detector_threshold")),
+                                                 "[nlp] claim_detector_threshold"),
     )
     sto = raw.get("storage", {})
     storage = StorageSettings(

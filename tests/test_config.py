@@ -56,6 +56,8 @@ def test_the_detector_threshold_is_the_trained_one_unless_set_and_never_below_th
     assert load_settings(path, env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "0.5"}).nlp.claim_detector_threshold == 0.5
     with pytest.raises(ValueError, match=r"claim_detector_threshold must be in \(0, 1\)"):
         load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "0"})
+    with pytest.raises(ValueError, match=r"\[nlp\] claim_detector_threshold must be a number, not 'low'"):
+        load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "low"})
     with pytest.raises(ValueError, match="would drop the rules' claim on a sentence the detector calls checkable"):
         load_settings(env={"EXOCLAIMS_CLAIM_DETECTOR_THRESHOLD": "0.2"})  # the veto stays 0.3
 

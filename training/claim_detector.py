@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheels", type=Path, default=PROJECT_ROOT / "training" / ".base" / "wheels",
                         help="the folder holding the base's part wheels (mpnet)")
     args = parser.parse_args(argv)
+    if args.context and args.base == "mpnet":
+        parser.error("--context needs token types to tell the line from the line before: all-mpnet-base-v2 has none")
     if args.epochs is None:
         args.epochs = FineTuning.epochs // 2 if args.rewordings else FineTuning.epochs
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -24,13 +24,13 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.nlp.encoder import Text  # a sentence, or (the sentence before it, the sentence)
 from training.part_wheels import MPNET_PARTS
 
 log = logging.getLogger(__name__)
 
 MAX_LENGTH = 96  # word pieces: article sentences are short, and the rare long one is cut
 MAX_PAIR_LENGTH = 128  # the line before and the line (FineTuning.context); the longer of the two is cut first
-Text = str | tuple[str, str]  # a sentence, or (the sentence before it, the sentence)
 
 
 @dataclass(frozen=True)

@@ -380,12 +380,15 @@ def _judged_lines(results: list[AssertionResult]) -> dict[tuple[str, int], bool]
 def article_intervals(results: list[AssertionResult], draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED,
                       level: float = 0.95) -> dict | None:
     """Percentile intervals of the headline figures over resamples of whole articles (see the module docstring)."""
-    articles = sorted({r.article for r in results})
+    by_article: dict[str, list[AssertionResult]] = {}
+    for r in results:
+        by_article.setdefault(r.article, []).append(r)
+    articles = sorted(by_article)
     if len(articles) < 2:
         return None
     rows = []
     for article in articles:
-        mine = [r for r in results if r.article == article]
+        mine = by_article[article]
         checkable = [r for r in mine if r.checkable]
         judged = _judged_lines(mine)
         rows.append((len(checkable), sum(r.correct for r in checkable), sum(_judged(r) for r in checkable),

@@ -62,6 +62,13 @@ def test_a_rewording_of_no_labelled_training_line_is_refused(tmp_path):
         recipe.reworded_examples(web, changed)
 
 
+def test_reading_the_line_before_is_refused_for_a_base_without_token_types(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        recipe.main([str(tmp_path / "kinds.npz"), "--context", "--base", "mpnet"])
+    assert exit_.value.code == 2 and "all-mpnet-base-v2 has none" in capsys.readouterr().err
+    assert not (tmp_path / "kinds.npz").exists()
+
+
 def test_rewordings_are_trained_on_but_never_scored_out_of_fold():
     texts = ["Exosomes raise hair density.", "Book a visit.", "PRP thickens hair.", "Call us today.",
              "Exosomes are not FDA approved.", "See our gallery."]
