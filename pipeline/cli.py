@@ -446,6 +446,16 @@ def cmd_screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--db", metavar="FILE", default=None,
+                        help=f"DuckDB file {what}, opened read-only (default: the configured one, or $EXOCLAIMS_DB)")
+
+
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=float, default=120, metavar="SECONDS",
+                        help="how long to wait while a run holds the file (default 120)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exoclaims", description=__doc__)
     parser.add_argument("--config", default=None, help="TOML config (default config/pipeline.toml or $EXOCLAIMS_CONFIG)")
@@ -488,10 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     verdicts.add_argument("file", help="gold labels, one JSON object per line; or a folder of such files")
     verdicts.add_argument("--split", metavar="NAME", default=None,
                           help="only the articles a split.json beside the gold files lists under NAME (dev, heldout)")
-    verdicts.add_argument("--db", metavar="FILE", default=None,
-                          help="DuckDB file to score, opened read-only (default: the configured one, or $EXOCLAIMS_DB)")
-    verdicts.add_argument("--wait", type=float, default=120, metavar="SECONDS",
-                          help="how long to wait while a run holds the file (default 120)")
+    _db_option(verdicts, "to score")
+    _wait_option(verdicts)
     verdicts.set_defaults(fn=cmd_eval_verdicts)
     paraphrases = eval_sub.add_parser(
         "paraphrases", help="do verdicts survive rewording? Each assertion of a JSONL file (id, title, previous, "
@@ -499,8 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                             "literature, as `check` does: the share of rewordings that keep the verdict, and which "
                             "move it up or down, as JSON (tests/fixtures/paraphrases/)")
     paraphrases.add_argument("file", help="assertions and their rewordings, one JSON object per line")
-    paraphrases.add_argument("--db", metavar="FILE", default=None,
-                             help="DuckDB file holding the literature, opened read-only (default: the configured one)")
+    _db_option(paraphrases, "holding the literature")
     paraphrases.add_argument("--moved", metavar="FILE", help="write each rewording that moved the verdict here, one "
                              "JSON object a line (original, rewording, both verdicts and reasons)")
     paraphrases.set_defaults(fn=cmd_eval_paraphrases)
@@ -521,9 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--out", metavar="FILE", default=None, help="write there instead of to stdout")
     check.add_argument("--save", action="store_true",
                        help="also keep the article in the articles folder, so the next run stores it and its verdicts")
-    check.add_argument("--db", metavar="FILE", default=None, help="DuckDB file to read (default: the configured one)")
-    check.add_argument("--wait", type=float, default=120, metavar="SECONDS",
-                       help="how long to wait while a run holds the file (default 120)")
+    _db_option(check, "holding the literature")
+    _wait_option(check)
     check.add_argument("--max-width", type=int, default=70, help="table column width (default 70)")
     check.set_defaults(fn=cmd_check)
     models = sub.add_parser("models", help="the statistical NLP models")
@@ -548,8 +554,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="a value for $NAME in the SQL (repeatable)")
     query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
     query.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout (parquet: required)")
-    query.add_argument("--wait", type=float, default=120, metavar="SECONDS",
-                       help="how long to wait while a run holds the file (default 120)")
+    _wait_option(query)
     query.add_argument("--max-width", type=int, default=60, help="table format: cut longer cells (default 60)")
     query.set_defaults(fn=cmd_query)
     search = sub.add_parser(
@@ -561,8 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--limit", type=int, default=10, help="records to show (default 10)")
     search.add_argument("--format", choices=("table", "csv", "json"), default="table")
     search.add_argument("--max-width", type=int, default=60, help="table format: cut longer cells (default 60)")
-    search.add_argument("--wait", type=float, default=120, metavar="SECONDS",
-                        help="how long to wait while a run holds the file (default 120)")
+    _wait_option(search)
     search.set_defaults(fn=cmd_search)
     export = sub.add_parser(
         "export", help="stored records as RIS, BibTeX or CSV with design, evidence level, screening decision and "
@@ -573,8 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", metavar="PATH", help="file (directory for 'all'); default stdout")
     export.add_argument("--included-only", action="store_true",
                         help="only records screened 'include' (default: every stored record)")
-    export.add_argument("--wait", type=float, default=120, metavar="SECONDS",
-                        help="how long to wait while a run holds the file (default 120)")
+    _wait_option(export)
     export.set_defaults(fn=cmd_export)
     screen = sub.add_parser(
         "screen", help="record screening decisions: exoclaims screen PMID [PMID ...] include|exclude|maybe|clear",
@@ -586,8 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     screen.add_argument("--reviewer", help="who decided (default: the login name)")
     screen.add_argument("--from-csv", metavar="FILE", help="import decisions from a CSV")
     screen.add_argument("--allow-unknown", action="store_true", help="accept PMIDs that are not stored records")
-    screen.add_argument("--wait", type=float, default=120, metavar="SECONDS",
-                        help="how long to wait while a run holds the file (default 120)")
+    _wait_option(screen)
     screen.set_defaults(fn=cmd_screen)
     args = parser.parse_args(argv)
     return args.fn(args)
