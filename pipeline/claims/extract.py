@@ -72,6 +72,13 @@ NO_EFFECT = re.compile(r"\b(no (significant )?(effect|difference|change|improvem
                        r"failed to|not (significantly )?(improve|increase|change|affect|differ))\b", re.I)
 # "increased interest", "growing demand": the market, not an effect of the treatment
 NOT_AN_EFFECT = {"interest", "demand", "popularity", "attention", "awareness", "curiosity", "adoption"}
+# "a Wnt pathway inhibitor reduced the effects of DPC-Exos": a blocking experiment that undoes the vesicles' effect,
+# not an effect of theirs that goes down
+BLOCKED_EFFECT = re.compile(r"\b(inhibitors?|antagonists?|blockers?|blockade|knock-?down|knocking down|silencing|"
+                            r"neutrali[sz]ing antibod(y|ies)|si-?RNAs?)\b[^.;]{0,60}?\b(?P<verb>reduced|reduces|abolished|"
+                            r"blocked|attenuated|reversed|abrogated|diminished|suppressed|inhibited|prevented|eliminated|"
+                            r"weakened|decreased)\s+(the\s+|these\s+|their\s+|its\s+)?([\w-]+\s+)?(effects?|actions?|"
+                            r"abilit(y|ies)|capacit(y|ies)|benefits?)\b", re.I)
 CLAIM_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "recommendation", "background")
 
 INTERVENTION_LABELS = ("VESICLE", "TREATMENT")
@@ -193,6 +200,9 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     direction_positions = [i for i, lem in enumerate(lemmas) if (lem in INCREASE or lem in DECREASE)
                            and not (i + 1 < len(words) and words[i + 1] in NOT_AN_EFFECT)]
     first_direction = direction_positions[0] if direction_positions else None
+    blocked = BLOCKED_EFFECT.search(stripped) if first_direction is not None else None
+    if blocked and blocked.start("verb") <= matches[first_direction].start() < blocked.end("verb"):
+        first_direction = None
     cue_at = matches[first_direction].start() if first_direction is not None else -1
     main_clause = _outside_negation_scope(
         stripped, [(start, end) for start, end in relative_clauses if not start <= cue_at < end])

@@ -57,6 +57,11 @@ DOUBTED_EVIDENCE = re.compile(r"\b(limited|lack(ing|s)?|insufficient|scarce|few|
                               r"(\s+[\w-]+){0,4}?\s+(data|studies|study|evidence|trials?|research)\b|"
                               r"\b(evidence|data|studies|trials)\b(\s+[\w-]+){0,6}?\s+(is|are|remains?) "
                               r"(still )?(lacking|limited|insufficient|scarce|needed)\b", re.I)
+# a study's null result ("a 2021 trial found no benefit over placebo"): an effect claim of no effect, not a claim
+# that evidence is missing
+NULL_RESULT = re.compile(r"\b(found|finds?|showed|shows?|reported|reports?|observed|saw|demonstrated)\b(\s+[\w-]+){0,2}?"
+                         r"\s+(no|little|not any)\s+(significant\s+|meaningful\s+|measurable\s+|clear\s+|real\s+)?"
+                         r"(benefits?|effects?|differences?|improvements?|changes?|gains?|advantages?)\b", re.I)
 LONG_TERM = re.compile(r"\blong[- ]term\b", re.I)
 RIGOROUS = re.compile(r"\b(rigorous|large|randomi[sz]ed|controlled|well-designed|high-quality|definitive)\b", re.I)
 NOT_SAFE = re.compile(r"\b(not|never|no longer) (be )?(safe|well[- ]tolerated|tolerated)\b|\bunsafe\b", re.I)
@@ -158,7 +163,7 @@ class AlignedSimilarities:
 def benefit(claim: Claim) -> int | None:
     """+1 when the claim says the intervention helps its outcome, -1 when it harms it, 0 for "no
     effect", None when it asserts no direction."""
-    if claim.claim_type == "evidence" and claim.polarity == "negated":
+    if claim.claim_type == "evidence" and claim.polarity == "negated" and not reports_null_result(claim):
         return None  # "no rigorous studies show ...": absence of evidence, not evidence of no effect
     if claim.direction == "no-effect":
         return 0
@@ -195,8 +200,15 @@ def safety_view(claim: Claim) -> Literal["safe", "harm"] | None:
 
 @functools.lru_cache(maxsize=None)  # per pair, on the same article claim each time; emptied with safety_view
 def doubts_evidence(claim: Claim) -> bool:
-    """Claims that evidence is missing or thin: "no rigorous human studies", "limited long-term data"."""
-    return claim.claim_type == "evidence" and (claim.polarity == "negated" or bool(DOUBTED_EVIDENCE.search(claim.sentence)))
+    """Claims that evidence is missing or thin: "no rigorous human studies", "limited long-term data"; not a study's
+    null result ("the trial found no benefit")."""
+    return claim.claim_type == "evidence" and not reports_null_result(claim) \
+        and (claim.polarity == "negated" or bool(DOUBTED_EVIDENCE.search(claim.sentence)))
+
+
+def reports_null_result(claim: Claim) -> bool:
+    """Whether a claim reports that a study found no effect (:data:`NULL_RESULT`)."""
+    return claim.direction == "no-effect" and bool(NULL_RESULT.search(claim.sentence))
 
 
 @functools.lru_cache(maxsize=None)
@@ -250,7 +262,8 @@ def fact_stance(article: Claim, lit: LiteratureClaim) -> FactStance:
     human_needed = requires_human_evidence(article)
     if doubts_evidence(article):
         return _evidence_existence_stance(article, lit)
-    if human_needed and doubts_evidence(claim) and lit.design in ("systematic_review", "narrative_review"):
+    if human_needed and doubts_evidence(claim) and lit.design in ("systematic_review", "narrative_review") \
+            and not reports_null_result(article):
         return FactStance("contradicts", f"the {lit.design.replace('_', ' ')} finds human evidence lacking")
     if human_needed and lit.design not in HUMAN_DESIGNS:
         return FactStance("unrelated", f"{lit.design.replace('_', ' ')} evidence cannot support a claim about "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Iterable, Literal
 
 from pipeline.compare.domain import Domain, Hierarchy, Statement, load
-from pipeline.compare.evidence import requires_human_evidence, safety_view
+from pipeline.compare.evidence import reports_null_result, requires_human_evidence, safety_view
 from pipeline.records import Claim
 
 Population = Literal["people", "animals", "cells", "unstated"]
@@ -249,7 +249,8 @@ def _safety(claim: Claim, domain: Domain) -> Literal["safe", "harm"] | None:
 
 def _asserts(claim: Claim, outcomes: tuple[str, ...], safety: str | None, domain: Domain) -> Asserts:
     text = claim.sentence
-    if domain.evidence_absence.search(text) or (claim.claim_type == "evidence" and claim.polarity == "negated"):
+    if domain.evidence_absence.search(text) or (claim.claim_type == "evidence" and claim.polarity == "negated"
+                                                 and not reports_null_result(claim)):
         return "evidence_lacking"
     main = outcomes[0].split("/")[0] if outcomes else None
     # a compound claim is about what it names first: "may promote regrowth ... with a favourable safety profile"

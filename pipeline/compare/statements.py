@@ -321,6 +321,13 @@ def decide_statement(claim: Claim, assertion: Frame, evidence: StatementEvidence
                         "it names no time a study could check" if weeks is None
                         else f"no human study of {_name(family, domain)} reports an effect with its follow-up")
     earliest, latest = weeks
+    lasting = kind.extra.get("lasting")
+    if lasting is not None and lasting.search(claim.sentence):
+        # how long results last: a study that followed people that long and still reports the effect
+        held = [e for e in relevant if e.follow_up_weeks >= earliest]
+        return _verdict(claim, kind, "supported", [_effect_fact(e, kind, records) for e in held], (), n_links,
+                        f"human studies followed people for {earliest:g} weeks or more" if held
+                        else f"no human study followed people for {earliest:g} weeks")
     after = kind.extra.get("onset_after")
     if after is not None and after.search(claim.sentence):
         earlier = [e for e in relevant if e.seen_by_weeks < earliest]

@@ -29,6 +29,19 @@ def test_negated_effect_is_no_effect():
     assert facts.polarity == "negated" and facts.direction == "no-effect"
 
 
+def test_a_blocking_experiment_undoing_the_effect_is_no_decrease_by_the_intervention():
+    dpc = Mention(70, "CELL_TYPE", "EXO:dermal_papilla_cells")
+    blocked = analyse_sentence("The application of a Wnt pathway inhibitor reduced the effects of DPC-Exos on "
+                               "fibroblasts and wound healing.", [EXO, dpc])
+    assert blocked is None or blocked.direction == "none"
+    # the vesicles' own effect, and a decrease they cause, keep their direction
+    promoted = analyse_sentence("Exosomes promoted hair growth, and a Wnt inhibitor reduced the effects of the "
+                                "exosomes.", [EXO, GROWTH])
+    assert promoted.direction == "increase"
+    lowered = analyse_sentence("Exosomes reduced the inflammation that blockers of androgen could not.", [EXO, GROWTH])
+    assert lowered.direction == "decrease"
+
+
 def test_not_only_is_not_a_negation():
     facts = analyse_sentence("Exosomes not only promote hair growth but also thicken hair.", [EXO, GROWTH])
     assert facts.polarity == "affirmed"

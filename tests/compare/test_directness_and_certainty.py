@@ -438,3 +438,28 @@ def test_a_mechanism_that_names_no_outcome_is_not_shown_by_a_clinical_study():
     assert af.asserts == "mechanism" and not af.outcomes
     fit = directness(af, ef)
     assert not fit.addresses and fit.reasons == ("the mechanism claimed names nothing the record measured",)
+
+
+def test_one_study_named_by_its_year_is_supported_by_its_record_whatever_reviews_say_of_the_field():
+    dated = assertion("A 2023 pilot study in people found that exosome injections increased hair density after "
+                      "12 weeks.")
+    assert dated[1].single_study
+    v = verdict(dated, DENSITY, LACKING)
+    assert (v.verdict, v.supporting_pmids, v.contradicting_pmids) == ("supported", ("39174804",), ())
+    # the same result claimed for the field is weighed against the reviews
+    field = assertion("Studies in people found that exosome injections increased hair density.")
+    assert not field[1].single_study
+    assert verdict(field, DENSITY, LACKING).verdict == "mixed"
+
+
+def test_a_trial_that_found_no_benefit_is_an_effect_claim_not_missing_evidence():
+    null = assertion("A 2021 randomized trial found no benefit of exosomes over placebo for hair density.",
+                     claim_type="evidence", direction="no-effect", polarity="negated")
+    assert null[1].asserts == "effect"
+    # the facts of the links (test_evidence_and_verdicts): the study that found the benefit contradicts, the review
+    # has no direction to compare; a review calling the evidence lacking does not weigh for or against one study
+    v = verdict(null, DENSITY, LACKING, stances=["contradicts", "unrelated"])
+    assert v.verdict == "contradicted" and v.contradicting_pmids == ("39174804",) and not v.supporting_pmids
+    gap = assertion("No randomized trial has shown a benefit of exosomes for hair density.", claim_type="evidence",
+                    direction="no-effect", polarity="negated")
+    assert gap[1].asserts == "evidence_lacking"

@@ -3,7 +3,7 @@
 import pytest
 
 from pipeline.compare.evidence import (
-    LiteratureClaim, benefit, cited_journal, fact_stance, link_claim, link_evidence, safety_view,
+    LiteratureClaim, benefit, candidates, cited_journal, fact_stance, link_claim, link_evidence, safety_view,
 )
 from pipeline.compare.study_design import DESIGN_PHRASES, EVIDENCE_LEVELS
 from pipeline.compare.verdicts import conflict_reason, decide_verdict, decide_verdicts, find_conflicts
@@ -69,6 +69,24 @@ def test_same_direction_supports_and_no_effect_contradicts():
     article = claim("Exosomes promote hair growth.")
     assert fact_stance(article, MOUSE_GROWTH).stance == "supports"
     assert fact_stance(article, RCT_NO_EFFECT).stance == "contradicts"
+
+
+def test_a_trial_that_found_no_benefit_is_contradicted_by_one_that_found_it_not_supported_by_missing_evidence():
+    null = claim("A 2021 randomized trial found no benefit of exosomes over placebo for hair density.", "evidence",
+                 polarity="negated", outcome=DENSITY, direction="no-effect")
+    assert benefit(null) == 0
+    assert fact_stance(null, RCT_GROWTH).stance == "contradicts"
+    assert fact_stance(null, REVIEW_LACKING).stance is None
+    # absence of evidence stays what it was
+    absent = claim("No randomized trial has shown that exosomes increase hair density.", "evidence",
+                   polarity="negated", outcome=DENSITY, direction="no-effect")
+    assert benefit(absent) is None and fact_stance(absent, REVIEW_LACKING).stance == "supports"
+
+
+def test_less_greying_is_a_benefit_that_hair_growth_studies_do_not_speak_to():
+    greying = claim("Exosomes can also reduce hair greying.", outcome="EXO:hair_greying", direction="decrease")
+    assert benefit(greying) == 1
+    assert candidates(greying, [RCT_GROWTH, MOUSE_GROWTH]) == []
 
 
 def test_clinical_evidence_claims_are_not_supported_by_mouse_studies():

@@ -130,6 +130,8 @@ def test_evidence_frames_carry_design_size_control_follow_up_and_doubt():
     ("Clinics often say that exosomes act at the level of the cell to improve skin texture.", "how popular it is"),
     # a claim that names clinics in passing is still a claim
     ("Exosome treatment is broadly regarded as safe, especially at reputable clinics like ours.", None),
+    ("Experts say exosomes could eventually become a useful treatment for hair loss.", "speculation about the future"),
+    ("Exosomes may one day replace hair transplants.", "speculation about the future"),
 ])
 def test_a_clinics_own_practice_the_article_itself_and_what_others_promote_are_not_checkable(sentence, reason):
     assert frame(sentence, direction="none").not_checkable_reason == reason
@@ -204,7 +206,21 @@ def test_a_treatment_used_with_another_needs_a_record_of_that_combination():
     ("However, there is considerable dispute over their safety.", "safety", "safety", "harm"),
     ("Their safety, however, is highly contested.", "safety", "safety", "harm"),
     ("Serious concerns, both safety-related and ethical, are raised by this.", "safety", "safety", "harm"),
+    # harms patients reported
+    ("Several patients have reported lumps and redness at the injection sites.", "safety", "safety", "harm"),
 ])
 def test_the_same_gap_or_harm_in_other_words(sentence, claim_type, asserts, safety):
     f = frame(sentence, claim_type=claim_type, direction="none")
     assert f.asserts == asserts and safety in ("any", f.safety)
+
+
+def test_a_denied_report_of_harm_is_no_harm():
+    denied = frame("No patients reported swelling or redness after the injections.", claim_type="safety",
+                   direction="none", polarity="negated")
+    assert denied.safety == "safe"
+
+
+def test_greying_is_an_outcome_of_its_own_not_hair_growth():
+    greying = frame("Exosomes can also reduce hair greying.", claim_type="efficacy", direction="decrease")
+    assert greying.outcomes and all(o.split("/")[0] == "hair_colour" for o in greying.outcomes)
+

@@ -342,6 +342,16 @@ def test_a_time_course_is_checked_against_the_follow_up_of_human_studies_that_sh
     assert verdicts["a3"].verdict == "not addressed"
 
 
+def test_how_long_results_last_is_checked_against_how_long_human_studies_followed_people():
+    # the trial saw its effect in a 24-week follow-up: results lasting 12-18 months are beyond it, three months not
+    long = _claim("a1", "Results typically last 12 to 18 months.", "time_course")
+    short = _claim("a2", "The benefits last for at least three months.", "time_course", idx=1)
+    verdicts, _ = judged(long, short)
+    assert verdicts["a1"].verdict == "not addressed" and "no human study followed people for 52.1 weeks" in \
+        verdicts["a1"].reason
+    assert verdicts["a2"].verdict == "supported" and verdicts["a2"].supporting_pmids == ("90000032",)
+
+
 def test_a_time_course_is_checked_against_the_earliest_time_a_study_reports_the_effect():
     onset = _claim("a1", "New hair can be expected to begin growing at about the fourth month.", "time_course")
     stage = _claim("a2", "A second stage of cell reprogramming begins after 6-8 weeks.", "time_course", idx=1)
