@@ -6,7 +6,10 @@ An evidence frame (:mod:`pipeline.compare.frames`) *addresses* an assertion fram
   claim, a hair study does not speak to what vesicles contain; a general hair-growth claim is answered by
   density, count, thickness or anagen studies (``covers`` in config/lexicon/evidence.toml);
 - the same population where the assertion names one: animal and cell studies do not answer a claim about
-  patients (a claim that names none is answered by them at the preclinical tier);
+  patients (a claim that names none is answered by them at the preclinical tier), nor a study in people a claim
+  of what was found in mice;
+- the same form of hair loss where the assertion names one: a study of pattern hair loss does not answer a claim
+  about alopecia areata (``[conditions]``; one marked ``only`` is answered by records about it alone);
 - the same intervention family: a secretome or conditioned-media trial is not an exosome trial;
 - the comparator the assertion names ("lower risk than medications" needs a record that compares with
   medications; placebo-controlled is not that comparison);
@@ -91,6 +94,15 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
         # "counters hair loss by facilitating cell-to-cell communication": a clinical study measures the outcome,
         # not how it came about
         stops.append("a clinical outcome does not show the mechanism claimed")
+    if assertion.condition and evidence.condition != assertion.condition \
+            and (evidence.condition is not None or domain.condition(assertion.condition).only):
+        # "exosomes calm the immune attack in alopecia areata" is not shown by a study of pattern hair loss
+        about = domain.condition(evidence.condition).name if evidence.condition else "hair loss in general"
+        stops.append(f"a study of {about} is not about {domain.condition(assertion.condition).name}")
+    # what was found in mice is not what a trial in people shows
+    if assertion.population in ("animals", "cells") and evidence.population == "people" \
+            and assertion.asserts in ("effect", "mechanism"):
+        stops.append(f"a study in people does not show what was found in {assertion.population}")
     if assertion.population == "people" and evidence.population in ("animals", "cells"):
         stops.append(f"{'an animal' if evidence.population == 'animals' else 'a cell'} study does not show what "
                      "happens in people")

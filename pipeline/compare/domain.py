@@ -63,6 +63,16 @@ class Hierarchy:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A form of hair loss a claim can be about ([conditions] of the domain file)."""
+
+    key: str
+    name: str
+    pattern: re.Pattern
+    only: bool  # a claim about it is answered only by records about it, not by those of hair loss in general
+
+
+@dataclass(frozen=True)
 class Statement:
     """A kind of statement about the field ("no exosome product is approved") that only records stating the same
     kind of fact speak to (``[statements.*]``; :mod:`pipeline.compare.statements`)."""
@@ -126,6 +136,16 @@ class Domain:
     combination_cue: re.Pattern | None = None
     # families whose mention makes an article's unnamed claims about ``same_intervention`` (comparison.article_topic)
     topic_families: tuple[str, ...] = ()
+    # forms of hair loss: a claim about one is not answered by records about another
+    conditions: tuple[Condition, ...] = ()
+
+    def condition(self, key: str) -> Condition:
+        return next(c for c in self.conditions if c.key == key)
+
+    def condition_of(self, text: str) -> str | None:
+        """The one condition a text names, None where it names none or several ("unlike AGA, AA is autoimmune")."""
+        named = [c.key for c in self.conditions if c.pattern.search(text)]
+        return named[0] if len(named) == 1 else None
 
     @functools.cached_property
     def intervention_concepts(self) -> frozenset[str]:
@@ -222,6 +242,8 @@ def parse(text: str) -> Domain:
         time_units={k: float(v) for k, v in time["units"].items()},
         long_term_weeks=float(time.get("long_term_weeks", 52)),
         populations={k: _compile(v) for k, v in raw["populations"].items()},
+        conditions=tuple(Condition(key, table.get("name", key.replace("_", " ")), _compile(table["pattern"]),
+                                   bool(table.get("only", False))) for key, table in raw.get("conditions", {}).items()),
         control_arm=_compile(evidence["control_arm"]),
         sponsor=_compile(evidence["sponsor"]),
         lacking=_compile(evidence["lacking"]),

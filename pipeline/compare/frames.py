@@ -75,6 +75,8 @@ class Frame:
     # article claims only: the kind of statement about the field it makes ("approval", "quality" ...: [statements]
     # of the domain file), judged only by records that state the same kind of fact
     statement: str | None = None
+    # the form of hair loss it is about ("alopecia_areata"): the sentence's, else (evidence) its record's title
+    condition: str | None = None
 
     @property
     def outcome(self) -> str | None:
@@ -365,6 +367,7 @@ def assertion_frame(claim: Claim, concepts: Iterable[str] = (), default_interven
         single_study=bool(domain.single_study.search(text)),
         direction=_implied_direction(claim, outcomes, domain),
         statement=statement_kind(claim, asserts, reason is None, domain, outcomes, comparator),
+        condition=domain.condition_of(text),
     )
 
 
@@ -393,6 +396,7 @@ class RecordFrame:
     controlled: bool
     sponsor: bool
     reviews_randomised: bool
+    condition: str | None = None  # named in the title
 
 
 def record_frame(record: RecordFacts, domain: Domain | None = None) -> RecordFrame:
@@ -406,6 +410,8 @@ def record_frame(record: RecordFacts, domain: Domain | None = None) -> RecordFra
         controlled=record.design == "rct" or bool(domain.control_arm.search(whole)),
         sponsor=bool(domain.sponsor.search(whole)),
         reviews_randomised=record.design == "systematic_review" and bool(re.search(r"\brandomi[sz]ed\b", whole, re.I)),
+
+        condition=domain.condition_of(record.title),
     )
 
 
@@ -457,6 +463,7 @@ def evidence_frame(claim: Claim, record: RecordFacts, concepts: Iterable[str] = 
         sample_size=record.sample_size,
         controlled=whole_record.controlled,
         sponsor=whole_record.sponsor,
+        condition=domain.condition_of(text) or whole_record.condition,
         lacking=bool(domain.lacking.search(text)),
         reviews_randomised=whole_record.reviews_randomised,
     )

@@ -80,7 +80,7 @@ VERDICT_COLUMNS = ("claim_id", "verdict", "best_evidence_level", "best_design", 
 FRAME_COLUMNS = ("claim_id", "source", "checkable", "not_checkable_reason", "asserts", "outcomes", "population",
                  "intervention", "comparator", "long_term", "follow_up_weeks", "strength", "safety", "claims_studies",
                  "single_study", "pmid", "design", "sample_size", "controlled", "sponsor", "lacking",
-                 "reviews_randomised", "finding", "domain_version", "statement")
+                 "reviews_randomised", "finding", "domain_version", "statement", "condition")
 _CHUNK_ROWS = 50_000
 
 
@@ -159,7 +159,8 @@ def write_comparison(con: duckdb.DuckDBPyConnection, comparison: Comparison, fin
                     [(f.claim_id, "pubmed" if f.pmid else "article", f.checkable, f.not_checkable_reason, f.asserts,
                       list(f.outcomes), f.population, f.intervention, f.comparator, f.long_term, f.follow_up_weeks,
                       f.strength, f.safety, f.claims_studies, f.single_study, f.pmid, f.design, f.sample_size,
-                      f.controlled, f.sponsor, f.lacking, f.reviews_randomised, f.finding, version, f.statement)
+                      f.controlled, f.sponsor, f.lacking, f.reviews_randomised, f.finding, version, f.statement,
+                      f.condition)
                      for f in comparison.frames.values()])
         insert_rows(con, "article_conflict_pairs", ("claim_id_a", "claim_id_b", "article_id_a", "article_id_b",
                                                     "reason"),

@@ -406,6 +406,13 @@ def _frame_statements(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE claim_frames ADD COLUMN statement VARCHAR")
 
 
+@migration(12, "the form of hair loss a claim is about")
+def _frame_conditions(con: duckdb.DuckDBPyConnection) -> None:
+    # alopecia_areata, androgenetic_alopecia ([conditions] of config/lexicon/evidence.toml): a claim about one is not
+    # answered by records about another; NULL where a claim names none (or several)
+    con.execute("ALTER TABLE claim_frames ADD COLUMN condition VARCHAR")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; return the versions applied."""
     con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

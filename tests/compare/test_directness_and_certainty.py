@@ -463,3 +463,34 @@ def test_a_trial_that_found_no_benefit_is_an_effect_claim_not_missing_evidence()
     gap = assertion("No randomized trial has shown a benefit of exosomes for hair density.", claim_type="evidence",
                     direction="no-effect", polarity="negated")
     assert gap[1].asserts == "evidence_lacking"
+
+
+AREATA = study("90000040", "case_series_or_report", "The patient regrew hair on the patches after exosome treatment.",
+               "Successful Treatment of Hair Loss in Patient with Alopecia Areata Using Exosomes: Case Report")
+
+
+def test_a_claim_about_alopecia_areata_is_answered_only_by_records_about_it():
+    areata = assertion("In a case report, a patient with alopecia areata regrew hair after exosome treatment.")
+    assert areata[1].condition == "alopecia_areata" and areata[1].single_study
+    assert AREATA[1].condition == "alopecia_areata"  # from the record's title
+    assert DENSITY[1].condition == "androgenetic_alopecia"
+    fit = directness(areata[1], DENSITY[1])
+    assert not fit.addresses and "not about alopecia areata" in fit.reasons[0]
+    assert not directness(areata[1], MICE[1]).addresses  # hair growth in general does not answer it either
+    v = verdict(areata, AREATA, DENSITY, LACKING)
+    assert (v.verdict, v.supporting_pmids) == ("supported", ("90000040",))
+    # a claim naming no condition is answered by either; one about pattern hair loss not by alopecia areata
+    assert directness(assertion("Exosome injections regrow hair.")[1], AREATA[1]).addresses
+    pattern = assertion("Exosomes increase hair density in androgenetic alopecia.")
+    assert directness(pattern[1], DENSITY[1]).addresses and not directness(pattern[1], AREATA[1]).addresses
+
+
+def test_what_was_found_in_mice_or_in_culture_is_not_shown_by_a_study_in_people():
+    mice = assertion("Exosomes promoted hair regrowth in mouse models.")
+    assert mice[1].population == "animals"
+    assert not directness(mice[1], DENSITY[1]).addresses and directness(mice[1], MICE[1]).addresses
+    assert verdict(mice, MICE, DENSITY).verdict == "supported only by preclinical evidence"
+    culture = assertion("A 2017 study showed that exosomes from human dermal papilla cells boost the growth of hair in "
+                        "human follicles kept in culture.")
+    assert culture[1].population == "cells"
+    assert not directness(culture[1], DENSITY[1]).addresses

@@ -21,7 +21,7 @@ def test_the_comparison_reads_its_concept_sets_from_config():
                                       "MESH:D006197", "MESH:D018859", "MESH:D000505", "EXO:androgenetic_alopecia",
                                       "MESH:D000506"}
     assert evidence.HARMFUL_OUTCOMES == {"MESH:D000505", "EXO:androgenetic_alopecia", "MESH:D000506", "EXO:telogen",
-                                         "MESH:D009369", "MESH:D009362"}
+                                         "MESH:D009369", "MESH:D009362", "EXO:hair_greying"}
     assert evidence.HUMAN_DESIGNS == {"systematic_review", "rct", "non_randomised_clinical", "case_series_or_report"}
     assert evidence.PRECLINICAL_DESIGNS == {"animal", "in_vitro"}
 
@@ -76,3 +76,16 @@ def test_the_families_that_set_an_articles_topic_come_from_config_and_must_be_fa
     with pytest.raises(ValueError, match="topic_families: laser not among"):
         domain.parse(text.replace('topic_families = ["exosomes", "secretome", "stem_cells"]',
                                   'topic_families = ["exosomes", "laser"]'))
+
+
+def test_a_text_is_about_the_one_form_of_hair_loss_it_names():
+    d = domain.load()
+    assert d.condition_of("Exosomes calm the immune attack in alopecia areata.") == "alopecia_areata"
+    assert d.condition_of("Outcomes in AGA patients after exosome injections") == "androgenetic_alopecia"
+    assert d.condition_of("Male pattern baldness affects half of men.") == "androgenetic_alopecia"
+    assert d.condition_of("Unlike pattern hair loss, alopecia areata is autoimmune.") is None  # several
+    assert d.condition_of("Exosomes promote hair growth; aa is lower case.") is None  # AA only as capitals
+    # a new condition is a table of the domain file
+    extra = domain.DEFAULT_PATH.read_text(encoding="utf-8") + (
+        "\n[conditions.telogen_effluvium]\nname = \"telogen effluvium\"\npattern = '\\btelogen effluvium\\b'\n")
+    assert domain.parse(extra).condition_of("Shedding after illness is telogen effluvium.") == "telogen_effluvium"
