@@ -87,5 +87,6 @@ def test_a_text_is_about_the_one_form_of_hair_loss_it_names():
     assert d.condition_of("Exosomes promote hair growth; aa is lower case.") is None  # AA only as capitals
     # a new condition is a table of the domain file
     extra = domain.DEFAULT_PATH.read_text(encoding="utf-8") + (
-        "\n[conditions.telogen_effluvium]\nname = \"telogen effluvium\"\npattern = '\\btelogen effluvium\\b'\n")
-    assert domain.parse(extra).condition_of("Shedding after illness is telogen effluvium.") == "telogen_effluvium"
+        "\n[conditions.traction_alopecia]\nname = \"traction alopecia\"\npattern = '\\btraction alopecia\\b'\n")
+    assert domain.parse(extra).condition_of("Tight braids can cause traction alopecia.") == "traction_alopecia"
+    assert d.condition_of("Exosomes can shorten postpartum shedding.") == "telogen_effluvium"

@@ -201,6 +201,11 @@ def test_a_treatment_used_with_another_needs_a_record_of_that_combination():
     ("Most of the buzz right now comes from preclinical work and small pilot studies.", "evidence",
      "evidence_lacking", None),
     ("There is a scarcity of clinical data on exosome treatment.", "evidence", "evidence_lacking", None),
+    ("The laboratory evidence is large; the human evidence is small and mostly uncontrolled.", "evidence",
+     "evidence_lacking", None),
+    ("A 2023 systematic review found just one clinical study among the 16 it included.", "evidence",
+     "evidence_lacking", None),
+    ("In a study of just 30 patients, hair density increased.", "efficacy", "effect", None),
     # harm in other words
     ("This prompts serious safety and ethical concerns.", "safety", "safety", "harm"),
     ("However, there is considerable dispute over their safety.", "safety", "safety", "harm"),
@@ -223,4 +228,10 @@ def test_a_denied_report_of_harm_is_no_harm():
 def test_greying_is_an_outcome_of_its_own_not_hair_growth():
     greying = frame("Exosomes can also reduce hair greying.", claim_type="efficacy", direction="decrease")
     assert greying.outcomes and all(o.split("/")[0] == "hair_colour" for o in greying.outcomes)
+
+
+def test_grafts_and_what_follows_a_transplant_are_a_combination_with_surgery():
+    assert frame("Studies have shown that exosomes increase graft survival rates to over 95 percent.").comparator \
+        == "surgery"
+    assert frame("Exosomes applied after a hair transplant speed up healing.").comparator == "surgery"
 

@@ -280,6 +280,19 @@ def test_a_report_of_one_cohort_is_a_single_study():
     assert domain.single_study.search("In this prospective study, 30 patients gained hair density.")
     assert domain.single_study.search("Hair density improved in the 30 patients after treatment.")
     assert not domain.single_study.search("Larger randomised studies are needed.")
+    for one in ("The only placebo-controlled exosome trial, with 20 men, reported a median gain of 9.5 hairs.",
+                "An eight-man preprint found that hair density rose.", "An open-label study found more hair.",
+                "In a case report, a patient regrew hair."):
+        assert domain.single_study.search(one), one
+
+
+def test_what_the_agency_did_is_a_regulators_action_and_a_study_that_never_linked_a_harm_denies_no_trial():
+    agency = _claim("a1", "The agency has also received reports of serious infections in patients given unapproved "
+                    "exosome products.", "regulatory")
+    cancer = _claim("a2", "No study has ever linked exosome therapy to cancer in humans.", "evidence", idx=1)
+    verdicts, frames = judged(agency, cancer)
+    assert frames["a1"].statement == "regulation" and verdicts["a1"].verdict == "not addressed"
+    assert frames["a2"].statement is None and verdicts["a2"].verdict != "contradicted"
 
 
 def test_cargo_and_repair_in_other_words_are_cell_biology():
