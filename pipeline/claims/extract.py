@@ -84,12 +84,6 @@ CLAIM_TYPES = ("efficacy", "safety", "mechanism", "evidence", "comparative", "re
 INTERVENTION_LABELS = ("VESICLE", "TREATMENT")
 # abstracts state findings in results and conclusions; None: no role known (no sentence-role model)
 CLAIM_ROLES = ("RESULTS", "CONCLUSIONS", None)
-# a result of an abstract that names an outcome but no treatment ("by six months, complete regrowth was achieved")
-# reports what the record's treatment did, unless it reports another arm alone ("no change in the placebo group")
-OTHER_ARM = re.compile(r"\b(placebo|vehicle|sham|saline|untreated|controls?( (group|arm|side)s?)?|(?-i:CG))\b", re.I)
-ARM_COMPARISON = re.compile(r"\b(than|compared|versus|vs\.?|relative to|while|whereas)\b", re.I)
-# what a statistical model says of other factors ("no significant effect of these factors on the outcomes")
-COVARIATES = re.compile(r"\b(factors|covariates|variables|confounders|adjusted for|ANCOVA|regression)\b", re.I)
 OUTCOME_PRIORITY = {"HAIR_OUTCOME": 0, "DISEASE": 1, "ADVERSE_EVENT": 1, "PROCESS": 2, "GROWTH_FACTOR": 3,
                     "CELL_TYPE": 4, "ANATOMY": 5}
 
@@ -178,8 +172,7 @@ def _concepts(mentions: Sequence[Mention]) -> tuple[str | None, list[Mention], s
 
 
 def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | None = None,
-                     offset: int = 0, relative_clauses: Sequence[tuple[int, int]] = (),
-                     implicit_subject: bool = False) -> ClaimFacts | None:
+                     offset: int = 0, relative_clauses: Sequence[tuple[int, int]] = ()) -> ClaimFacts | None:
     """Decide whether ``text`` asserts something checkable; None when it does not.
 
     ``antecedent`` is the intervention of an earlier sentence, used when this one refers back to it with a
@@ -187,12 +180,11 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
     ``offset`` is where ``text`` starts in the document the mentions' offsets refer to. ``relative_clauses`` are
     (start, end) character spans in ``text`` of relative clauses found by a dependency parser
     ("treatments that do not require surgery"): a negation inside one does not negate the claim,
-    unless the clause holds the claim's direction word. ``implicit_subject``: the sentence reports what the
-    intervention of ``antecedent`` did without naming it (:func:`reports_record_result`).
+    unless the clause holds the claim's direction word.
     """
     stripped = text.strip()
     evidence_gap = EVIDENCE_GAP.search(stripped)
-    if antecedent is not None and (refers_back(stripped) or evidence_gap or implicit_subject) \
+    if antecedent is not None and (refers_back(stripped) or evidence_gap) \
             and not any(m.label in INTERVENTION_LABELS for m in mentions):
         mentions = [Mention(-1, antecedent.label, antecedent.concept_id)] + list(mentions)
     if not mentions or len(stripped) < 15 or stripped.endswith("?") or not re.search(r"[.!;:)]\s*$", stripped):
@@ -234,8 +226,6 @@ def analyse_sentence(text: str, mentions: list[Mention], antecedent: Mention | N
         direction = "no-effect"
     else:
         direction = "none"
-    if implicit_subject and (negated or direction not in ("increase", "decrease")):
-        return None  # a null or undirected result without its treatment named may be another arm's or a covariate's
 
     labels = {m.label for m in mentions}
     cues: list[str] = []
@@ -326,8 +316,8 @@ def claim_id(source: Source, doc_id: str, sentence_idx: int, sentence: str) -> s
 
 def extract_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str,
                   mentions: list[Mention], antecedent: Mention | None = None, offset: int = 0,
-                  relative_clauses: Sequence[tuple[int, int]] = (), implicit_subject: bool = False) -> Claim | None:
-    facts = analyse_sentence(sentence, mentions, antecedent, offset, relative_clauses, implicit_subject)
+                  relative_clauses: Sequence[tuple[int, int]] = ()) -> Claim | None:
+    facts = analyse_sentence(sentence, mentions, antecedent, offset, relative_clauses)
     if facts is None:
         return None
     return Claim(
@@ -371,15 +361,6 @@ def detected_claim(source: Source, doc_id: str, sentence_idx: int, sentence: str
                  (f"detector:{detection.kind}:{detection.p_checkable:.2f}",))
 
 
-def reports_record_result(role: str | None, text: str, mentions: Sequence[Mention]) -> bool:
-    """Whether an abstract's sentence reports what the record's treatment did without naming it: a result that names
-    a hair outcome and no treatment, and is about neither another arm alone (:data:`OTHER_ARM`) nor other factors.
-    Only an increase or a decrease is read so (:func:`analyse_sentence`)."""
-    return role == "RESULTS" and not any(m.label in INTERVENTION_LABELS for m in mentions) \
-        and any(m.label == "HAIR_OUTCOME" for m in mentions) \
-        and not (OTHER_ARM.search(text) and not ARM_COMPARISON.search(text)) and not COVARIATES.search(text)
-
-
 def doc_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) -> tuple[Claim, ...]:
     """The claims of one analysed document: every article sentence, and the result and conclusion sentences
     of an abstract (not its title), read in order so that "they" can take the intervention named last. With
@@ -391,9 +372,8 @@ def doc_claims(doc: ParsedDoc, detections: Sequence[Detection] | None = None) ->
     for idx, (sentence, parse) in enumerate(zip(doc.sentences, doc.parses)):
         mentions = list(parse.mentions)
         if doc.source == "article" or (sentence.section != "TITLE" and sentence.role in CLAIM_ROLES):
-            implicit = doc.source == "pubmed" and reports_record_result(sentence.role, sentence.text, mentions)
             claim = extract_claim(doc.source, doc.doc_id, sentence.sentence_idx, sentence.text, mentions, antecedent,
-                                  sentence.start_char, parse.relative_clauses, implicit)
+                                  sentence.start_char, parse.relative_clauses)
             if claim is not None and doc.source == "article" and detections and detections[idx].vetoes_rules:
                 claim = None
             elif claim is None and doc.source == "article" and detections and detections[idx].checkable:

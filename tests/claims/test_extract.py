@@ -3,7 +3,7 @@ import pytest
 from helpers import FIXTURES, PROJECT
 from pipeline.articles.ingest import read_article_directory
 from pipeline.evaluation.claims import read_gold, score_claim_detection
-from pipeline.claims.extract import analyse_sentence, reports_record_result, with_claims
+from pipeline.claims.extract import analyse_sentence, with_claims
 from pipeline.records import Mention
 from pipeline.nlp.analyse import analyse_docs, unit_from_article
 
@@ -40,24 +40,6 @@ def test_a_blocking_experiment_undoing_the_effect_is_no_decrease_by_the_interven
     assert promoted.direction == "increase"
     lowered = analyse_sentence("Exosomes reduced the inflammation that blockers of androgen could not.", [EXO, GROWTH])
     assert lowered.direction == "decrease"
-
-
-def test_a_result_that_names_no_treatment_reports_the_records_own():
-    regrowth = "By six months, complete regrowth was achieved with an increase in hair density."
-    assert reports_record_result("RESULTS", regrowth, [DENSITY])
-    facts = analyse_sentence(regrowth, [DENSITY], antecedent=EXO, implicit_subject=True)
-    assert (facts.intervention, facts.direction) == ("MESH:D055354", "increase")
-    # another arm alone, a statistical model's factors, a background sentence: not the treatment's result
-    assert not reports_record_result("RESULTS", "Hair density did not change in the placebo group.", [DENSITY])
-    assert reports_record_result("RESULTS", "Hair density rose more in the treated group than in the control group.",
-                                 [DENSITY])
-    assert not reports_record_result("RESULTS", "A Bayesian ANCOVA showed no significant effect of these factors on "
-                                     "hair density.", [DENSITY])
-    assert not reports_record_result("BACKGROUND", regrowth, [DENSITY])
-    assert not reports_record_result("RESULTS", "Exosomes increased hair density.", [EXO, DENSITY])  # named already
-    # a null result without its treatment named may be another arm's: not read
-    assert analyse_sentence("Hair density did not increase significantly.", [DENSITY], antecedent=EXO,
-                            implicit_subject=True) is None
 
 
 def test_not_only_is_not_a_negation():
