@@ -83,10 +83,7 @@ def directness(assertion: Frame, evidence: Frame, domain: Domain | None = None) 
             # "granulomas and infections"; with no report of a harm it names, graded.named_harm_unreported)
             other_harm = assertion.asserts == "safety" and any(_category(a) == "adverse_events" for a in claimed) \
                 and any(_category(e) == "adverse_events" for e in evidence.outcomes)
-            # ... but "no study has linked it to cancer" asks about that harm, which a review of hair growth is silent on
-            named_harm = any(_category(a) == "tumour" or a.startswith("adverse_events/") for a in claimed)
-            gap = assertion.asserts == "evidence_lacking" and not named_harm
-            (lesser if gap or other_harm else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
+            (lesser if assertion.asserts == "evidence_lacking" or other_harm else stops).append(f"it reports {_name(evidence.outcomes[0], domain)}, not {_name(assertion.outcomes[0], domain)}")
     elif assertion.outcomes and assertion.asserts != "evidence_lacking":
         lesser.append("the evidence names no outcome")
     if assertion.asserts == "mechanism" and not assertion.outcomes and evidence.asserts != "mechanism":

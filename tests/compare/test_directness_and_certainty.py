@@ -500,13 +500,3 @@ def test_shedding_after_childbirth_is_answered_only_by_records_about_it():
     postpartum = assertion("Exosome scalp treatments can shorten postpartum shedding.")
     assert postpartum[1].condition == "telogen_effluvium"
     assert not directness(postpartum[1], DENSITY[1]).addresses and not directness(postpartum[1], MICE[1]).addresses
-
-
-def test_a_gap_about_a_named_harm_is_not_answered_by_a_review_of_hair_growth():
-    cancer = assertion("No study has ever linked exosome therapy to cancer in humans.", claim_type="evidence",
-                       direction="none", polarity="negated")
-    assert cancer[1].asserts == "evidence_lacking"
-    assert not directness(cancer[1], LACKING[1]).addresses
-    gap = assertion("Long-term data on exosome therapy are lacking.", claim_type="evidence", direction="none")
-    assert directness(gap[1], LACKING[1]).addresses
-

