@@ -410,7 +410,6 @@ def record_frame(record: RecordFacts, domain: Domain | None = None) -> RecordFra
         controlled=record.design == "rct" or bool(domain.control_arm.search(whole)),
         sponsor=bool(domain.sponsor.search(whole)),
         reviews_randomised=record.design == "systematic_review" and bool(re.search(r"\brandomi[sz]ed\b", whole, re.I)),
-
         condition=domain.condition_of(record.title),
     )
 

@@ -408,8 +408,8 @@ def _frame_statements(con: duckdb.DuckDBPyConnection) -> None:
 
 @migration(12, "the form of hair loss a claim is about")
 def _frame_conditions(con: duckdb.DuckDBPyConnection) -> None:
-    # alopecia_areata, androgenetic_alopecia ([conditions] of config/lexicon/evidence.toml): a claim about one is not
-    # answered by records about another; NULL where a claim names none (or several)
+    # alopecia_areata, telogen_effluvium, androgenetic_alopecia ([conditions] of config/lexicon/evidence.toml): a claim
+    # about one is not answered by records about another; NULL where a claim names none (or several)
     con.execute("ALTER TABLE claim_frames ADD COLUMN condition VARCHAR")
 
 
