@@ -1,5 +1,5 @@
-"""The web-article corpus stays whole: every article has one label per line, in the documented format, and the
-split covers every article once."""
+"""The labelled corpora stay whole (the web articles and the written ones): every article has one label per line, in
+the documented format, and the split covers every article once."""
 
 import json
 import re
@@ -14,6 +14,8 @@ CERTAINTIES = {"high", "moderate", "low", "very low"}
 REASONS = {"definition", "policy", "advice", "rhetoric", "popularity", "speculation", "personal"}
 TYPES = {"efficacy", "safety", "mechanism", "regulatory", "time_course", "comparison", "evidence_gap", "background"}
 ARTICLES = sorted(p.name.split("_")[0] for p in (CORPUS / "articles").glob("w*.txt"))
+WRITTEN = CORPUS.parent / "written_articles"
+WRITTEN_ARTICLES = sorted(p.name.split("_")[0] for p in (WRITTEN / "articles").glob("*.txt"))
 
 
 def test_the_second_labellers_articles_are_development_articles():
@@ -30,14 +32,22 @@ def test_the_split_covers_every_article_once_and_every_article_is_in_the_sources
     assert sorted(sources) == ARTICLES
 
 
+def test_the_written_split_holds_every_written_article_once():
+    split = json.loads((WRITTEN / "split.json").read_text(encoding="utf-8"))
+    assert not set(split["heldout"]) & set(split["dev"])
+    assert sorted(split["heldout"] + split["dev"]) == WRITTEN_ARTICLES and len(WRITTEN_ARTICLES) == 16
+
+
 SECOND = sorted(p.stem for p in (CORPUS / "labels_second").glob("w*.jsonl"))
 
 
-@pytest.mark.parametrize("folder, article", [("labels", a) for a in ARTICLES] + [("labels_second", a) for a in SECOND])
-def test_an_articles_labels_follow_its_lines_and_the_format(folder, article):
-    [path] = (CORPUS / "articles").glob(f"{article}_*.txt")
+@pytest.mark.parametrize("corpus, folder, article", [(CORPUS, "labels", a) for a in ARTICLES]
+                         + [(CORPUS, "labels_second", a) for a in SECOND]
+                         + [(WRITTEN, "labels", a) for a in WRITTEN_ARTICLES])
+def test_an_articles_labels_follow_its_lines_and_the_format(corpus, folder, article):
+    [path] = (corpus / "articles").glob(f"{article}_*.txt")
     lines = path.read_text(encoding="utf-8").splitlines()
-    labels = [json.loads(row) for row in (CORPUS / folder / f"{article}.jsonl").read_text(encoding="utf-8")
+    labels = [json.loads(row) for row in (corpus / folder / f"{article}.jsonl").read_text(encoding="utf-8")
               .splitlines()]
     assert [(r["line"], r["quote"]) for r in labels] == list(enumerate(lines, start=1))
     known = set(re.findall(r"<PMID[^>]*>(\d+)</PMID>", RECORDS.read_text(encoding="utf-8")))
