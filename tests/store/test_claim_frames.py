@@ -48,3 +48,18 @@ def test_the_statement_kind_is_stored_and_article_headings_are_read_back(tmp_pat
         "PRP (platelet-rich plasma)", "It helps most in early androgenetic alopecia or thinning.")}
     assert comparison.read_inputs(con, "none").sentences == comparison.article_sentences(con)
     con.close()
+
+
+def test_the_form_of_hair_loss_is_stored_and_an_older_database_gets_its_column(tmp_path):
+    path = tmp_path / "x.duckdb"
+    con = db.connect(path)
+    # a database written before migration 12: no condition column, and the migration not recorded
+    con.execute("ALTER TABLE claim_frames DROP COLUMN condition")
+    con.execute("DELETE FROM schema_migrations WHERE version = 12")
+    con.close()
+    con = db.connect(path)
+    claim = Claim("c3", "article", "001", 5, "Exosomes calm the immune attack in alopecia areata.", "mechanism",
+                  "affirmed", "asserted", "MESH:D055354", "MESH:D000506", "decrease")
+    comparison.write_comparison(con, Comparison((), (), (), {"c3": assertion_frame(claim)}), "fingerprint")
+    assert con.execute("SELECT condition FROM claim_frames WHERE claim_id = 'c3'").fetchone() == ("alopecia_areata",)
+    con.close()
