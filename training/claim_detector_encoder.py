@@ -103,15 +103,9 @@ def base_directory(base: Base, cache: Path, wheels: Path) -> Path:
 
 def _encoder(config: dict):
     """The bare encoder of a BERT (SDPA attention) or MPNet (eager: it has no SDPA) checkpoint, no pooling layer."""
-    from transformers import BertModel, MPNetConfig, MPNetModel
+    from training.stance_encoder_train import bare_encoder
 
-    from training.stance_encoder_train import _bert_config
-
-    if config.get("model_type") != "mpnet":
-        return BertModel(_bert_config(config), add_pooling_layer=False)
-    skip = {"architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype", "model_type"}
-    return MPNetModel(MPNetConfig(**{k: v for k, v in config.items() if k not in skip}, attn_implementation="eager"),
-                      add_pooling_layer=False)
+    return bare_encoder(config)
 
 
 def _classifier(base_dir: Path, dropout: float, line_only: bool = False):

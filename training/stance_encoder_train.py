@@ -464,18 +464,24 @@ def _encoder_config(config: dict):
     return config_class(**{k: v for k, v in config.items() if k not in skip}, attn_implementation=attention)
 
 
+def bare_encoder(config: dict, pooler: bool = False):
+    """The encoder of a BERT or MPNet checkpoint's config (weights not loaded), with or without its pooling layer."""
+    import transformers
+
+    encoder_class = getattr(transformers, ENCODER_CLASSES[encoder_kind(config)][1])
+    return encoder_class(_encoder_config(config), add_pooling_layer=pooler)
+
+
 def build_model(config: dict, pooling: str, state: dict[str, "object"]):
     """A ModuleDict(encoder=BertModel or MPNetModel, head=Linear) with ``state`` loaded: either a base checkpoint
     (the encoder's keys, the head freshly initialised) or a saved stance model (``encoder.*`` and ``head.*``
     keys)."""
     import torch
-    import transformers
 
     kind = encoder_kind(config)
-    encoder_config = _encoder_config(config)
-    encoder_class = getattr(transformers, ENCODER_CLASSES[kind][1])
-    model = torch.nn.ModuleDict({"encoder": encoder_class(encoder_config, add_pooling_layer=pooling == "pooler"),
-                                 "head": torch.nn.Linear(encoder_config.hidden_size, len(STANCES))})
+    encoder = bare_encoder(config, pooler=pooling == "pooler")
+    model = torch.nn.ModuleDict({"encoder": encoder,
+                                 "head": torch.nn.Linear(encoder.config.hidden_size, len(STANCES))})
     tensors = {k: torch.as_tensor(v).float() for k, v in state.items() if not k.endswith("position_ids")}
     if any(k.startswith("head.") for k in tensors):
         missing, unexpected = model.load_state_dict(tensors, strict=False)
