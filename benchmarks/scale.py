@@ -3,6 +3,7 @@ and the saved analyst queries on the largest database.
 
     .venv/bin/python benchmarks/scale.py --sizes 1000 10000 50000 [--nlp shipped|lexicon] [--workers 2]
     .venv/bin/python benchmarks/scale.py --sizes 50000 --keep-other-sizes   # re-measure one size
+    .venv/bin/python benchmarks/scale.py --sizes 10000 --stance-model DIR --out ...  # a candidate stance package
 
 Each size gets a fresh DuckDB file and a loopback E-utilities server serving that many generated records in
 the real PubmedArticleSet format (``pipeline.testing.synthetic``), plus the five seed articles. The real
@@ -169,7 +170,8 @@ def _table_rows(db_path: Path) -> dict:
                 ("pubmed_articles", "articles", "sentences", "entities", "claims", "evidence_links", "claim_verdicts")}
 
 
-def run_size(size: int, nlp_mode: str, workers: int, batch_docs: int, tmp: Path) -> dict:
+def run_size(size: int, nlp_mode: str, workers: int, batch_docs: int, tmp: Path, stance_model: str | None = None
+             ) -> dict:
     from flows.nightly import nightly
     from pipeline.config import ExecutionSettings, load_settings
     from pipeline.pubmed.parse import parse_pubmed_xml
@@ -181,6 +183,8 @@ def run_size(size: int, nlp_mode: str, workers: int, batch_docs: int, tmp: Path)
            "NCBI_EMAIL": "benchmarks@example.org"}
     if nlp_mode == "lexicon":
         env.update({"EXOCLAIMS_MODEL": "blank:en", "EXOCLAIMS_NER_MODELS": "", "EXOCLAIMS_SENTENCE_ROLES": ""})
+    if stance_model:
+        env["EXOCLAIMS_STANCE_MODEL"] = stance_model
     empty = tmp / "empty-fixtures"
     empty.mkdir()
     t0 = time.perf_counter()
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-docs", type=int, default=200)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--stance-model", metavar="NAME|DIR",
+                        help="the comparison's stance package (default: [compare] stance_model): a candidate's cost")
     parser.add_argument("--keep-other-sizes", action="store_true",
                         help="keep the runs of other sizes already in the result file (re-measure one size)")
     args = parser.parse_args(argv)
@@ -257,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
         for size in sorted(args.sizes):
             with tempfile.TemporaryDirectory() as tmp:
                 print(f"running {size} records ({args.nlp} NLP) ...", file=sys.stderr, flush=True)
-                result = run_size(size, args.nlp, args.workers, args.batch_docs, Path(tmp))
+                result = run_size(size, args.nlp, args.workers, args.batch_docs, Path(tmp), args.stance_model)
                 result["saved_queries"] = _queries(Path(tmp) / "exoclaims.duckdb")
                 runs.append(result)
                 print(f"  {size}: {result['total_s']} s, {result['records_per_s']}", file=sys.stderr, flush=True)
@@ -276,6 +282,7 @@ def _figures(runs: list[dict], args) -> dict:
         "nlp": args.nlp,
         "workers": args.workers,
         "batch_docs": args.batch_docs,
+        "stance_model": args.stance_model or "shipped",
         "runs": runs,
         # linear growth keeps seconds per record flat from the smallest to the largest corpus
         "seconds_per_record_relative_to_smallest": {
