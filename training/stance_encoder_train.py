@@ -784,10 +784,13 @@ class Workbench:
         out = np.zeros((len(rows), len(STANCES)), dtype=np.float32)
         order = np.argsort(encoded.lengths, kind="stable")
         model.eval()
+        report = max(self.eval_batch, len(rows) // 5) if len(rows) >= 2000 else None  # long reads: a line a fifth
         with torch.inference_mode(), self._autocast():
             for start in range(0, len(order), self.eval_batch):
                 index = order[start:start + self.eval_batch]
                 out[index] = forward(model, pooling, *self._batch(encoded, index)).float().cpu().numpy()
+                if report and (start + len(index)) // report > start // report:
+                    log.info("read %d of %d pairs", start + len(index), len(rows))
         return out
 
     def save(self, model, variant: Variant, directory: Path) -> list[Path]:
