@@ -110,6 +110,14 @@ def test_tiny_run_scores_every_variant_and_saves_loadable_split_weights(tmp_path
     np.testing.assert_allclose(reloaded, logits["heldout_logits"][0], atol=0.05)
 
 
+def _toy_rows(times: int) -> list[Example]:
+    """A supporting, a contradicting and an unrelated pair, ``times`` over, each with its own claim."""
+    return [Example(f"Exosomes {verb} hair growth in study {i}.", f"Hair growth {verb} after exosomes ({i}).", label,
+                    f"g{i}")
+            for i, (verb, label) in enumerate([("increase", "supports"), ("reduce", "contradicts"),
+                                               ("affect", "unrelated")] * times)]
+
+
 def _train_extra():
     pytest.importorskip("torch", reason="needs the train extra (torch, transformers)")
     pytest.importorskip("transformers", reason="needs the train extra (torch, transformers)")
@@ -122,10 +130,7 @@ def test_a_stopped_run_resumes_from_its_last_epoch_to_the_same_model(tmp_path, m
 
     from training.stance_encoder_train import Workbench, base_directory
 
-    rows = [Example(f"Exosomes {verb} hair growth in study {i}.", f"Hair growth {verb} after exosomes ({i}).",
-                    label, f"g{i}")
-            for i, (verb, label) in enumerate([("increase", "supports"), ("reduce", "contradicts"),
-                                               ("affect", "unrelated")] * 4)]
+    rows = _toy_rows(4)
     variant = replace(VARIANTS[1], epochs=3, batch_size=4)
     base = base_directory(None, tmp_path / ".base")
 
@@ -210,10 +215,7 @@ def test_a_student_learns_from_its_teachers_logits_read_once_and_kept(tmp_path, 
 
     from training.stance_encoder_train import Recipe, Teacher, Workbench, base_directory
 
-    rows = [Example(f"Exosomes {verb} hair growth in study {i}.", f"Hair growth {verb} after exosomes ({i}).",
-                    label, f"g{i}")
-            for i, (verb, label) in enumerate([("increase", "supports"), ("reduce", "contradicts"),
-                                               ("affect", "unrelated")] * 2)]
+    rows = _toy_rows(2)
     plain = replace(VARIANTS[1], epochs=1, batch_size=3)
     student = replace(next(v for v in VARIANTS if v.distil), epochs=1, batch_size=3)
     bench = Workbench(base_directory(None, tmp_path / ".base"), "cpu", max_length=32)
