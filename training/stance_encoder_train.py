@@ -822,7 +822,11 @@ class Teacher:
     final model and a resumed run reuse them."""
 
     def __init__(self, directory: Path, cache: Path, device: str = "auto", bf16: bool | None = None):
-        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        config_path = directory / "config.json"
+        config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+        if "exoclaims_stance" not in config or not (directory / "model.safetensors.index.json").is_file():
+            raise SystemExit(f"--teacher {directory}: not a saved stance model (a --final run's model/ folder, with "
+                             "config.json and model.safetensors.index.json)")
         self.bench = Workbench(directory, device, max_length=int(config["exoclaims_stance"]["max_length"]), bf16=bf16)
         self.pooling = config["exoclaims_stance"]["pooling"]
         self.model = build_model(self.bench.config, self.pooling, self.bench.base_state).to(self.bench.device).eval()

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -227,6 +228,17 @@ def test_a_student_learns_from_its_teachers_logits_read_once_and_kept(tmp_path, 
     again = Teacher(tmp_path / "teacher", tmp_path / "out" / "teacher_logits.npz", "cpu")
     monkeypatch.setattr(again.bench, "logits", lambda *a: pytest.fail("the teacher read a pair it had read before"))
     np.testing.assert_array_equal(again.logits(rows[::-1]), logits[::-1])
+    # another teacher never takes these logits for its own
+    shutil.copytree(tmp_path / "teacher", tmp_path / "other")
+    config = json.loads((tmp_path / "other" / "config.json").read_text())
+    (tmp_path / "other" / "config.json").write_text(json.dumps({**config, "note": "retrained"}))
+    other = Teacher(tmp_path / "other", tmp_path / "out" / "teacher_logits.npz", "cpu")
+    read = []
+    monkeypatch.setattr(other.bench, "logits", lambda model, pooling, todo: read.append(len(todo)) or logits[:len(todo)])
+    other.logits(rows)
+    assert read == [len(rows)]
+    with pytest.raises(SystemExit, match="not a saved stance model"):
+        Teacher(tmp_path / ".base", tmp_path / "out" / "teacher_logits.npz", "cpu")
 
     def weights(model):
         return np.concatenate([v.detach().numpy().ravel() for v in model.state_dict().values()])
