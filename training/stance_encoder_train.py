@@ -43,8 +43,10 @@ dev macro-F1. ``--oof`` gives 5-fold out-of-fold logits on all tuning rows (for 
 
 Distillation: ``--teacher DIR`` names a model an earlier ``--final`` saved (e.g. all-mpnet-base-v2's, variant
 ``m_base_sized_3ep`` with ``--base mpnet``); the distilling variants (``s_distilled_from_teacher``) then learn
-from its logits on every training pair as well as from the gold labels (:func:`distillation_loss`). The teacher
-reads each pair once; its logits are kept in ``OUTDIR/teacher_logits.npz`` for later runs.
+from its logits on every training pair as well as from the gold labels (:func:`distillation_loss`). Variant
+``t_taught_on_unseen_pairs`` adds pairs the teacher never trained on, with no gold label, which it learns from
+the teacher alone (:mod:`training.teacher_pairs`, built only when ``--teacher`` is given). The teacher reads each
+pair once; its logits are kept in ``OUTDIR/teacher_logits.npz`` for later runs.
 
 Needs the ``train`` extra (torch, transformers, safetensors, scikit-learn); :func:`select_sentences` and
 :func:`load_weights` need numpy (and safetensors) only.
@@ -113,6 +115,9 @@ class Variant:
     # KL(teacher || student) on both models' logits divided by T = distil_temperature
     distil: float = 0.0
     distil_temperature: float = 2.0
+    # pairs with no gold label that only the teacher labels (training.teacher_pairs, and each supporting pair again
+    # with its claim's direction turned round): a row without gold learns from the KL term alone
+    teacher_pairs: bool = False
 
 
 _C = dict(scifact_pairs=True, scifact_abstracts=True)
@@ -132,6 +137,10 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("s_distilled_from_teacher", "d (MiniLM, 5 epochs) learning from a larger teacher's soft labels as well "
             "as the gold ones: half cross-entropy, half KL at temperature 2 (--teacher: e.g. m's final model)",
             epochs=5, distil=0.5, **_C),
+    Variant("t_taught_on_unseen_pairs", "s with pairs its teacher never trained on, labelled by the teacher alone "
+            "(training.teacher_pairs: SciFact and HealthVer training claims against uncited abstracts and other "
+            "passages, and turned-round supporting claims); 3 epochs, since the rows about double",
+            epochs=3, distil=0.5, teacher_pairs=True, **_C),
     Variant("h_direction_flips", "d + each supporting pair whose claim states a direction, again with that direction "
             "turned round ('increases' -> 'decreases') as contradicts", epochs=5, direction_flips=True, **_C),
 )
@@ -168,11 +177,14 @@ def direction_flipped(claim: str) -> str | None:
     return _DIRECTION_WORD.sub(turn, claim, count=1)
 
 
+UNLABELLED = ""  # an Example's label where it has no gold one (a teacher pair)
+
+
 @dataclass(frozen=True)
 class Example:
     claim: str
     evidence: str
-    label: str  # one of STANCES
+    label: str  # one of STANCES, or UNLABELLED
     group: str  # the claim's identity; folds never split a group
 
     @property
@@ -194,6 +206,7 @@ class Corpora:
     tuning_fold: tuple[int, ...]  # fold of each tuning row
     project_train: tuple[Example, ...] = ()  # training.project_pairs, the train part of the development articles
     project_dev: tuple[Example, ...] = ()  # its dev part (every fifth article): scored, never trained on
+    teacher_pairs: tuple[Example, ...] = ()  # training.teacher_pairs, UNLABELLED: for the teacher to label
 
     def training(self, variant: Variant, without_fold: int | None) -> list[Example]:
         rows = list(self.healthver_random if variant.unrelated == "random_spans" else self.healthver_topical)
@@ -205,9 +218,12 @@ class Corpora:
             rows += self.scifact_abstracts
         if variant.project_pairs:
             rows += self.project_train
-        if variant.direction_flips:
-            rows += [Example(flipped, e.evidence, "contradicts", e.group) for e in list(rows)
+        if variant.direction_flips or variant.teacher_pairs:
+            label = UNLABELLED if variant.teacher_pairs else "contradicts"
+            rows += [Example(flipped, e.evidence, label, e.group) for e in list(rows)
                      if e.label == "supports" and (flipped := direction_flipped(e.claim)) is not None]
+        if variant.teacher_pairs:
+            rows += self.teacher_pairs
         return rows
 
     def fold(self, f: int) -> list[Example]:
@@ -305,9 +321,12 @@ def abstract_examples(claims: Sequence[dict], corpus: dict[int, dict], embed: Ca
 
 
 def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: int | None = None,
-                 scifact_dev_path: Path = SCIFACT_DEV_PATH) -> Corpora:
+                 scifact_dev_path: Path = SCIFACT_DEV_PATH, teacher_pairs: bool = False) -> Corpora:
+    """Every source the recipe reads; ``teacher_pairs`` also builds the unlabelled pairs of
+    :mod:`training.teacher_pairs` (minutes of embedding: only the distilling variants read them)."""
     from training.stance_train import (_folds, heldout_claims, normalise_claim, read_dev_csv,
                                                read_multivers)
+    from training.teacher_pairs import teacher_pairs as unlabelled_pairs
 
     def examples(pairs) -> list[Example]:
         return [Example(p.claim, p.evidence, p.label, p.group) for p in pairs]
@@ -329,6 +348,7 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
     train_groups = {f"scifact:{c['id']}" for c in train_claims}
     corpus = _corpus(scifact_dir)
     project_train, project_dev = project_examples(embed)
+    unlabelled = unlabelled_pairs(root, train_claims, corpus, dev_claims, embed) if teacher_pairs else []
     return Corpora(
         healthver_topical=_limit(topical, limit),
         healthver_random=_limit(rationale + random_span_pairs(multivers, dev_claims, "healthver"), limit),
@@ -342,6 +362,8 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
                           np.array(_folds([e.group for e in tuning], FOLDS)).reshape(FOLDS, len(tuning)).T),
         project_train=_limit(project_train, limit),
         project_dev=_limit(project_dev, limit),
+        teacher_pairs=_limit([Example(claim, passage, UNLABELLED, group) for claim, passage, group in unlabelled],
+                             limit),
     )
 
 
@@ -537,13 +559,27 @@ def forward(model, pooling: str, ids, types, mask):
     return model["head"](torch.nn.functional.dropout(pooled, 0.1, training=model.training))
 
 
-def distillation_loss(logits, teacher_probabilities, temperature: float):
-    """KL(teacher || student) on logits softened by ``temperature``, scaled by its square so that its gradients
-    keep the size of the cross-entropy's (Hinton et al., 2015)."""
+def _kl_rows(logits, teacher_probabilities, temperature: float):
     import torch
 
     student = torch.nn.functional.log_softmax(logits / temperature, dim=1)
-    return torch.nn.functional.kl_div(student, teacher_probabilities, reduction="batchmean") * temperature ** 2
+    return torch.nn.functional.kl_div(student, teacher_probabilities, reduction="none").sum(1) * temperature ** 2
+
+
+def distillation_loss(logits, teacher_probabilities, temperature: float):
+    """KL(teacher || student) on logits softened by ``temperature``, scaled by its square so that its gradients
+    keep the size of the cross-entropy's (Hinton et al., 2015); the mean over rows."""
+    return _kl_rows(logits, teacher_probabilities, temperature).mean()
+
+
+def mixed_loss(logits, labels, teacher_probabilities, distil: float, temperature: float, weight=None):
+    """The mean over rows of (1 - ``distil``) x cross-entropy + ``distil`` x :func:`distillation_loss`, where a
+    row has a gold label (``labels`` >= 0); the distillation term alone where it has none (-1)."""
+    import torch
+
+    kl = _kl_rows(logits, teacher_probabilities, temperature)
+    ce = torch.nn.functional.cross_entropy(logits, labels.clamp(min=0), weight=weight, reduction="none")
+    return torch.where(labels >= 0, (1 - distil) * ce + distil * kl, kl).mean()
 
 
 def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
@@ -673,18 +709,22 @@ class Workbench:
         torch = self.torch
         if variant.distil and (teacher_logits is None or len(teacher_logits) != len(rows)):
             raise ValueError(f"variant {variant.name} learns from a teacher: give one row of teacher logits per example")
+        if not variant.distil and any(r.label == UNLABELLED for r in rows):
+            raise ValueError(f"variant {variant.name} has no teacher to label its rows without gold labels")
         self.seed()
         started = time.perf_counter()
         model = build_model(self.config, variant.pooling, self.base_state).to(self.device).train()
         encoded = self.encode(rows)
-        labels = torch.tensor([STANCES.index(r.label) for r in rows], device=self.device)
+        labels = torch.tensor([STANCES.index(r.label) if r.label != UNLABELLED else -1 for r in rows],
+                              device=self.device)
         soft = None
         if variant.distil:
             soft = torch.softmax(torch.as_tensor(teacher_logits, dtype=torch.float32, device=self.device)
                                  / variant.distil_temperature, dim=1)
         weight = None
         if variant.class_weights:
-            counts = np.bincount(labels.cpu().numpy(), minlength=len(STANCES)).astype(np.float64)
+            gold = labels.cpu().numpy()
+            counts = np.bincount(gold[gold >= 0], minlength=len(STANCES)).astype(np.float64)
             weight = torch.tensor(np.where(counts > 0, len(rows) / (len(STANCES) * np.maximum(counts, 1)), 0.0),
                                   dtype=torch.float32, device=self.device)
         decay = [p for n, p in model.named_parameters() if p.ndim > 1]
@@ -713,10 +753,11 @@ class Workbench:
                 with self._autocast():
                     logits = forward(model, variant.pooling, ids, types, mask)
                 rows_index = torch.from_numpy(index).to(self.device)
-                loss = torch.nn.functional.cross_entropy(logits.float(), labels[rows_index], weight=weight)
-                if soft is not None:
-                    loss = (1 - variant.distil) * loss + variant.distil * distillation_loss(
-                        logits.float(), soft[rows_index], variant.distil_temperature)
+                if soft is None:
+                    loss = torch.nn.functional.cross_entropy(logits.float(), labels[rows_index], weight=weight)
+                else:
+                    loss = mixed_loss(logits.float(), labels[rows_index], soft[rows_index], variant.distil,
+                                      variant.distil_temperature, weight)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
@@ -1079,7 +1120,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         selector = Workbench(base_directory(args.selection_base, args.out / ".base"), args.device,
                              max_length=args.max_length, bf16=True if args.bf16 else None)
     tick = time.perf_counter()
-    corpora = load_corpora(args.corpora, selector.embed, args.limit, args.scifact_dev_claims)
+    corpora = load_corpora(args.corpora, selector.embed, args.limit, args.scifact_dev_claims,
+                           teacher_pairs=args.teacher is not None)
     log.info("data: %s (%.1f s, including the base embeddings for sentence selection)",
              json.dumps({k: v["rows"] for k, v in corpora.counts().items()}), time.perf_counter() - tick)
     teacher = Teacher(args.teacher, args.out / "teacher_logits.npz", args.device,
