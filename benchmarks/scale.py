@@ -273,6 +273,13 @@ def main(argv: list[str] | None = None) -> dict:
     return figures
 
 
+def _configured_stance_model() -> str:
+    """What the comparison reads when ``--stance-model`` is not given: ``[compare] stance_model``."""
+    from pipeline.config import load_settings
+
+    return load_settings().compare.stance_model
+
+
 def _figures(runs: list[dict], args) -> dict:
     base = runs[0]
     slowest = max(runs[-1]["saved_queries"].values(), key=lambda q: q["median_s"])
@@ -282,7 +289,7 @@ def _figures(runs: list[dict], args) -> dict:
         "nlp": args.nlp,
         "workers": args.workers,
         "batch_docs": args.batch_docs,
-        "stance_model": args.stance_model or "shipped",
+        "stance_model": args.stance_model or _configured_stance_model(),
         "runs": runs,
         # linear growth keeps seconds per record flat from the smallest to the largest corpus
         "seconds_per_record_relative_to_smallest": {
