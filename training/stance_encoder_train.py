@@ -115,9 +115,9 @@ class Variant:
     # KL(teacher || student) on both models' logits divided by T = distil_temperature
     distil: float = 0.0
     distil_temperature: float = 2.0
-    # pairs with no gold label that only the teacher labels (training.teacher_pairs, and each supporting pair again
-    # with its claim's direction turned round): a row without gold learns from the KL term alone
-    teacher_pairs: bool = False
+    # pairs with no gold label that only the teacher labels: those of these training.teacher_pairs.SOURCES, and each
+    # supporting pair again with its claim's direction turned round; a row without gold learns from the KL term alone
+    teacher_pairs: tuple[str, ...] = ()
 
 
 _C = dict(scifact_pairs=True, scifact_abstracts=True)
@@ -140,7 +140,11 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("t_taught_on_unseen_pairs", "s with pairs its teacher never trained on, labelled by the teacher alone "
             "(training.teacher_pairs: SciFact and HealthVer training claims against uncited abstracts and other "
             "passages, and turned-round supporting claims); 3 epochs, since the rows about double",
-            epochs=3, distil=0.5, teacher_pairs=True, **_C),
+            epochs=3, distil=0.5, teacher_pairs=("scifact_nearest", "scifact_other_passage", "healthver_nearest"),
+            **_C),
+    Variant("u_taught_on_unseen_scifact_pairs", "t without the HealthVer claims against uncited documents, on which "
+            "t fell on HealthVer fold 0 (the teacher reads a third of them as supporting)", epochs=3, distil=0.5,
+            teacher_pairs=("scifact_nearest", "scifact_other_passage"), **_C),
     Variant("h_direction_flips", "d + each supporting pair whose claim states a direction, again with that direction "
             "turned round ('increases' -> 'decreases') as contradicts", epochs=5, direction_flips=True, **_C),
 )
@@ -207,6 +211,7 @@ class Corpora:
     project_train: tuple[Example, ...] = ()  # training.project_pairs, the train part of the development articles
     project_dev: tuple[Example, ...] = ()  # its dev part (every fifth article): scored, never trained on
     teacher_pairs: tuple[Example, ...] = ()  # training.teacher_pairs, UNLABELLED: for the teacher to label
+    teacher_sources: tuple[str, ...] = ()  # the source of each (training.teacher_pairs.SOURCES)
 
     def training(self, variant: Variant, without_fold: int | None) -> list[Example]:
         rows = list(self.healthver_random if variant.unrelated == "random_spans" else self.healthver_topical)
@@ -223,14 +228,14 @@ class Corpora:
             rows += [Example(flipped, e.evidence, label, e.group) for e in list(rows)
                      if e.label == "supports" and (flipped := direction_flipped(e.claim)) is not None]
         if variant.teacher_pairs:
-            rows += self.teacher_pairs
+            rows += [e for e, source in zip(self.teacher_pairs, self.teacher_sources) if source in variant.teacher_pairs]
         return rows
 
     def fold(self, f: int) -> list[Example]:
         return [e for e, g in zip(self.tuning, self.tuning_fold) if g == f]
 
     def counts(self) -> dict:
-        sources = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "tuning_fold"}
+        sources = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("tuning_fold", "teacher_sources")}
         return {name: {"rows": len(rows), "claims": len({e.group for e in rows}),
                        "labels": dict(Counter(e.label for e in rows))} for name, rows in sources.items()}
 
@@ -349,6 +354,8 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
     corpus = _corpus(scifact_dir)
     project_train, project_dev = project_examples(embed)
     unlabelled = unlabelled_pairs(root, train_claims, corpus, dev_claims, embed) if teacher_pairs else []
+    source_of = {(claim, passage): source for claim, passage, _, source in unlabelled}
+    teacher_rows = _limit([Example(claim, passage, UNLABELLED, group) for claim, passage, group, _ in unlabelled], limit)
     return Corpora(
         healthver_topical=_limit(topical, limit),
         healthver_random=_limit(rationale + random_span_pairs(multivers, dev_claims, "healthver"), limit),
@@ -362,8 +369,8 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
                           np.array(_folds([e.group for e in tuning], FOLDS)).reshape(FOLDS, len(tuning)).T),
         project_train=_limit(project_train, limit),
         project_dev=_limit(project_dev, limit),
-        teacher_pairs=_limit([Example(claim, passage, UNLABELLED, group) for claim, passage, group in unlabelled],
-                             limit),
+        teacher_pairs=teacher_rows,
+        teacher_sources=tuple(source_of[e.claim, e.evidence] for e in teacher_rows),
     )
 
 

@@ -111,11 +111,25 @@ def healthver_nearest(directory: Path, exclude: set[str], embed: Embed, k: int =
     return scifact_nearest(claims, corpus, embed, k, source)
 
 
+SOURCES = ("scifact_nearest", "scifact_other_passage", "healthver_nearest")
+
+
 def teacher_pairs(root: Path, scifact_train: Sequence[dict], scifact_corpus: dict[int, dict], exclude: set[str],
-                  embed: Embed) -> list[UnlabelledPair]:
-    """Every unlabelled pair for the teacher, from ``root`` laid out like ../shared/corpora: SciFact's training
-    claims (``scifact_train``, SciFact dev already left out) and HealthVer's training claims minus ``exclude``."""
-    rows = scifact_nearest(scifact_train, scifact_corpus, embed)
-    rows += scifact_other_passage(scifact_train, scifact_corpus, embed)
-    rows += healthver_nearest(root / "healthver" / "multivers", exclude, embed)
-    return list(dict.fromkeys(rows))
+                  embed: Embed, sources: Sequence[str] = SOURCES) -> list[tuple[str, str, str, str]]:
+    """The unlabelled pairs of ``sources`` (of :data:`SOURCES`), each as ``(claim, passage, group, source)``, a pair
+    kept once (under the first source that gives it), from ``root`` laid out like ../shared/corpora: SciFact's
+    training claims (``scifact_train``, SciFact dev already left out) and HealthVer's training claims minus
+    ``exclude``."""
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown teacher-pair sources {sorted(unknown)}; known: {', '.join(SOURCES)}")
+    builders = {
+        "scifact_nearest": lambda: scifact_nearest(scifact_train, scifact_corpus, embed),
+        "scifact_other_passage": lambda: scifact_other_passage(scifact_train, scifact_corpus, embed),
+        "healthver_nearest": lambda: healthver_nearest(root / "healthver" / "multivers", exclude, embed),
+    }
+    rows: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    for source in sources:
+        for claim, passage, group in builders[source]():
+            rows.setdefault((claim, passage), (claim, passage, group, source))
+    return list(rows.values())

@@ -64,21 +64,30 @@ def test_healthver_pairs_leave_out_the_dev_claims(tmp_path):
     assert {group for _, _, group in rows} == {"healthver:2"}
 
 
-def _corpora(training: list[Example], unlabelled: list[Example]) -> Corpora:
-    return Corpora(healthver_topical=tuple(training), healthver_random=(), tuning=(), heldout=(), scifact_pairs=(),
-                   scifact_abstracts=(), scifact_dev=(), tuning_fold=(), teacher_pairs=tuple(unlabelled))
-
-
-def test_the_taught_variant_adds_turned_round_claims_and_teacher_pairs_without_gold_labels():
-    taught = next(v for v in VARIANTS if v.teacher_pairs)
-    plain = next(v for v in VARIANTS if v.name == "s_distilled_from_teacher")
+def test_the_taught_variants_add_turned_round_claims_and_their_sources_teacher_pairs_without_gold_labels():
+    variants = {v.name: v for v in VARIANTS}
     rows = [Example("Vitamin D increases bone density.", "It rose.", "supports", "a"),
             Example("Statins lower cholesterol.", "It fell.", "unrelated", "b")]
-    extra = [Example("Zinc helps colds.", "Zinc was given.", UNLABELLED, "c")]
-    corpora = _corpora(rows, extra)
-    assert corpora.training(plain, None) == rows
-    assert corpora.training(taught, None) == rows + [
-        Example("Vitamin D decreases bone density.", "It rose.", UNLABELLED, "a")] + extra
+    scifact = Example("Zinc helps colds.", "Zinc was given.", UNLABELLED, "scifact:1")
+    healthver = Example("Masks stop the virus.", "Masks were worn.", UNLABELLED, "healthver:2")
+    corpora = Corpora(healthver_topical=tuple(rows), healthver_random=(), tuning=(), heldout=(), scifact_pairs=(),
+                      scifact_abstracts=(), scifact_dev=(), tuning_fold=(), teacher_pairs=(scifact, healthver),
+                      teacher_sources=("scifact_nearest", "healthver_nearest"))
+    turned = Example("Vitamin D decreases bone density.", "It rose.", UNLABELLED, "a")
+    assert corpora.training(variants["s_distilled_from_teacher"], None) == rows
+    assert corpora.training(variants["t_taught_on_unseen_pairs"], None) == rows + [turned, scifact, healthver]
+    assert corpora.training(variants["u_taught_on_unseen_scifact_pairs"], None) == rows + [turned, scifact]
+
+
+def test_teacher_pairs_are_kept_once_with_their_source_and_unknown_sources_are_refused(tmp_path):
+    from training.teacher_pairs import teacher_pairs
+
+    claims = [dict(CLAIM, cited_doc_ids=[2])]
+    rows = teacher_pairs(tmp_path, claims, CORPUS, set(), bag_of_words, sources=("scifact_nearest",) * 2)
+    assert [source for *_, source in rows] == ["scifact_nearest"] * len(rows)
+    assert len({(claim, passage) for claim, passage, *_ in rows}) == len(rows) > 0
+    with pytest.raises(ValueError, match="unknown teacher-pair sources"):
+        teacher_pairs(tmp_path, claims, CORPUS, set(), bag_of_words, sources=("pubmed_nearest",))
 
 
 def test_rows_without_gold_learn_from_the_teacher_alone():
