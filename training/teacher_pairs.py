@@ -14,8 +14,8 @@ claim), each passage read as the runtime reads a whole abstract: its sentences n
 * ``healthver_nearest``: each HealthVer training claim against the corpus documents nearest it that it does
   not cite.
 
-Rows are ``(claim, passage, group)``; the group is the claim's identity as the recipe names it, so a fold never
-splits a claim.
+Each builder gives ``(claim, passage, group)`` rows; the group is the claim's identity as the recipe names it, so a
+fold never splits a claim. :func:`teacher_pairs` gathers the sources a variant names, with each row's source.
 """
 
 from __future__ import annotations
