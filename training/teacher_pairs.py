@@ -1,5 +1,7 @@
-"""Pairs without gold labels, for a teacher model to label: what a distilled student learns from beyond the
-pairs the teacher itself was trained on (docs/stance.md, "A student taught on pairs its teacher never saw").
+"""Stance pairs without gold labels, built for a teacher model to label.
+
+They are what a distilled student learns from beyond the pairs the teacher itself was trained on (docs/stance.md,
+"A student taught on pairs its teacher never saw").
 
 A teacher's logits on its own training pairs are close to the gold labels and teach a student little. These
 pairs are new to the teacher, built from the training claims only (never SciFact dev, never a HealthVer dev-CSV
