@@ -77,6 +77,7 @@ def test_the_taught_variants_add_turned_round_claims_and_their_sources_teacher_p
     assert corpora.training(variants["s_distilled_from_teacher"], None) == rows
     assert corpora.training(variants["t_taught_on_unseen_pairs"], None) == rows + [turned, scifact, healthver]
     assert corpora.training(variants["u_taught_on_unseen_scifact_pairs"], None) == rows + [turned, scifact]
+    assert corpora.training(variants["v_taught_on_unseen_scifact_pairs_unturned"], None) == rows + [scifact]
 
 
 def test_teacher_pairs_are_kept_once_with_their_source_and_unknown_sources_are_refused(tmp_path):
