@@ -143,11 +143,12 @@ VARIANTS: tuple[Variant, ...] = (
             "passages, and turned-round supporting claims); 3 epochs, since the rows about double",
             epochs=3, distil=0.5, teacher_pairs=("scifact_nearest", "scifact_other_passage", "healthver_nearest"),
             **_C),
-    Variant("u_taught_on_unseen_scifact_pairs", "t without the HealthVer claims against uncited documents, on which "
-            "t fell on HealthVer fold 0 (the teacher reads a third of them as supporting)", epochs=3, distil=0.5,
+    Variant("u_taught_on_unseen_scifact_pairs", "t without the HealthVer claims against uncited documents (the teacher "
+            "reads a third of them as supporting); it fell on HealthVer fold 0 as t did", epochs=3, distil=0.5,
             teacher_pairs=("scifact_nearest", "scifact_other_passage"), **_C),
     Variant("v_taught_on_unseen_scifact_pairs_unturned", "u without the turned-round claims, which the teacher reads "
-            "as supported in 395 of 476 cases (it is as blind to a turned direction as the shipped model)", epochs=3,
+            "as supported in 395 of 476 cases (it is as blind to a turned direction as the shipped model); it fell "
+            "on HealthVer fold 0 as t and u did", epochs=3,
             distil=0.5, teacher_pairs=("scifact_nearest", "scifact_other_passage"), teacher_flips=False, **_C),
     Variant("h_direction_flips", "d + each supporting pair whose claim states a direction, again with that direction "
             "turned round ('increases' -> 'decreases') as contradicts", epochs=5, direction_flips=True, **_C),
