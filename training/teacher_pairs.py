@@ -29,6 +29,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from pipeline.compare.stance_encoder import select_sentences
+
 UnlabelledPair = tuple[str, str, str]  # (claim, passage, group)
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -70,9 +72,8 @@ def _cited(claim: dict) -> list[int]:
 
 def _passages(claims: Sequence[dict], corpus: dict[int, dict], wanted: dict[int, list[int]], embed: Embed,
               ranks: slice) -> dict[tuple[int, int], str]:
-    """Per (claim id, document), the sentences at ``ranks`` of nearness to the claim (by cosine of normalised
-    embeddings, ties to the earlier sentence, as :func:`select_sentences` ranks them), joined in document order;
-    "" where the abstract has fewer."""
+    """Per (claim id, document), the sentences at ``ranks`` of nearness to the claim, as the runtime's
+    :func:`select_sentences` ranks them, joined in document order; "" where the abstract has fewer."""
     texts = sorted({c["claim"] for c in claims} | {s for docs in wanted.values() for d in docs
                                                    for s in _abstract(corpus[d])})
     vectors = dict(zip(texts, embed(texts))) if texts else {}
@@ -80,8 +81,9 @@ def _passages(claims: Sequence[dict], corpus: dict[int, dict], wanted: dict[int,
     for claim in claims:
         for doc_id in wanted.get(claim["id"], []):
             sentences = _abstract(corpus[doc_id])
-            cosine = np.stack([vectors[s] for s in sentences]) @ vectors[claim["claim"]]
-            chosen = sorted(np.lexsort((np.arange(len(cosine)), -cosine))[ranks].tolist())
+            matrix, query = np.stack([vectors[s] for s in sentences]), vectors[claim["claim"]]
+            chosen = sorted(set(select_sentences(query, matrix, ranks.stop))
+                            - set(select_sentences(query, matrix, ranks.start or 0)))
             passages[claim["id"], doc_id] = " ".join(sentences[i] for i in chosen)
     return passages
 
