@@ -14,7 +14,8 @@ calls :func:`compare` alone. For each article claim, in order:
    asserted mechanism names (:func:`pipeline.compare.graded.field_pool`; the stance model reads the last);
    a statement about the field (approval status, product quality, studies under way, a time course) is judged
    only by the records that state that kind of fact (:mod:`pipeline.compare.statements`, read once);
-3. a stance per link, from the facts, or from the stance model where the facts leave it open (``read_text``);
+3. a stance per link, from the facts, or from the stance model where the facts leave it open (``read_text``, which
+   reads each distinct pair of sentences once);
 4. a verdict from the links, read through both sides' frames (:func:`pipeline.compare.graded.decide_claim`).
 
 Beside them, the article claims that contradict each other (:func:`pipeline.compare.verdicts.find_conflicts`).
@@ -29,7 +30,7 @@ from typing import Iterable, Mapping
 from pipeline.compare import graded
 from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import CandidatePolicy, EvidenceLink, LiteratureClaim, Similarities, TextStance, \
-    iter_claim_links, link_pool
+    iter_claim_links, link_pool, read_once
 from pipeline.compare.frames import OTHER_INTERVENTION, Frame, RecordFacts, RecordFrame, assertion_frame, evidence_frame, \
     record_frame
 from pipeline.compare.statements import statement_evidence
@@ -172,6 +173,7 @@ def compare(inputs: ComparisonInputs, policy: CandidatePolicy, read_text: TextSt
     contradict each other. ``read_text`` is the stance model ((claim, evidence) pairs → readings); without it
     only the facts decide. Deterministic for the same inputs, policy and model."""
     domain = domain or load()
+    read_text = read_once(read_text) if read_text is not None else None
     frames = claim_frames(inputs, domain)
     field_evidence = graded.field_evidence(inputs.literature, frames, domain)  # found once, for every assertion
     statements = statement_evidence(inputs.records, frames, {lit.pmid for lit in inputs.literature if lit.is_retracted},

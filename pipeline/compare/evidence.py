@@ -107,6 +107,23 @@ class EvidenceLink:
 TextStance = Callable[[Sequence[tuple[str, str]]], list[tuple]]
 
 
+def read_once(read_text: TextStance) -> TextStance:
+    """``read_text`` that reads each distinct (claim, evidence) pair of sentences once and gives its first reading
+    again after that. One sentence often yields several claims, on both sides, so a comparison meets the same pair
+    of sentences many times (on the 10k-record benchmark, 3,684 pairs held 355 distinct ones); the stance model is
+    the costly part of a comparison, and a pair read twice could differ in its last digits with its batch-mates.
+    The readings live as long as the returned function."""
+    readings: dict[tuple[str, str], tuple] = {}
+
+    def read(pairs: Sequence[tuple[str, str]]) -> list[tuple]:
+        new = list(dict.fromkeys(pair for pair in pairs if pair not in readings))
+        if new:
+            readings.update(zip(new, read_text(new)))
+        return [readings[pair] for pair in pairs]
+
+    return read
+
+
 @dataclass(frozen=True)
 class CandidatePolicy:
     """At most ``max_candidates`` literature claims per assertion, the most similar first; a literature claim

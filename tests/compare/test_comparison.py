@@ -69,6 +69,22 @@ def test_the_stance_model_is_asked_only_about_pairs_the_facts_leave_open():
     assert {k.article_claim_id for k in decided.links if k.text_stance == "unrelated"} == {"a4"}
 
 
+def test_each_distinct_pair_of_sentences_is_read_once_and_every_link_of_it_gets_that_reading():
+    asked = []
+
+    def read(pairs):
+        asked.extend(pairs)
+        return [("supports", 0.7 + 0.01 * len(asked))] * len(pairs)
+
+    sentence = "Exosomes are being studied for hair density."
+    # one article sentence that yields two claims (as "X and Y" often does), both left open by the facts
+    twins = [_claim(f"a{i}", "article", "001_x", 2, sentence, direction="none", certainty="hedged") for i in (4, 5)]
+    decided = compare(inputs(*twins), POLICY, read)
+    assert len(asked) == len(set(asked)) == 2  # (sentence, trial) and (sentence, mice), each once
+    readings = {(k.article_claim_id, k.literature_claim_id): k.text_probability for k in decided.links}
+    assert readings[("a4", "l1")] == readings[("a5", "l1")] and readings[("a4", "l2")] == readings[("a5", "l2")]
+
+
 def test_the_same_inputs_give_the_same_comparison_and_the_fingerprint_follows_them():
     first, second = compare(inputs(ASSERTION, DENIAL), POLICY), compare(inputs(ASSERTION, DENIAL), POLICY)
     assert isinstance(first, Comparison) and first == second
