@@ -41,7 +41,7 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -52,6 +52,11 @@ BASE_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_LENGTH = 256  # the base model's max_seq_length (sentence_bert_config.json)
 OPSET = 17
 MAX_QUANTISATION_COST = 0.01
+# a transformer layer's feed-forward output product: its input, the GELU of a product four times as wide, can carry
+# a few very large activations that one int8 scale a batch cannot hold (in all-mpnet-base-v2: layers 6 and 7)
+FEED_FORWARD_OUTPUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
+# such a product stays fp32 where its int8 alone strays this many times as far as the median one of them
+OUTLIER_FACTOR = 1.5
 # sentences that exercise the vocabulary the encoder meets at night; used when no --sentences file is given
 SAMPLE_SENTENCES = (
     "Exosomes derived from mesenchymal stem cells promoted hair growth in mice.",
@@ -123,13 +128,53 @@ def export_onnx(module, path: Path, output_name: str) -> None:
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False)
 
 
-def quantise(source: Path, target: Path, embeddings: bool = False) -> None:
+def quantise(source: Path, target: Path, embeddings: bool = False, keep_fp32: Sequence[str] = ()) -> None:
     """Dynamic int8 quantisation of the weights (onnxruntime's quantize_dynamic): the matrix products, and with
-    ``embeddings`` the word-piece embedding table too (a third of a base-sized graph)."""
+    ``embeddings`` the word-piece embedding table too (a third of a base-sized graph); the nodes named in
+    ``keep_fp32`` stay as they are."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"])
+                     op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"],
+                     nodes_to_exclude=list(keep_fp32))
+
+
+def matrix_products(path: Path) -> list[str]:
+    """The names of a graph's MatMul nodes, in graph order."""
+    import onnx
+
+    return [node.name for node in onnx.load(str(path), load_external_data=False).graph.node if node.op_type == "MatMul"]
+
+
+def outliers(alone: Mapping[str, float], factor: float = OUTLIER_FACTOR) -> list[str]:
+    """The products to keep fp32: those whose int8 weights, the only ones of their kind quantised, take the graph's
+    output more than ``factor`` times as far from fp32 as the median one of their kind does."""
+    if not alone:
+        return []
+    typical = float(np.median(list(alone.values())))
+    return sorted(name for name, distance in alone.items() if distance > factor * typical)
+
+
+def outlier_products(fp32: Path, logits: Callable[[Path], np.ndarray], workdir: Path) -> dict:
+    """Which feed-forward output products of an fp32 graph to leave fp32 when the rest turns int8, found without
+    labels. ``logits(graph)`` is a graph's output on inputs it may see (training rows); a graph's distance is the
+    root mean square of its output's difference from the fp32 graph's. Returns the distance with every
+    feed-forward output product fp32 (``floor``), with each one alone int8 besides the other products (``alone``),
+    and the products to keep fp32 (:func:`outliers`)."""
+    reference = logits(fp32)
+    feed_forward = [name for name in matrix_products(fp32) if FEED_FORWARD_OUTPUT.search(name)]
+    trial = workdir / "trial.int8.onnx"
+
+    def distance(keep: Sequence[str]) -> float:
+        quantise(fp32, trial, keep_fp32=keep)
+        return float(np.sqrt(np.mean((logits(trial) - reference) ** 2)))
+
+    floor = distance(feed_forward)
+    alone = {name: distance([other for other in feed_forward if other != name]) for name in feed_forward}
+    log.info("int8 distance from fp32: %.4f with the %d feed-forward output products fp32; each alone int8: %s",
+             floor, len(feed_forward), ", ".join(f"{v:.3f}" for v in alone.values()))
+    return {"floor": round(floor, 4), "alone": {name: round(v, 4) for name, v in alone.items()},
+            "fp32_products": outliers(alone)}
 
 
 def _embed(onnx_path: Path, tokenizer_path: Path, texts: Sequence[str]) -> np.ndarray:
