@@ -134,9 +134,15 @@ def quantise(source: Path, target: Path, embeddings: bool = False, keep_fp32: Se
     ``keep_fp32`` stay as they are."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"],
-                     nodes_to_exclude=list(keep_fp32))
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))  # the quantiser logs a line a node on the root logger
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"],
+                         nodes_to_exclude=list(keep_fp32))
+    finally:
+        root.setLevel(level)
 
 
 def matrix_products(path: Path) -> list[str]:
