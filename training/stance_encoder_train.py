@@ -45,8 +45,9 @@ Distillation: ``--teacher DIR`` names a model an earlier ``--final`` saved (e.g.
 ``m_base_sized_3ep`` with ``--base mpnet``); the distilling variants (``s_distilled_from_teacher``) then learn
 from its logits on every training pair as well as from the gold labels (:func:`distillation_loss`). Variants
 ``t_taught_on_unseen_pairs``, ``u_...`` and ``v_...`` add pairs the teacher never trained on, with no gold label,
-which the student learns from the teacher alone (``Variant.teacher_pairs`` names their sources) (:mod:`training.teacher_pairs`, built only when ``--teacher`` is given). The teacher reads each
-pair once; its logits are kept in ``OUTDIR/teacher_logits.npz`` for later runs.
+which the student learns from the teacher alone: ``Variant.teacher_pairs`` names their sources in
+:mod:`training.teacher_pairs`, built only when ``--teacher`` is given. The teacher reads each pair once; its
+logits are kept in ``OUTDIR/teacher_logits.npz`` for later runs.
 
 Needs the ``train`` extra (torch, transformers, safetensors, scikit-learn); :func:`select_sentences` and
 :func:`load_weights` need numpy (and safetensors) only.
