@@ -91,7 +91,7 @@ def _graph_speeds(graphs: tuple[Path, Path], tokenizer: Path, max_length: int, p
 def package_speed(directory: Path, pairs: list[tuple[str, str]], repeats: int) -> dict:
     """A stance package's graph as the nightly run reads it: its own tokenizer and length, one thread."""
     meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-    return {"variant": meta.get("variant"), "weights": meta.get("weights"),
+    return {"variant": meta.get("variant"), "weights": meta.get("weights"), "onnx_sha256": meta.get("onnx_sha256"),
             "pairs_per_second": pairs_per_second(directory / "stance.onnx", directory / "tokenizer.json",
                                                  int(meta["max_length"]), pairs, repeats)}
 
@@ -128,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["larger"] = {"base": tokenizer.parent.name, "model_type": config.get("model_type"),
                                  **_graph_speeds((fp32, int8), tokenizer, max_length, pairs, args.repeats)}
     if args.package:
-        figures["packages"] = {str(directory): package_speed(directory, pairs, args.repeats)
-                               for directory in args.package}
+        # each named by what it holds (variant, weights, graph digest), not by its folder, which is this machine's
+        figures["packages"] = [package_speed(directory, pairs, args.repeats) for directory in args.package]
     figures["machine"] = machine()
     write_results("stance_speed", figures, args.out)
     print(json.dumps(figures, indent=2))

@@ -45,6 +45,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from pipeline.evaluation.claim_corpus import read_abstracts, read_claims
+
 log = logging.getLogger(__name__)
 
 BASE_PACKAGE = "all_minilm_l6_v2"
@@ -202,15 +204,12 @@ class RetrievalSet:
                      ) -> "RetrievalSet":
         """SciFact claims with evidence against their cited abstract, among ``documents`` abstracts (the cited
         ones and a fixed random sample of the rest): retrieval of the abstract that answers a claim."""
-        import gzip
         import random
 
-        rows = [json.loads(line) for line in (directory / "claims_train.jsonl").read_text().splitlines() if line]
-        rows = [r for r in rows if r.get("evidence")]
+        rows = [r for r in read_claims(directory) if r.get("evidence")]
         rows = random.Random(seed).sample(rows, min(claims, len(rows)))
         queries = tuple((r["claim"], str(next(iter(r["evidence"])))) for r in rows)
-        with gzip.open(directory / "corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
-            corpus = {str(d["doc_id"]): d for d in map(json.loads, fh)}
+        corpus = {str(doc_id): row for doc_id, row in read_abstracts(directory).items()}
         wanted = {pmid for _, pmid in queries}
         others = sorted(set(corpus) - wanted)
         wanted |= set(random.Random(seed).sample(others, max(0, min(len(others), documents - len(wanted)))))

@@ -56,7 +56,6 @@ Needs the ``train`` extra (torch, transformers, safetensors, scikit-learn); :fun
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import logging
@@ -77,6 +76,7 @@ import numpy as np
 
 from pipeline.compare.stance import STANCES
 from pipeline.compare.stance_encoder import select_sentences  # noqa: F401  (shared with the runtime)
+from pipeline.evaluation.claim_corpus import cited_doc_ids, read_abstracts, read_claims
 from pipeline.evaluation.stance import score_predictions
 
 log = logging.getLogger(__name__)
@@ -268,26 +268,15 @@ def _limit(rows: Sequence[Example], n: int | None) -> tuple[Example, ...]:
     return tuple(chosen)
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def _corpus(directory: Path) -> dict[int, dict]:
-    path = directory / "corpus.jsonl"
-    return {d["doc_id"]: d for d in _read_jsonl(path if path.exists() else directory / "corpus.jsonl.gz")}
-
-
 def random_span_pairs(directory: Path, exclude: set[str], source: str, seed: int = SEED) -> list[Example]:
     """Issue 16's neutral pairs: for each cited abstract without rationale, a random 1-3 sentence span."""
     from training.stance_train import normalise_claim
 
-    corpus, rng, rows = _corpus(directory), random.Random(seed), []
-    for c in _read_jsonl(directory / "claims_train.jsonl"):
+    corpus, rng, rows = read_abstracts(directory), random.Random(seed), []
+    for c in read_claims(directory):
         if normalise_claim(c["claim"]) in exclude:
             continue
-        for doc_id in c["doc_ids"] if "doc_ids" in c else c["cited_doc_ids"]:
+        for doc_id in cited_doc_ids(c):
             sentences = corpus[doc_id]["abstract"]
             if c["evidence"].get(str(doc_id)) or not sentences:
                 continue
@@ -316,11 +305,11 @@ def abstract_examples(claims: Sequence[dict], corpus: dict[int, dict], embed: Ca
                       source: str) -> list[Example]:
     """One example per (claim, cited abstract): the :func:`select_sentences` passage, the abstract's label."""
     texts = sorted({c["claim"] for c in claims}
-                   | {s for c in claims for d in c["cited_doc_ids"] for s in corpus[d]["abstract"]})
+                   | {s for c in claims for d in cited_doc_ids(c) for s in corpus[d]["abstract"]})
     vectors = dict(zip(texts, embed(texts))) if texts else {}
     rows = []
     for c in claims:
-        for doc_id in c["cited_doc_ids"]:
+        for doc_id in cited_doc_ids(c):
             sentences = corpus[doc_id]["abstract"]
             if not sentences:
                 continue
@@ -351,13 +340,13 @@ def load_corpora(root: Path, embed: Callable[[list[str]], np.ndarray], limit: in
     tuning = _limit(examples(p for p in dev if p.group not in held), limit)
 
     scifact_dir = root / "scifact"
-    claims = _read_jsonl(scifact_dir / "claims_train.jsonl")
+    claims = read_claims(scifact_dir)
     dev_ids = scifact_dev_ids([c["id"] for c in claims], scifact_dev_path)
     train_claims = [c for c in claims if c["id"] not in dev_ids][:limit]
     dev_part = [c for c in claims if c["id"] in dev_ids][:limit]
     exclude = dev_claims | {normalise_claim(c["claim"]) for c in claims if c["id"] in dev_ids}
     train_groups = {f"scifact:{c['id']}" for c in train_claims}
-    corpus = _corpus(scifact_dir)
+    corpus = read_abstracts(scifact_dir)
     project_train, project_dev = project_examples(embed)
     unlabelled = unlabelled_pairs(root, train_claims, corpus, dev_claims, embed) if teacher_pairs else []
     source_of = {(claim, passage): source for claim, passage, _, source in unlabelled}

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import hashlib
 import json
 import logging
@@ -37,6 +36,7 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.compare.stance import HASH_BITS, STANCES, PairFeatures, StanceClassifier, _Side, combine_stages
+from pipeline.evaluation.claim_corpus import cited_doc_ids, read_abstracts, read_claims
 from pipeline.evaluation.stance import normalise_label, score_predictions
 
 log = logging.getLogger(__name__)
@@ -97,12 +97,8 @@ def _top_sentences(claim: str, sentences: Sequence[str], k: int = 2) -> list[int
 
 def read_multivers(directory: Path, exclude: set[str], source: str) -> list[Pair]:
     """Pairs from a SciFact/MultiVerS ``claims_train.jsonl`` and its corpus (see the module docstring)."""
-    corpus_path = directory / "corpus.jsonl"
-    opener = open if corpus_path.exists() else gzip.open
-    with opener(corpus_path if corpus_path.exists() else directory / "corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
-        corpus = {doc["doc_id"]: doc["abstract"] for doc in map(json.loads, fh)}
-    with open(directory / "claims_train.jsonl", encoding="utf-8") as fh:
-        claims = [c for c in map(json.loads, fh) if normalise_claim(c["claim"]) not in exclude]
+    corpus = {doc_id: row["abstract"] for doc_id, row in read_abstracts(directory).items()}
+    claims = [c for c in read_claims(directory) if normalise_claim(c["claim"]) not in exclude]
     rationales: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for c in claims:
         for doc_id, sets in c["evidence"].items():
@@ -110,7 +106,7 @@ def read_multivers(directory: Path, exclude: set[str], source: str) -> list[Pair
     pairs = []
     for c in claims:
         group = f"{source}:{c['id']}"
-        for doc_id in c["doc_ids"] if "doc_ids" in c else c["cited_doc_ids"]:
+        for doc_id in cited_doc_ids(c):
             sentences = corpus[doc_id]
             sets = c["evidence"].get(str(doc_id), [])
             for s in sets:

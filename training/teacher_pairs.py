@@ -22,23 +22,16 @@ fold never splits a claim. :func:`teacher_pairs` gathers the sources a variant n
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 from pipeline.compare.stance_encoder import select_sentences
+from pipeline.evaluation.claim_corpus import cited_doc_ids, read_abstracts, read_claims
 
 UnlabelledPair = tuple[str, str, str]  # (claim, passage, group)
 Embed = Callable[[list[str]], np.ndarray]
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _abstract(document: dict) -> list[str]:
@@ -60,14 +53,10 @@ def nearest_uncited(claims: Sequence[dict], corpus: dict[int, dict], embed: Embe
     queries = embed([c["claim"] for c in claims])
     nearest = {}
     for claim, cosine in zip(claims, queries @ documents.T):
-        cited = set(_cited(claim))
+        cited = set(cited_doc_ids(claim))
         ranked = (doc_ids[i] for i in np.lexsort((np.arange(len(cosine)), -cosine)))
         nearest[claim["id"]] = [d for d, _ in zip((d for d in ranked if d not in cited), range(k))]
     return nearest
-
-
-def _cited(claim: dict) -> list[int]:
-    return [int(d) for d in claim.get("cited_doc_ids", claim.get("doc_ids", []))]
 
 
 def _passages(claims: Sequence[dict], corpus: dict[int, dict], wanted: dict[int, list[int]], embed: Embed,
@@ -98,7 +87,7 @@ def scifact_nearest(claims: Sequence[dict], corpus: dict[int, dict], embed: Embe
 
 def scifact_other_passage(claims: Sequence[dict], corpus: dict[int, dict], embed: Embed,
                           source: str = "scifact") -> list[UnlabelledPair]:
-    wanted = {c["id"]: [d for d in _cited(c) if len(_abstract(corpus[d])) >= 6] for c in claims}
+    wanted = {c["id"]: [d for d in cited_doc_ids(c) if len(_abstract(corpus[d])) >= 6] for c in claims}
     passages = _passages(claims, corpus, wanted, embed, slice(3, 6))
     return [(c["claim"], passages[c["id"], d], f"{source}:{c['id']}") for c in claims for d in wanted[c["id"]]
             if passages[c["id"], d]]
@@ -110,8 +99,8 @@ def healthver_nearest(directory: Path, exclude: set[str], embed: Embed, k: int =
     corpus documents nearest each that it does not cite."""
     from training.stance_train import normalise_claim
 
-    corpus = {d["doc_id"]: d for d in _read_jsonl(directory / "corpus.jsonl")}
-    claims = [c for c in _read_jsonl(directory / "claims_train.jsonl") if normalise_claim(c["claim"]) not in exclude]
+    corpus = read_abstracts(directory)
+    claims = [c for c in read_claims(directory) if normalise_claim(c["claim"]) not in exclude]
     return scifact_nearest(claims, corpus, embed, k, source)
 
 

