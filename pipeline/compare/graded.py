@@ -39,7 +39,7 @@ from pipeline.compare.directness import directness, outcome_answers
 from pipeline.compare.domain import Domain, load
 from pipeline.compare.evidence import NO_DIRECTION, EvidenceLink, LiteratureClaim, cited_journal
 from pipeline.compare.statements import StatementEvidence, decide_statement
-from pipeline.compare.verdicts import CHECKABLE_TYPES, ClaimVerdict, Verdict, decide_verdict
+from pipeline.compare.verdicts import CHECKABLE_TYPES, ClaimVerdict, Verdict, cite_pmids, count_records, decide_verdict
 from pipeline.records import Claim
 
 KEY_PMIDS = 4
@@ -242,7 +242,9 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
             shown = list(left_out.items())[:3]
             reason = "no record speaks to it: " + "; ".join(f"PMID {p}: {why}" for p, why in shown)
         elif unrelated_links:
-            reason = f"{len({link.pmid for link in unrelated_links})} records on the same topic, none bears on it"
+            nearest = tuple(dict.fromkeys(link.pmid for link in sorted(
+                unrelated_links, key=lambda link: (-(link.similarity or 0.0), link.pmid))))
+            reason = f"{count_records(nearest)} on the same topic (nearest: {cite_pmids(nearest)}), none bears on it"
         else:
             reason = "no literature claim about the same intervention and outcome"
         return ClaimVerdict(claim.claim_id, verdict, None, None, 0, 0, len(links), (), (),

@@ -66,13 +66,15 @@ def _pmids(links: Iterable[EvidenceLink]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(link.pmid for link in ordered))
 
 
-def _cite(pmids: Sequence[str]) -> str:
+def cite_pmids(pmids: Sequence[str]) -> str:
+    """'PMID a, PMID b, PMID c and 4 more': the first few of ``pmids``, in their order."""
     shown = ", ".join(f"PMID {p}" for p in pmids[:MAX_PMIDS_IN_REASON])
     more = len(pmids) - MAX_PMIDS_IN_REASON
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _records(pmids: Sequence[str]) -> str:
+def count_records(pmids: Sequence[str]) -> str:
+    """'1 record', '3 records'."""
     return f"{len(pmids)} record{'s' if len(pmids) != 1 else ''}"
 
 
@@ -99,37 +101,38 @@ def decide_verdict(claim: Claim, links: Sequence[EvidenceLink], known_journals: 
             reason = f"cites {journal}; no record from that journal about this was found"
         elif unrelated:
             unrelated_pmids = _pmids(unrelated)
-            reason = (f"{_records(unrelated_pmids)} on the same topic ({_cite(unrelated_pmids)}) but none bears on "
-                      f"it: {unrelated[0].reason}")
+            reason = (f"{count_records(unrelated_pmids)} on the same topic ({cite_pmids(unrelated_pmids)}) but none "
+                      f"bears on it: {unrelated[0].reason}")
         else:
             reason = "no literature claim about the same intervention and outcome"
     elif best_contra is None:
         assert best_support is not None
         verdict = "supported" if tier(best_support.evidence_level) == 0 else "supported only by preclinical evidence"
-        reason = f"supported by {_records(support_pmids)}, best {design(best_support)} ({_cite(support_pmids)})"
+        reason = (f"supported by {count_records(support_pmids)}, best {design(best_support)} "
+                  f"({cite_pmids(support_pmids)})")
         if verdict != "supported":
             reason += "; no human study"
     elif best_support is None:
         verdict = "contradicted"
-        reason = (f"contradicted by {_records(contra_pmids)}, best {design(best_contra)} ({_cite(contra_pmids)}): "
-                  f"{best_contra.reason}")
+        reason = (f"contradicted by {count_records(contra_pmids)}, best {design(best_contra)} "
+                  f"({cite_pmids(contra_pmids)}): {best_contra.reason}")
     else:
         support_tier, contra_tier = tier(best_support.evidence_level), tier(best_contra.evidence_level)
         if contra_tier < support_tier:
             verdict = "contradicted"
-            reason = (f"{design(best_contra)} contradicts it ({_cite(contra_pmids)}: {best_contra.reason}), "
-                      f"outweighing {_records(support_pmids)} of weaker design in support")
+            reason = (f"{design(best_contra)} contradicts it ({cite_pmids(contra_pmids)}: {best_contra.reason}), "
+                      f"outweighing {count_records(support_pmids)} of weaker design in support")
         elif support_tier < contra_tier:
             verdict = "supported" if support_tier == 0 else "supported only by preclinical evidence"
-            reason = (f"{design(best_support)} supports it ({_cite(support_pmids)}), outweighing "
-                      f"{_records(contra_pmids)} of weaker design against")
+            reason = (f"{design(best_support)} supports it ({cite_pmids(support_pmids)}), outweighing "
+                      f"{count_records(contra_pmids)} of weaker design against")
         else:
             verdict = "mixed"
             # the tier decides, not the level: a systematic review does not outweigh an RCT of the other side
-            reason = (f"{_records(support_pmids)} {_agree(support_pmids, 'supports', 'support')} it "
-                      f"({_cite(support_pmids)}) and {_records(contra_pmids)} "
-                      f"{_agree(contra_pmids, 'contradicts', 'contradict')} it ({_cite(contra_pmids)}); both sides "
-                      f"have {TIER_NAMES[support_tier]} (best for: {design(best_support)}, best against: "
+            reason = (f"{count_records(support_pmids)} {_agree(support_pmids, 'supports', 'support')} it "
+                      f"({cite_pmids(support_pmids)}) and {count_records(contra_pmids)} "
+                      f"{_agree(contra_pmids, 'contradicts', 'contradict')} it ({cite_pmids(contra_pmids)}); "
+                      f"both sides have {TIER_NAMES[support_tier]} (best for: {design(best_support)}, best against: "
                       f"{design(best_contra)})")
     return ClaimVerdict(
         claim_id=claim.claim_id,

@@ -500,3 +500,18 @@ def test_shedding_after_childbirth_is_answered_only_by_records_about_it():
     postpartum = assertion("Exosome scalp treatments can shorten postpartum shedding.")
     assert postpartum[1].condition == "telogen_effluvium"
     assert not directness(postpartum[1], DENSITY[1]).addresses and not directness(postpartum[1], MICE[1]).addresses
+
+
+def test_not_addressed_names_the_records_on_the_topic_it_read_nearest_first():
+    a, af = assertion("Exosome treatment restores hair in people with alopecia.")
+    evidence = [DENSITY, MICE, PILOT, SECRETOME]
+    frames = {a.claim_id: af, **{c.claim_id: f for c, f in evidence}}
+    links = [replace(read_by_text(a, c, "unrelated", 0.9), similarity=s)
+             for (c, _), s in zip(evidence, [0.41, 0.77, None, 0.55])]
+    v = decide_claim(a, links, (), frames)
+    assert v.verdict == "not addressed" and v.key_pmids == ()
+    # a reviewer who doubts it knows which records to read first (no similarity: last)
+    assert v.reason.startswith("4 records on the same topic (nearest: PMID 90000036, PMID 90000012, PMID 39174804 "
+                               "and 1 more), none bears on it")
+    one = decide_claim(a, links[1:2], (), frames)
+    assert one.reason.startswith("1 record on the same topic (nearest: PMID 90000036), none bears on it")
