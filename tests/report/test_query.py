@@ -107,6 +107,27 @@ def test_every_saved_query_states_its_question_and_runs(db_env):
         q.run_query(db_env, query.sql, params, wait_s=0)
 
 
+def test_second_look_lists_not_addressed_assertions_with_the_records_read_nearest_first(db_env, capsys):
+    con = duckdb.connect(str(db_env))
+    con.execute("""INSERT INTO claims (claim_id, source, doc_id, sentence_idx, sentence, claim_type) VALUES
+                   ('c-wake', 'article', 'art1', 1, 'Exosomes wake dormant follicles.', 'mechanism'),
+                   ('c-none', 'article', 'art1', 2, 'Exosomes are loved by all.', 'efficacy')""")
+    # two literature claims of one record (it counts once, at its nearest), one of another, none unread
+    con.execute("""INSERT INTO evidence_links (article_claim_id, literature_claim_id, pmid, stance, score,
+                       evidence_level, design, reason, method, similarity) VALUES
+                   ('c-wake', 'c-lit1', '90000001', 'unrelated', 0, 2, 'rct', 'no direction', 'facts', 0.41),
+                   ('c-wake', 'c-lit3', '90000001', 'unrelated', 0, 2, 'rct', 'no direction', 'facts', 0.62),
+                   ('c-wake', 'c-lit2', '90000006', 'unrelated', 0, 1, 'systematic_review', 'x', 'facts', 0.55)""")
+    con.execute("""INSERT INTO claim_verdicts (claim_id, verdict, supporting_pmids, contradicting_pmids, reason) VALUES
+                   ('c-wake', 'not addressed', [], [], '2 records on the same topic ...'),
+                   ('c-none', 'not addressed', [], [], 'no literature claim about it')""")
+    con.close()
+    assert main(["query", "second_look", "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)  # the mixed verdict and the one that read nothing are left out
+    assert (row["claim_id"], row["n_records_read"], row["best_similarity"]) == ("c-wake", 2, 0.62)
+    assert row["nearest_pmids"] == ["90000001", "90000006"]
+
+
 def test_parameter_names_ignore_strings_and_comments():
     sql = "SELECT '$no', \"$no\" -- $no\n FROM t WHERE a = $yes AND b = $two /* $no */ OR c = $yes"
     assert q.parameter_names(sql) == ["yes", "two"]
