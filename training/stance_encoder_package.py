@@ -111,7 +111,9 @@ def choose_stacker(cross: np.ndarray, feature_logits: np.ndarray, gold: np.ndarr
             predicted = np.zeros((len(gold), 3))
             for f in range(5):
                 test = folds == f
-                predicted[test] = _fit(x[~test], gold[~test], c).predict_proba(x[test])
+                model = _fit(x[~test], gold[~test], c)
+                # a fold's training rows may lack a label on small data: its column stays 0
+                predicted[np.ix_(test, model.classes_)] = model.predict_proba(x[test])
             scores[name][c] = _macro_f1(labels, predicted)
     best = {name: max(s, key=s.get) for name, s in scores.items()}
     base = _macro_f1(labels, cross)

@@ -11,3 +11,19 @@ def test_the_package_records_the_final_models_figures_on_what_it_never_trained_o
     # a recipe run without the project's pairs scores no project_dev; a run with no final, nothing
     assert "project_dev_macro_f1" not in final_figures({**final, "project_dev": None})
     assert final_figures({}) == {}
+
+
+def test_the_stacker_is_chosen_even_where_a_folds_training_rows_lack_a_label():
+    import numpy as np
+
+    from training.stance_encoder_package import choose_stacker
+
+    rng = np.random.default_rng(0)
+    gold = np.array([0, 1] * 15 + [2])  # one contradicting pair: the fold holding it trains without that label
+    cross = rng.normal(size=(len(gold), 3)) + 2.0 * np.eye(3)[gold]
+    features = rng.normal(size=(len(gold), 3))
+    groups = np.array([f"claim{i}" for i in range(len(gold))])
+    chosen = choose_stacker(cross, features, gold, groups)
+    assert chosen["choice"] in ("cross-encoder + feature model", "cross-encoder, temperature-scaled")
+    assert all(0.0 <= f1 <= 1.0 for by_c in chosen["cv_macro_f1"].values() for f1 in by_c.values())
+    assert np.array(chosen["weights"]).shape[1] == 3
