@@ -1,6 +1,6 @@
 -- Which assertions came out not addressed although records on their topic were read, and which are nearest?
--- A reviewer's worklist: the verdicts most worth a second look, those whose nearest record is nearest in meaning
--- first; nearest_pmids are the five records read that are nearest the assertion.
+-- A reviewer's worklist: the verdicts most worth a second look, the assertion with the closest record first;
+-- nearest_pmids are the five records read that are nearest the assertion in meaning.
 WITH records_read AS (
     SELECT article_claim_id AS claim_id, pmid, max(similarity) AS similarity
     FROM evidence_links
