@@ -99,6 +99,9 @@ def choose_stacker(cross: np.ndarray, feature_logits: np.ndarray, gold: np.ndarr
     with the feature model, over :data:`C_GRID`; the stack where it beats the cross-encoder's own labels by
     0.01, else the cross-encoder with a fitted temperature (its labels kept, its probabilities calibrated)."""
     labels = [STANCES[i] for i in gold]
+    absent = [stance for stance in STANCES if stance not in labels]
+    if absent:  # a head fitted without a label would have the wrong shape: refuse rather than package it
+        raise ValueError(f"the stacker's {len(gold)} rows hold no {' or '.join(absent)} pair: too few to calibrate")
     distinct = sorted(set(groups))
     rng = np.random.default_rng(20261204)
     fold_of = dict(zip(distinct, rng.permutation(len(distinct)) % 5))
