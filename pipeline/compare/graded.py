@@ -243,7 +243,7 @@ def decide_framed(claim: Claim, links: Sequence[EvidenceLink], frames: Mapping[s
             reason = "no record speaks to it: " + "; ".join(f"PMID {p}: {why}" for p, why in shown)
         elif unrelated_links:
             nearest = tuple(dict.fromkeys(link.pmid for link in sorted(
-                unrelated_links, key=lambda link: (-(link.similarity or 0.0), link.pmid))))
+                unrelated_links, key=lambda link: (link.similarity is None, -(link.similarity or 0.0), link.pmid))))
             reason = f"{count_records(nearest)} on the same topic (nearest: {cite_pmids(nearest)}), none bears on it"
         else:
             reason = "no literature claim about the same intervention and outcome"
